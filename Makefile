@@ -1,0 +1,54 @@
+# takelab: `make demo` and `make test` each work as the only command on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TAKELAB_HOME ?= $(CURDIR)/runs
+
+.PHONY: setup demo test lint lab ui bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/takelab lint prompts/tokyo-rain.yaml || true
+	$(BIN)/takelab sweep prompts/tokyo-rain.yaml --seeds 2
+	@echo
+	@echo "Where to look:"
+	@echo "  takes:    $(BIN)/takelab takes --project tokyo-rain   (files in $(TAKELAB_HOME)/takes/)"
+	@echo "  notebook: the executed sweep in $(TAKELAB_HOME)/sweeps/"
+	@echo "  MLflow:   make ui, then open the link it prints"
+	@echo "  Lab:      make lab, then notebooks/03_dailies.ipynb to review takes"
+
+lint: setup
+	$(BIN)/ruff check lib tests benchmarks
+	$(BIN)/ruff format --check lib tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python tests/check_notebooks.py notebooks
+
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lab: setup
+	$(BIN)/jupyter lab notebooks
+
+ui: setup
+	@mkdir -p $(TAKELAB_HOME)
+	@$(BIN)/python -c "from takelab.tracking import Tracker, run_link; import sys; \
+	t = Tracker(); ids = [e.experiment_id for e in t.client.search_experiments()]; \
+	print('MLflow UI at http://127.0.0.1:5000'); \
+	[print('  ' + e.name + ': ' + run_link(e.experiment_id)) for e in t.client.search_experiments() if e.name != 'Default']"
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(TAKELAB_HOME)/mlflow.db \
+		--default-artifact-root $(TAKELAB_HOME)/mlartifacts --host 127.0.0.1 --port 5000
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from takelab.cli import main
+
+main()

@@ -1,0 +1,174 @@
+"""The Backend base: four calls that let a sweep run, resume and account for any generator."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from enum import StrEnum
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TAKE_ID_FIELDS = (
+    "prompt",
+    "negative",
+    "backend",
+    "model",
+    "duration_s",
+    "aspect",
+    "resolution",
+    "seed",
+    "image_sha256",
+)
+
+
+class TakeRequest(BaseModel):
+    """One take, fully specified: a variant rendered for one backend, settings and a seed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project: str
+    shot: str
+    variant: str
+    prompt: str
+    negative: str | None = None
+    backend: str
+    model: str
+    duration_s: float
+    aspect: str
+    resolution: str
+    seed: int
+    image_sha256: str | None = None
+    image_path: str | None = Field(None, description="local first-frame file; not part of the id")
+    variant_hash: str = ""
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="structured fields, for renderers that draw them"
+    )
+
+    @property
+    def take_id(self) -> str:
+        """Content hash of exactly what is sent: the same request always has the same id."""
+        data = {k: getattr(self, k) for k in TAKE_ID_FIELDS}
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
+    def backend_spec(self) -> str:
+        return f"{self.backend}:{self.model}"
+
+    def sent(self) -> dict[str, object]:
+        """What goes to the provider, as recorded in request.json (no local paths, no keys)."""
+        data = self.model_dump(exclude={"image_path", "fields"})
+        data["take_id"] = self.take_id
+        return data
+
+
+class Capabilities(BaseModel):
+    """What a backend (one model) accepts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    durations: tuple[float, ...] | None = Field(
+        None, description="allowed durations in seconds; None means any in [min, max]"
+    )
+    min_duration_s: float = 1.0
+    max_duration_s: float = 10.0
+    aspects: tuple[str, ...] = ("16:9", "9:16")
+    resolutions: tuple[str, ...] = ("720p",)
+    seed: bool = True
+    image_input: bool = False
+    audio: bool = False
+
+    def allows_duration(self, seconds: float) -> bool:
+        if self.durations is not None:
+            return any(abs(seconds - d) < 1e-6 for d in self.durations)
+        return self.min_duration_s - 1e-6 <= seconds <= self.max_duration_s + 1e-6
+
+    def describe_durations(self) -> str:
+        if self.durations is not None:
+            return ", ".join(f"{d:g}" for d in self.durations) + " s"
+        return f"{self.min_duration_s:g}-{self.max_duration_s:g} s"
+
+    def problems(self, request: TakeRequest) -> list[str]:
+        """Why this request cannot run on the backend, one sentence per setting."""
+        out: list[str] = []
+        if not self.allows_duration(request.duration_s):
+            out.append(
+                f"duration {request.duration_s:g} s is not allowed "
+                f"(allowed: {self.describe_durations()})"
+            )
+        if request.aspect not in self.aspects:
+            out.append(f"aspect {request.aspect} is not allowed (allowed: {', '.join(self.aspects)})")
+        if request.resolution not in self.resolutions:
+            out.append(
+                f"resolution {request.resolution} is not allowed "
+                f"(allowed: {', '.join(self.resolutions)})"
+            )
+        if request.image_sha256 and not self.image_input:
+            out.append("a first-frame image is not accepted by this model")
+        return out
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.BLOCKED)
+
+
+class JobStatus(BaseModel):
+    """A provider job as last seen."""
+
+    state: JobState
+    progress: float | None = Field(None, ge=0.0, le=1.0)
+    error_code: str | None = None
+    error_message: str | None = None
+    cost_usd: float | None = Field(None, description="what the provider says it charged")
+
+
+class Backend(ABC):
+    """An adapter to one generator. Only `submit` may cost money."""
+
+    name: ClassVar[str]
+    default_model: ClassVar[str]
+    models: ClassVar[tuple[str, ...]] = ()
+    price_note: ClassVar[str] = ""  # one line for `takelab backends`
+    poll_interval_s: ClassVar[float] = 5.0
+    deadline_s: ClassVar[float] = 1800.0
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model or self.default_model
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}:{self.model}"
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """Durations, aspects, resolutions, seed, image input and audio of this model."""
+
+    @abstractmethod
+    def price(self, request: TakeRequest) -> float:
+        """USD for this request, worst case, before submitting."""
+
+    @abstractmethod
+    def submit(self, request: TakeRequest) -> str:
+        """Start the job and return the provider's job id; the only call that can cost money."""
+
+    @abstractmethod
+    def poll(self, job_id: str) -> JobStatus:
+        """The job's state, progress and error."""
+
+    @abstractmethod
+    def fetch(self, job_id: str, dest: Path) -> Path:
+        """Download the finished video to `dest` and return it."""
+
+    def check_ready(self) -> None:
+        """Raise before anything is submitted if the backend cannot run (key, SDK)."""

@@ -1,0 +1,102 @@
+"""Backends register by name on a lazy factory, so a provider SDK is imported only when used.
+
+Third parties add one through the `takelab.backends` entry point group (the entry point
+loads a Backend subclass or a factory returning one) or, without packaging, through
+TAKELAB_BACKENDS="name=module:attr,...".
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from takelab.backends._base import Backend
+from takelab.errors import BackendError, UsageError
+
+Factory = Callable[[], type[Backend]]
+_FACTORIES: dict[str, Factory] = {}
+
+
+def register(name: str) -> Callable[[Factory], Factory]:
+    """Register a factory that imports and returns a Backend class."""
+
+    def deco(factory: Factory) -> Factory:
+        _FACTORIES[name] = factory
+        return factory
+
+    return deco
+
+
+@register("previz")
+def _previz() -> type[Backend]:
+    from takelab.backends.previz import PrevizBackend
+
+    return PrevizBackend
+
+
+def _load_target(target: str, name: str) -> type[Backend]:
+    module_name, _, attr = target.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise BackendError(name, f"cannot load {target}: {exc}") from exc
+    if isinstance(obj, type) and issubclass(obj, Backend):
+        return obj
+    cls = obj()
+    if not (isinstance(cls, type) and issubclass(cls, Backend)):
+        raise BackendError(name, f"{target} does not give a Backend subclass")
+    return cls
+
+
+def _external() -> dict[str, Factory]:
+    found: dict[str, Factory] = {}
+    for ep in entry_points(group="takelab.backends"):
+        found[ep.name] = lambda ep=ep: _load_target(ep.value, ep.name)  # type: ignore[misc]
+    for item in filter(None, os.environ.get("TAKELAB_BACKENDS", "").split(",")):
+        name, sep, target = item.strip().partition("=")
+        if sep:
+            found[name] = lambda t=target, n=name: _load_target(t, n)  # type: ignore[misc]
+    return found
+
+
+def _factories() -> dict[str, Factory]:
+    return {**_external(), **_FACTORIES}
+
+
+def available_backends() -> list[str]:
+    """Names of every backend that can be asked for."""
+    return sorted(_factories())
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """Split `NAME[:MODEL]`; the model may itself contain colons or slashes."""
+    spec = spec.strip()
+    name, sep, model = spec.partition(":")
+    if not name:
+        raise UsageError(f"empty backend name in {spec!r}", hint="write NAME[:MODEL], e.g. previz")
+    return name, (model or None) if sep else None
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The Backend class registered under `name` (imports its module)."""
+    factories = _factories()
+    if name not in factories:
+        raise UsageError(
+            f"unknown backend {name!r}",
+            hint=f"choose one of: {', '.join(sorted(factories))}",
+        )
+    return factories[name]()
+
+
+def get_backend(spec: str) -> Backend:
+    """A backend instance for `NAME[:MODEL]`."""
+    name, model = parse_spec(spec)
+    cls = backend_class(name)
+    if model and cls.models and model not in cls.models:
+        raise UsageError(
+            f"unknown model {model!r} for backend {name}",
+            hint=f"choose one of: {', '.join(cls.models)}",
+        )
+    return cls(model)

@@ -1,0 +1,354 @@
+"""The `takelab` command: a thin layer over the library for scripts and CI.
+
+A user error prints one line (file, line, what to do) and exits non-zero; it never
+shows a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from takelab.errors import TakelabError
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(exc: TakelabError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {exc}", markup=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="takelab")
+def main() -> None:
+    """takelab: experiment with prompts for AI video generators."""
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+
+
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    table = Table(title=title, show_lines=False)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r))
+    return table
+
+
+# -- lint --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--backend", "backend", default=None, help="check limits of NAME[:MODEL]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def lint(file: Path, backend: str | None, fmt: str) -> None:
+    """Lint a project file's variants; exit 1 on an error finding, 2 on a bad file."""
+    from takelab.backends import get_backend
+    from takelab.lint import blocking, lint_project
+    from takelab.shots import load_project
+
+    try:
+        project = load_project(file)
+        caps = get_backend(backend).capabilities() if backend else None
+        findings = lint_project(project, capabilities=caps)
+    except TakelabError as exc:
+        fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps([f.public() for f in findings], indent=2))
+    else:
+        for f in findings:
+            where = f"{file}:{project.line_of('shot', f.shot, 'variant', f.variant) or '?'}"
+            sev = {"error": "red", "warning": "yellow"}.get(str(f.severity), "cyan")
+            tail = " (overridden)" if f.overridden else ""
+            out.print(
+                f"{where}: [{sev}]{f.severity}[/] {f.shot}/{f.variant} [bold]{f.rule}[/]{tail}: "
+                f"{f.message}\n    fix: {f.fix}",
+                markup=True,
+            )
+        n_err = len(blocking(findings))
+        out.print(f"{len(findings)} findings, {n_err} blocking errors in {file}")
+    sys.exit(1 if blocking(findings) else 0)
+
+
+# -- estimate ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--backend", "backends", multiple=True, help="NAME[:MODEL]; repeatable")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--shot", "shots", multiple=True)
+@click.option("--variant", "variants", multiple=True, help="SHOT/VARIANT; repeatable")
+def estimate(
+    file: Path, backends: tuple[str, ...], seeds: int, shots: tuple[str, ...],
+    variants: tuple[str, ...],
+) -> None:
+    """Price a sweep before spending: takes and worst-case USD per backend."""
+    from takelab import plan as planning
+    from takelab.shots import load_project
+
+    try:
+        project = load_project(file)
+        planned = planning.plan(
+            project, shots=shots, variants=variants, backends=backends or ("previz",), seeds=seeds
+        )
+        rows = planning.estimate(planned)
+    except TakelabError as exc:
+        fail(exc)
+    total = sum(r.total_usd for r in rows)
+    out.print(
+        _table(
+            f"{project.project}: {len(planned)} takes",
+            ["backend", "takes", "runnable", "blocked by lint", "each (USD)", "total (USD)"],
+            [
+                [
+                    r.backend, r.takes, r.runnable, r.blocked,
+                    f"{r.min_usd:.2f}" if r.min_usd == r.max_usd
+                    else f"{r.min_usd:.2f}-{r.max_usd:.2f}",
+                    f"{r.total_usd:.2f}",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    out.print(f"total worst case: ${total:.2f}")
+    if project.budget_usd is not None:
+        out.print(f"project budget: ${project.budget_usd:.2f}")
+
+
+# -- sweep -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--shot", "shots", multiple=True, help="shot id; repeatable (default: all)")
+@click.option("--variant", "variants", multiple=True, help="SHOT/VARIANT; repeatable")
+@click.option("--backend", "backends", multiple=True, help="NAME[:MODEL]; default previz")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--budget", type=click.FloatRange(min=0), default=None, help="USD ceiling")
+@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=4, show_default=True)
+@click.option("--retry-failed", is_flag=True, help="submit failed takes again")
+def sweep(
+    file: Path, shots: tuple[str, ...], variants: tuple[str, ...], backends: tuple[str, ...],
+    seeds: int, budget: float | None, concurrency: int, retry_failed: bool,
+) -> None:
+    """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/)."""
+    from takelab.home import Home
+    from takelab.sweep import run_sweep_notebook
+
+    home = Home.from_env().ensure()
+    progress_file = home.tmp / f"progress-{time.time_ns()}.jsonl"
+    result: dict[str, Any] = {}
+    error: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            nb, summary = run_sweep_notebook(
+                file, shots=shots, variants=variants, backends=backends or ("previz",),
+                seeds=seeds, budget_usd=budget, concurrency=concurrency,
+                retry_failed=retry_failed, home=home, progress_file=progress_file,
+            )
+            result.update(summary, notebook=str(nb))
+        except BaseException as exc:
+            error.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    try:
+        thread.start()
+        _follow(progress_file, thread)
+    except KeyboardInterrupt:
+        err.print("interrupted: running takes stay resumable; rerun the same command to finish")
+        sys.exit(130)
+    finally:
+        progress_file.unlink(missing_ok=True)
+    if error:
+        exc = error[0]
+        if isinstance(exc, TakelabError):
+            fail(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            err.print("the sweep was interrupted; rerun the same command to finish it")
+            sys.exit(130)
+        raise exc
+    _print_sweep(result)
+
+
+def _follow(progress_file: Path, thread: threading.Thread) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("starting kernel", total=None, last="")
+        offset = 0
+        while thread.is_alive():
+            thread.join(0.2)
+            if not progress_file.exists():
+                continue
+            with progress_file.open() as fh:
+                fh.seek(offset)
+                chunk = fh.read()
+            lines = chunk.split("\n")
+            offset += len(chunk) - len(lines[-1])
+            for line in lines[:-1]:
+                event = json.loads(line)
+                if "total" in event:
+                    bar.update(task, total=event["total"], description="takes")
+                else:
+                    bar.advance(task)
+                    bar.update(task, last=f"{event['take'][:10]} {event['status']}")
+
+
+def _print_sweep(result: dict[str, Any]) -> None:
+    counts: dict[str, int] = {}
+    for o in result.get("outcomes", []):
+        counts[o["status"]] = counts.get(o["status"], 0) + 1
+    out.print(
+        _table(
+            "takes",
+            ["shot", "variant", "backend", "seed", "status", "cost", "take"],
+            [
+                [o["shot"], o["variant"], o["backend"], o["seed"], o["status"],
+                 f"{o['cost_usd']:.2f}", o["take_id"]]
+                for o in result.get("outcomes", [])
+            ],
+        )
+    )
+    for warning in result.get("warnings", []):
+        err.print(f"warning: {warning}")
+    spend = result.get("spend_usd", 0.0)
+    out.print(
+        ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; spent ${spend:.2f}"
+    )
+    out.print(f"executed notebook: {result.get('notebook')}")
+    if result.get("link"):
+        out.print(f"MLflow sweep run: {result['link']}  (start the UI with `make ui`)")
+
+
+# -- takes and verdicts ------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--project", default=None, help="only this project")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+def takes(project: str | None, fmt: str) -> None:
+    """List takes with status, cost, verdict and file."""
+    from takelab.listing import COLUMNS, take_rows
+
+    rows = take_rows(project)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else list(COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        out.print(
+            _table(f"{len(rows)} takes", COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
+        )
+
+
+@main.command()
+@click.argument("take")
+@click.argument("verdict", type=click.Choice(["accept", "reject"]))
+@click.option("--reason", "reasons", multiple=True, help="reason tag; repeatable")
+@click.option("--note", default="", help="free text")
+def verdict(take: str, verdict: str, reasons: tuple[str, ...], note: str) -> None:
+    """Record a verdict on TAKE (an id or a unique prefix)."""
+    from takelab.review import record_verdict
+
+    try:
+        res = record_verdict(take, verdict, reasons, note)
+    except TakelabError as exc:
+        fail(exc)
+    why = f" ({', '.join(res.verdict.reasons)})" if res.verdict.reasons else ""
+    out.print(f"{res.take.take_id} {res.take.shot}/{res.take.variant}: {verdict}{why}")
+    if not res.logged:
+        err.print("warning: MLflow is unreachable; run `takelab sync` later")
+
+
+@main.command()
+def sync() -> None:
+    """Log to MLflow the takes and verdicts it has not seen."""
+    from takelab.sync import sync as do_sync
+
+    report = do_sync()
+    out.print(f"logged {report.takes_logged} takes and {report.verdicts_logged} verdicts")
+    for e in report.errors:
+        err.print(f"error: {e}")
+    sys.exit(1 if report.errors else 0)
+
+
+# -- backends ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def backends(fmt: str) -> None:
+    """Backends, their capabilities and prices."""
+    from takelab.backends._registry import available_backends, backend_class
+
+    rows = []
+    for name in available_backends():
+        try:
+            cls = backend_class(name)
+            instance = cls(None)
+            caps = instance.capabilities()
+        except TakelabError as exc:
+            rows.append({"name": name, "error": str(exc)})
+            continue
+        rows.append(
+            {
+                "name": name,
+                "default_model": cls.default_model,
+                "models": list(cls.models),
+                "durations": caps.describe_durations(),
+                "aspects": list(caps.aspects),
+                "resolutions": list(caps.resolutions),
+                "seed": caps.seed,
+                "image_input": caps.image_input,
+                "audio": caps.audio,
+                "price": getattr(cls, "price_note", ""),
+            }
+        )
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    out.print(
+        _table(
+            "backends",
+            ["name", "default model", "durations", "aspects", "resolutions", "seed", "image",
+             "price"],
+            [
+                [r["name"], r.get("default_model", ""), r.get("durations", r.get("error", "")),
+                 " ".join(r.get("aspects", [])), " ".join(r.get("resolutions", [])),
+                 r.get("seed", ""), r.get("image_input", ""), r.get("price", "")]
+                for r in rows
+            ],
+        )
+    )
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m takelab`
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,124 @@
+"""One root exception and the typed errors callers catch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TakelabError(Exception):
+    """Root of every error takelab raises on purpose; the CLI shows these without a traceback."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class PromptFileError(TakelabError):
+    """A project file that does not load: names the file, line and column, and what to change."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.path = Path(path)
+        self.line = line
+        self.column = column
+
+    @property
+    def location(self) -> str:
+        where = str(self.path)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+class UsageError(TakelabError):
+    """A bad argument or parameter from the user (CLI flag, notebook parameter)."""
+
+    exit_code = 2
+
+
+class BackendError(TakelabError):
+    """A backend that cannot be found, configured or reached."""
+
+    def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{backend}: {message}", hint=hint)
+        self.backend = backend
+
+
+class MissingKeyError(BackendError):
+    """A provider key is not set; raised before anything is submitted."""
+
+    def __init__(self, backend: str, variable: str) -> None:
+        super().__init__(
+            backend,
+            f"the environment variable {variable} is not set",
+            hint=f"export {variable}=... or put it in a git-ignored .env file",
+        )
+        self.variable = variable
+
+
+class BudgetError(TakelabError):
+    """A budget that is invalid or already spent."""
+
+
+class TakeNotFoundError(TakelabError):
+    """No take in the journal matches the id or prefix given."""
+
+    def __init__(self, take_id: str, *, matches: int = 0) -> None:
+        if matches > 1:
+            super().__init__(
+                f"take id {take_id!r} is ambiguous: {matches} takes start with it",
+                hint="give more characters of the id (see `takelab takes`)",
+            )
+        else:
+            super().__init__(
+                f"no take with id {take_id!r}", hint="list take ids with `takelab takes`"
+            )
+        self.take_id = take_id
+
+
+class VideoError(TakelabError):
+    """A video file that does not exist, does not decode or is not what was asked."""
+
+    def __init__(self, path: Path | str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{path}: {message}", hint=hint)
+        self.path = Path(path)
+
+
+class SubmitError(BackendError):
+    """A create call that failed. `reached_provider` False means no job can exist (the
+    provider refused the request, or it never left this machine), so nothing is charged."""
+
+    def __init__(
+        self,
+        backend: str,
+        message: str,
+        *,
+        reached_provider: bool,
+        code: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(backend, message, hint=hint)
+        self.reached_provider = reached_provider
+        self.code = code

@@ -1,0 +1,71 @@
+"""Where takelab keeps what it generates: TAKELAB_HOME and its layout."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def repo_root() -> Path:
+    """The repository root when running from a checkout, else the current directory."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").exists() and (parent / "lib" / "takelab").is_dir():
+            return parent
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Home:
+    """The store: journal, MLflow database and artifacts, take files, sweeps and cuts."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> Home:
+        """TAKELAB_HOME if set, else `runs/` at the repository root."""
+        raw = os.environ.get("TAKELAB_HOME")
+        root = Path(raw).expanduser() if raw else repo_root() / "runs"
+        return cls(root.resolve())
+
+    def ensure(self) -> Home:
+        for sub in (self.root, self.takes, self.sweeps, self.cuts, self.tmp):
+            sub.mkdir(parents=True, exist_ok=True)
+        return self
+
+    @property
+    def journal(self) -> Path:
+        return self.root / "journal.sqlite"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+    @property
+    def takes(self) -> Path:
+        return self.root / "takes"
+
+    @property
+    def sweeps(self) -> Path:
+        return self.root / "sweeps"
+
+    @property
+    def cuts(self) -> Path:
+        return self.root / "cuts"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    def take_dir(self, take_id: str) -> Path:
+        return self.takes / take_id
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLFLOW_TRACKING_URI if set (a team server), else the local SQLite store."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_db}"

@@ -1,0 +1,583 @@
+"""The journal: a local SQLite ledger of takes, job ids, budget reservations and verdicts.
+
+It is the source of truth for money. MLflow is a view of it that can lag behind (and
+`takelab sync` catches it up); the journal never does. Every state change that
+concerns money is one short IMMEDIATE transaction, so concurrent threads and
+processes see a consistent budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from takelab.backends._base import TakeRequest
+from takelab.errors import TakelabError, TakeNotFoundError
+
+
+class TakeState(StrEnum):
+    RESERVED = "reserved"  # price reserved, nothing sent yet
+    SUBMITTING = "submitting"  # about to call submit: a crash here leaves it uncertain
+    SUBMITTED = "submitted"  # job id stored; resumable by polling
+    DONE = "done"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    OVER_BUDGET = "over-budget"
+    UNCERTAIN = "uncertain"  # the create call may have reached the provider
+
+    @property
+    def active(self) -> bool:
+        return self in (TakeState.RESERVED, TakeState.SUBMITTING, TakeState.SUBMITTED)
+
+
+# States whose reserved money stays spent until settled or resolved by the user.
+HOLDING = (
+    TakeState.RESERVED,
+    TakeState.SUBMITTING,
+    TakeState.SUBMITTED,
+    TakeState.UNCERTAIN,
+)
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE takes (
+        take_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        shot TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        model TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        request_json TEXT NOT NULL,
+        state TEXT NOT NULL,
+        job_id TEXT,
+        reserved_usd REAL NOT NULL DEFAULT 0,
+        cost_usd REAL,
+        path TEXT,
+        sha256 TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        latency_s REAL,
+        sweep_id TEXT,
+        sweep_run_id TEXT,
+        run_id TEXT,
+        logged INTEGER NOT NULL DEFAULT 0,
+        lint TEXT NOT NULL DEFAULT '',
+        prompt_file TEXT,
+        git_commit TEXT,
+        metrics_json TEXT,
+        owner TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        submitted_at REAL
+    );
+    CREATE INDEX takes_project ON takes(project);
+    CREATE INDEX takes_sweep ON takes(sweep_id);
+    CREATE TABLE verdicts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        take_id TEXT NOT NULL REFERENCES takes(take_id),
+        verdict TEXT NOT NULL,
+        reasons TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        logged INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX verdicts_take ON verdicts(take_id);
+    CREATE TABLE sweeps (
+        sweep_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        budget_usd REAL,
+        run_id TEXT,
+        status TEXT NOT NULL,
+        params_json TEXT NOT NULL DEFAULT '{}',
+        started_at REAL NOT NULL,
+        finished_at REAL
+    );
+    """,
+)
+
+
+class TakeRecord(BaseModel):
+    """One row of the journal: a take and what became of it."""
+
+    take_id: str
+    project: str
+    shot: str
+    variant: str
+    backend: str
+    model: str
+    seed: int
+    request: TakeRequest
+    state: TakeState
+    job_id: str | None = None
+    reserved_usd: float = 0.0
+    cost_usd: float | None = None
+    path: str | None = None
+    sha256: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    latency_s: float | None = None
+    sweep_id: str | None = None
+    sweep_run_id: str | None = None
+    run_id: str | None = None
+    logged: bool = False
+    lint: list[str] = []
+    prompt_file: str | None = None
+    git_commit: str | None = None
+    metrics: dict[str, float] = {}
+    owner: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+class VerdictRecord(BaseModel):
+    """One verdict given to a take; every change is kept."""
+
+    id: int
+    take_id: str
+    verdict: str
+    reasons: list[str]
+    note: str
+    created_at: float
+    logged: bool
+
+
+class Claim(StrEnum):
+    """What `claim` decided for a take."""
+
+    NEW = "new"  # reserved now: submit it
+    RESUME = "resume"  # a job id exists: poll it
+    CACHED = "cached"  # finished before: reuse, cost 0
+    BUSY = "busy"  # another live process owns it
+    OVER_BUDGET = "over-budget"
+    SETTLED = "settled"  # failed, blocked or uncertain before: left as is
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim
+    record: TakeRecord | None
+
+
+def _process_start(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "0"
+
+
+def current_owner() -> str:
+    """This process as an owner token: host, pid and start time (pids are reused)."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+
+
+def owner_alive(owner: str | None) -> bool:
+    """Whether the process that wrote `owner` still runs (unknown hosts count as alive)."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_s, _, start = rest.partition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        pid = int(pid_s)
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return _process_start(pid) == start
+
+
+class Journal:
+    """The SQLite ledger at `path` (WAL mode; one connection per operation, thread-safe)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.owner = current_owner()
+        self._migrate()
+
+    @contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if write:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            else:
+                yield conn
+        finally:
+            conn.close()
+
+    def _migrate(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                conn.execute("ROLLBACK")
+                raise TakelabError(
+                    f"{self.path} was written by a newer takelab (schema {version})",
+                    hint="upgrade takelab",
+                )
+            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, sql.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> TakeRecord:
+        data = dict(row)
+        data["request"] = TakeRequest.model_validate_json(data.pop("request_json"))
+        data["lint"] = [x for x in (data["lint"] or "").split(",") if x]
+        data["metrics"] = json.loads(data.pop("metrics_json") or "{}")
+        data["logged"] = bool(data["logged"])
+        data.pop("submitted_at", None)
+        return TakeRecord.model_validate(data)
+
+    def get(self, take_id: str) -> TakeRecord | None:
+        """The take with exactly this id, or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM takes WHERE take_id = ?", (take_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def find(self, prefix: str) -> TakeRecord:
+        """The one take whose id starts with `prefix` (as typed by a user)."""
+        prefix = prefix.strip().lower()
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix):
+            raise TakeNotFoundError(prefix)
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT * FROM takes WHERE take_id LIKE ? LIMIT 2", (prefix + "%",)
+            ).fetchall()
+        if len(rows) != 1:
+            raise TakeNotFoundError(prefix, matches=len(rows))
+        return self._record(rows[0])
+
+    def takes(
+        self,
+        *,
+        project: str | None = None,
+        sweep_id: str | None = None,
+        states: Sequence[TakeState] | None = None,
+    ) -> list[TakeRecord]:
+        """Takes, oldest first, filtered by project, sweep and state."""
+        sql, args = "SELECT * FROM takes WHERE 1=1", []
+        if project:
+            sql += " AND project = ?"
+            args.append(project)
+        if sweep_id:
+            sql += " AND sweep_id = ?"
+            args.append(sweep_id)
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            args.extend(str(s) for s in states)
+        with self._connect() as conn:
+            rows = conn.execute(sql + " ORDER BY created_at, take_id", args).fetchall()
+        return [self._record(r) for r in rows]
+
+    def projects(self) -> list[str]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT DISTINCT project FROM takes ORDER BY project").fetchall()
+        return [r[0] for r in rows]
+
+    def spent(self, *, project: str | None = None, sweep_id: str | None = None) -> float:
+        """Money spent or held: actual costs plus reservations not yet settled."""
+        with self._connect() as conn:
+            return self._spent(conn, project=project, sweep_id=sweep_id)
+
+    @staticmethod
+    def _spent(
+        conn: sqlite3.Connection, *, project: str | None = None, sweep_id: str | None = None
+    ) -> float:
+        holding = ",".join(f"'{s}'" for s in HOLDING)
+        sql = (
+            f"SELECT COALESCE(SUM(CASE WHEN state IN ({holding}) THEN reserved_usd "
+            "ELSE COALESCE(cost_usd, 0) END), 0) FROM takes WHERE 1=1"
+        )
+        args: list[str] = []
+        if project is not None:
+            sql += " AND project = ?"
+            args.append(project)
+        if sweep_id is not None:
+            sql += " AND sweep_id = ?"
+            args.append(sweep_id)
+        return float(conn.execute(sql, args).fetchone()[0])
+
+    # -- the money path ------------------------------------------------------------------
+
+    def claim(
+        self,
+        request: TakeRequest,
+        price_usd: float,
+        *,
+        sweep_id: str,
+        sweep_budget_usd: float | None = None,
+        project_budget_usd: float | None = None,
+        retry_failed: bool = False,
+        meta: dict[str, Any] | None = None,
+    ) -> ClaimResult:
+        """Decide in one transaction what to do with a take, reserving its price if new.
+
+        A finished take is reused; a submitted one is resumed by its job id; a new one
+        is reserved only if its worst-case price fits both the sweep's and the project's
+        budget, else it is recorded as over-budget.
+        """
+        take_id = request.take_id
+        now = time.time()
+        meta = meta or {}
+        with self._connect(write=True) as conn:
+            row = conn.execute("SELECT * FROM takes WHERE take_id = ?", (take_id,)).fetchone()
+            if row is not None:
+                rec = self._record(row)
+                if rec.state is TakeState.DONE:
+                    return ClaimResult(Claim.CACHED, rec)
+                if rec.state.active and rec.owner != self.owner and owner_alive(rec.owner):
+                    return ClaimResult(Claim.BUSY, rec)
+                if rec.state is TakeState.SUBMITTED:
+                    conn.execute(
+                        "UPDATE takes SET owner = ?, updated_at = ? WHERE take_id = ?",
+                        (self.owner, now, take_id),
+                    )
+                    return ClaimResult(Claim.RESUME, rec.model_copy(update={"owner": self.owner}))
+                if rec.state is TakeState.SUBMITTING:
+                    # Its owner died inside submit: the provider may have the job.
+                    conn.execute(
+                        "UPDATE takes SET state = ?, error_code = 'uncertain', error_message = ?,"
+                        " updated_at = ? WHERE take_id = ?",
+                        (
+                            TakeState.UNCERTAIN,
+                            "the process died while submitting; the job may exist",
+                            now,
+                            take_id,
+                        ),
+                    )
+                    return ClaimResult(Claim.SETTLED, self.get_in(conn, take_id))
+                if rec.state is TakeState.UNCERTAIN or rec.state is TakeState.BLOCKED:
+                    return ClaimResult(Claim.SETTLED, rec)
+                if rec.state is TakeState.FAILED and not retry_failed:
+                    return ClaimResult(Claim.SETTLED, rec)
+            # New, over-budget before, failed (retrying) or reserved by a dead owner.
+            held = float(row["reserved_usd"]) if row is not None and row["state"] in HOLDING else 0
+            fits = True
+            if price_usd > 0:
+                for budget, scope in (
+                    (sweep_budget_usd, {"sweep_id": sweep_id}),
+                    (project_budget_usd, {"project": request.project}),
+                ):
+                    if budget is not None:
+                        used = self._spent(conn, **scope) - held
+                        if used + price_usd > budget + 1e-9:
+                            fits = False
+            state = TakeState.RESERVED if fits else TakeState.OVER_BUDGET
+            reserved = price_usd if fits else 0.0
+            values = {
+                "take_id": take_id,
+                "project": request.project,
+                "shot": request.shot,
+                "variant": request.variant,
+                "backend": request.backend,
+                "model": request.model,
+                "seed": request.seed,
+                "request_json": request.model_dump_json(),
+                "state": str(state),
+                "reserved_usd": reserved,
+                "sweep_id": sweep_id,
+                "owner": self.owner,
+                "lint": ",".join(meta.get("lint", [])),
+                "prompt_file": meta.get("prompt_file"),
+                "git_commit": meta.get("git_commit"),
+                "sweep_run_id": meta.get("sweep_run_id"),
+                "created_at": now,
+                "updated_at": now,
+            }
+            if row is None:
+                cols = ",".join(values)
+                conn.execute(
+                    f"INSERT INTO takes ({cols}) VALUES ({','.join('?' * len(values))})",
+                    list(values.values()),
+                )
+            else:
+                values.pop("created_at")
+                values.update(error_code=None, error_message=None, job_id=None, cost_usd=None)
+                sets = ",".join(f"{k} = ?" for k in values)
+                conn.execute(
+                    f"UPDATE takes SET {sets} WHERE take_id = ?", [*values.values(), take_id]
+                )
+            rec = self.get_in(conn, take_id)
+        return ClaimResult(Claim.NEW if fits else Claim.OVER_BUDGET, rec)
+
+    def get_in(self, conn: sqlite3.Connection, take_id: str) -> TakeRecord:
+        row = conn.execute("SELECT * FROM takes WHERE take_id = ?", (take_id,)).fetchone()
+        return self._record(row)
+
+    def _update(self, take_id: str, **values: Any) -> None:
+        values["updated_at"] = time.time()
+        sets = ",".join(f"{k} = ?" for k in values)
+        with self._connect(write=True) as conn:
+            cur = conn.execute(
+                f"UPDATE takes SET {sets} WHERE take_id = ?", [*values.values(), take_id]
+            )
+            if cur.rowcount != 1:
+                raise TakeNotFoundError(take_id)
+
+    def mark_submitting(self, take_id: str) -> None:
+        """Written just before the create call, so a crash inside it is known as uncertain."""
+        self._update(take_id, state=str(TakeState.SUBMITTING))
+
+    def record_job(self, take_id: str, job_id: str) -> None:
+        """Store the provider's job id: the first thing done after submit returns."""
+        self._update(
+            take_id, state=str(TakeState.SUBMITTED), job_id=job_id, submitted_at=time.time()
+        )
+
+    def mark_uncertain(self, take_id: str, message: str) -> None:
+        """The create call failed after it may have reached the provider; money stays held."""
+        self._update(
+            take_id, state=str(TakeState.UNCERTAIN), error_code="uncertain", error_message=message
+        )
+
+    def settle(
+        self,
+        take_id: str,
+        state: TakeState,
+        *,
+        cost_usd: float,
+        path: str | None = None,
+        sha256: str | None = None,
+        latency_s: float | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        metrics: dict[str, float] | None = None,
+    ) -> None:
+        """Record how a take ended and its actual cost, releasing its reservation."""
+        self._update(
+            take_id,
+            state=str(state),
+            cost_usd=cost_usd,
+            reserved_usd=0.0,
+            path=path,
+            sha256=sha256,
+            latency_s=latency_s,
+            error_code=error_code,
+            error_message=error_message,
+            metrics_json=json.dumps(metrics or {}, sort_keys=True),
+        )
+
+    def release(self, take_id: str) -> None:
+        """Give back a reservation that was never submitted (e.g. interrupted before submit)."""
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "DELETE FROM takes WHERE take_id = ? AND state = ? AND job_id IS NULL",
+                (take_id, str(TakeState.RESERVED)),
+            )
+
+    def mark_logged(self, take_id: str, run_id: str) -> None:
+        self._update(take_id, logged=1, run_id=run_id)
+
+    # -- verdicts ------------------------------------------------------------------------
+
+    def add_verdict(
+        self, take_id: str, verdict: str, reasons: Sequence[str] = (), note: str = ""
+    ) -> VerdictRecord:
+        """Append a verdict; the latest one is the take's verdict, earlier ones stay."""
+        with self._connect(write=True) as conn:
+            if conn.execute("SELECT 1 FROM takes WHERE take_id = ?", (take_id,)).fetchone() is None:
+                raise TakeNotFoundError(take_id)
+            cur = conn.execute(
+                "INSERT INTO verdicts (take_id, verdict, reasons, note, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (take_id, verdict, ",".join(reasons), note, time.time()),
+            )
+            row = conn.execute("SELECT * FROM verdicts WHERE id = ?", (cur.lastrowid,)).fetchone()
+        return self._verdict(row)
+
+    @staticmethod
+    def _verdict(row: sqlite3.Row) -> VerdictRecord:
+        data = dict(row)
+        data["reasons"] = [r for r in data["reasons"].split(",") if r]
+        data["logged"] = bool(data["logged"])
+        return VerdictRecord.model_validate(data)
+
+    def verdicts(self, take_id: str | None = None) -> list[VerdictRecord]:
+        """Verdict history, oldest first (of one take, or of all)."""
+        sql, args = "SELECT * FROM verdicts", []
+        if take_id:
+            sql += " WHERE take_id = ?"
+            args.append(take_id)
+        with self._connect() as conn:
+            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [self._verdict(r) for r in rows]
+
+    def latest_verdicts(self) -> dict[str, VerdictRecord]:
+        """The current verdict of every reviewed take."""
+        latest: dict[str, VerdictRecord] = {}
+        for v in self.verdicts():
+            latest[v.take_id] = v
+        return latest
+
+    def mark_verdicts_logged(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self._connect(write=True) as conn:
+            conn.execute(
+                f"UPDATE verdicts SET logged = 1 WHERE id IN ({','.join('?' * len(ids))})",
+                list(ids),
+            )
+
+    # -- sweeps --------------------------------------------------------------------------
+
+    def start_sweep(
+        self, sweep_id: str, project: str, budget_usd: float | None, params: dict[str, Any]
+    ) -> None:
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "INSERT INTO sweeps (sweep_id, project, budget_usd, status, params_json,"
+                " started_at) VALUES (?, ?, ?, 'running', ?, ?)",
+                (sweep_id, project, budget_usd, json.dumps(params, default=str), time.time()),
+            )
+
+    def set_sweep_run(self, sweep_id: str, run_id: str) -> None:
+        with self._connect(write=True) as conn:
+            conn.execute("UPDATE sweeps SET run_id = ? WHERE sweep_id = ?", (run_id, sweep_id))
+
+    def finish_sweep(self, sweep_id: str, status: str) -> None:
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "UPDATE sweeps SET status = ?, finished_at = ? WHERE sweep_id = ?",
+                (status, time.time(), sweep_id),
+            )
+
+    def sweep_run_id(self, sweep_id: str) -> str | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT run_id FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,94 @@
+"""Executing the sweep notebook with papermill: parameters in, executed notebook and a
+summary out, kernel errors turned into typed errors without a traceback for the user."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from takelab.errors import TakelabError, UsageError
+from takelab.home import Home
+from takelab.sweep import PROGRESS_ENV
+
+# Errors raised in the kernel that are the user's to fix, shown as such.
+USER_ERRORS = {"UsageError", "PromptFileError", "BudgetError", "MissingKeyError", "BackendError"}
+
+
+class NotebookError(TakelabError):
+    """The sweep notebook failed in a cell; names the notebook and the error."""
+
+    def __init__(self, notebook: Path, ename: str, evalue: str, *, exec_count: int | None) -> None:
+        cell = f" (cell {exec_count})" if exec_count is not None else ""
+        super().__init__(
+            f"{ename} in {notebook}{cell}: {evalue}",
+            hint="open the executed notebook to see the cell's output",
+        )
+        self.notebook = notebook
+        self.ename = ename
+        self.evalue = evalue
+
+
+def execute(
+    pm: Any,
+    source: Path,
+    out: Path,
+    parameters: dict[str, Any],
+    home: Home,
+    progress_file: Path | None,
+) -> dict[str, Any]:
+    """Run `source` into `out`; log the executed notebook on the sweep run; return summary."""
+    result_file = Path(parameters["result_file"])
+    result_file.unlink(missing_ok=True)
+    saved = {k: os.environ.get(k) for k in (PROGRESS_ENV, "TAKELAB_HOME")}
+    os.environ["TAKELAB_HOME"] = str(home.root)
+    if progress_file is not None:
+        os.environ[PROGRESS_ENV] = str(progress_file)
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(out),
+            parameters=parameters,
+            progress_bar=False,
+            cwd=str(Path.cwd()),
+            kernel_name="python3",
+        )
+    except pm.PapermillExecutionError as exc:
+        summary = _read(result_file)
+        _log_notebook(home, summary, out)
+        if exc.ename in USER_ERRORS:
+            raise UsageError(f"{exc.evalue}") from None
+        if exc.ename == "KeyboardInterrupt":
+            raise KeyboardInterrupt from None
+        raise NotebookError(out, exc.ename, exc.evalue, exec_count=exc.exec_count) from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    summary = _read(result_file)
+    _log_notebook(home, summary, out)
+    result_file.unlink(missing_ok=True)
+    return summary
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data
+
+
+def _log_notebook(home: Home, summary: dict[str, Any], notebook: Path) -> None:
+    run_id = summary.get("sweep_run_id")
+    if not run_id or not notebook.exists():
+        return
+    from takelab.tracking import Tracker
+
+    try:
+        Tracker(home).log_sweep_artifact(run_id, notebook)
+    except Exception as exc:  # MLflow down: the notebook stays in sweeps/
+        summary.setdefault("warnings", []).append(f"could not log the notebook to MLflow: {exc}")

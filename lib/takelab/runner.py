@@ -1,0 +1,262 @@
+"""The life of one take (design.md): claim, reserve, submit, poll, fetch, check, settle, log.
+
+Money rules live here: the job id is journalled before anything else, a create call that
+may have reached the provider is never repeated, and a file is moved into
+`takes/<take id>/` only once it is whole and decodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from takelab import media
+from takelab.backends import Backend, JobState, JobStatus
+from takelab.errors import SubmitError, TakelabError
+from takelab.home import Home
+from takelab.journal import Claim, Journal, TakeRecord, TakeState
+from takelab.plan import PlannedTake
+from takelab.tracking import Tracker, request_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """How one take of a sweep ended, as the sweep summary shows it."""
+
+    take_id: str
+    shot: str
+    variant: str
+    backend: str
+    seed: int
+    status: str  # done, cached, failed, blocked, over-budget, uncertain, busy, lint, pending...
+    cost_usd: float = 0.0
+    path: str | None = None
+    message: str = ""
+    logged: bool = False
+
+
+@dataclass
+class SweepContext:
+    """What every take of one sweep shares."""
+
+    home: Home
+    journal: Journal
+    tracker: Tracker | None
+    sweep_id: str
+    sweep_run_id: str | None
+    budget_usd: float | None
+    project_budget_usd: float | None
+    prompt_file: str
+    git_commit: str | None
+    retry_failed: bool = False
+    stop: threading.Event | None = None
+    tracking_warned: bool = False
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _outcome(record: TakeRecord, status: str, message: str = "") -> Outcome:
+    return Outcome(
+        take_id=record.take_id,
+        shot=record.shot,
+        variant=record.variant,
+        backend=f"{record.backend}:{record.model}",
+        seed=record.seed,
+        status=status,
+        cost_usd=float(record.cost_usd or 0.0) if status not in ("cached",) else 0.0,
+        path=record.path,
+        message=message or (record.error_message or ""),
+    )
+
+
+def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
+    """Run one planned take to its end (or to its deadline, leaving it resumable)."""
+    req = planned.request
+    if not planned.runnable:
+        reasons = [f"{f.rule}: {f.message}" for f in planned.blocked_by_lint] + planned.problems
+        return Outcome(
+            req.take_id, req.shot, req.variant, req.backend_spec, req.seed, "lint",
+            message="; ".join(reasons),
+        )
+    if ctx.stopping:
+        return Outcome(
+            req.take_id, req.shot, req.variant, req.backend_spec, req.seed, "not-started",
+            message="interrupted before submitting",
+        )
+    backend = planned.backend
+    price = backend.price(req)
+    result = ctx.journal.claim(
+        req,
+        price,
+        sweep_id=ctx.sweep_id,
+        sweep_budget_usd=ctx.budget_usd,
+        project_budget_usd=ctx.project_budget_usd,
+        retry_failed=ctx.retry_failed,
+        meta={
+            "lint": planned.lint_ids,
+            "prompt_file": ctx.prompt_file,
+            "git_commit": ctx.git_commit,
+            "sweep_run_id": ctx.sweep_run_id,
+        },
+    )
+    record = result.record
+    assert record is not None
+    if result.claim is Claim.CACHED:
+        out = _outcome(record, "cached")
+        if not record.logged:
+            out.logged = log_to_mlflow(ctx, record)
+        return out
+    if result.claim is Claim.BUSY:
+        return _outcome(record, "busy", "another process is running this take")
+    if result.claim is Claim.SETTLED:
+        return _outcome(record, str(record.state))
+    if result.claim is Claim.OVER_BUDGET:
+        out = _outcome(record, "over-budget", f"price ${price:.2f} does not fit the budget")
+        out.logged = log_to_mlflow(ctx, record)
+        return out
+    if result.claim is Claim.NEW:
+        if ctx.stopping:
+            ctx.journal.release(req.take_id)
+            return _outcome(record, "not-started", "interrupted before submitting")
+        job_id = _submit(backend, record, ctx)
+        if job_id is None:
+            record = _get(ctx, req.take_id)
+            out = _outcome(record, str(record.state))
+            out.logged = log_to_mlflow(ctx, record)
+            return out
+    else:
+        job_id = record.job_id or ""
+    return _finish(backend, job_id, price, ctx, req.take_id)
+
+
+def _get(ctx: SweepContext, take_id: str) -> TakeRecord:
+    record = ctx.journal.get(take_id)
+    assert record is not None
+    return record
+
+
+def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | None:
+    take_id = record.take_id
+    ctx.journal.mark_submitting(take_id)
+    try:
+        job_id = backend.submit(record.request)
+    except SubmitError as exc:
+        if exc.reached_provider:
+            ctx.journal.mark_uncertain(take_id, str(exc))
+        else:
+            ctx.journal.settle(
+                take_id, TakeState.FAILED, cost_usd=0.0,
+                error_code=exc.code or "rejected", error_message=str(exc),
+            )
+        return None
+    except BaseException as exc:
+        # Unknown failure inside the create call: the job may exist. Never resubmit.
+        ctx.journal.mark_uncertain(take_id, f"{type(exc).__name__}: {exc}")
+        if not isinstance(exc, Exception):
+            raise
+        return None
+    ctx.journal.record_job(take_id, job_id)
+    return job_id
+
+
+def _wait(backend: Backend, job_id: str, ctx: SweepContext) -> JobStatus | None:
+    deadline = time.monotonic() + backend.deadline_s
+    while True:
+        status = backend.poll(job_id)
+        if status.state.terminal:
+            return status
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(backend.poll_interval_s)
+
+
+def _finish(backend: Backend, job_id: str, price: float, ctx: SweepContext, take_id: str) -> Outcome:
+    started = time.monotonic()
+    status = _wait(backend, job_id, ctx)
+    record = _get(ctx, take_id)
+    if status is None:
+        return _outcome(record, "pending", f"job {job_id} not finished by the deadline; rerun resumes it")
+    latency = time.monotonic() - started
+    if status.state is JobState.SUCCEEDED:
+        try:
+            path, sha = _land(backend, job_id, record, ctx.home)
+        except TakelabError as exc:
+            ctx.journal.settle(
+                take_id, TakeState.FAILED,
+                cost_usd=status.cost_usd if status.cost_usd is not None else price,
+                error_code="bad-output", error_message=str(exc), latency_s=latency,
+            )
+        else:
+            ctx.journal.settle(
+                take_id, TakeState.DONE,
+                cost_usd=status.cost_usd if status.cost_usd is not None else price,
+                path=str(path), sha256=sha, latency_s=latency,
+            )
+    else:
+        state = TakeState.BLOCKED if status.state is JobState.BLOCKED else TakeState.FAILED
+        ctx.journal.settle(
+            take_id, state,
+            cost_usd=status.cost_usd if status.cost_usd is not None else 0.0,
+            error_code=status.error_code, error_message=status.error_message, latency_s=latency,
+        )
+    record = _get(ctx, take_id)
+    out = _outcome(record, str(record.state))
+    out.logged = log_to_mlflow(ctx, record)
+    return out
+
+
+def _land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> tuple[Path, str]:
+    """Fetch into a scratch folder, check it decodes, add previews, then move into place."""
+    final = home.take_dir(record.take_id)
+    scratch = home.tmp / f"{record.take_id}.{threading.get_ident()}.part"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        video = backend.fetch(job_id, scratch / "take.mp4")
+        media.check_decodes(video)
+        media.make_previews(video, scratch / "preview.gif", scratch / "contact_sheet.png")
+        (scratch / "request.json").write_text(request_json(record) + "\n")
+        (scratch / "prompt.txt").write_text(record.request.prompt + "\n")
+        sha = sha256_file(video)
+        if final.exists():
+            shutil.rmtree(final)
+        scratch.rename(final)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return final / "take.mp4", sha
+
+
+def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
+    """Log a take to MLflow; if MLflow is unreachable the journal keeps it for `sync`."""
+    if ctx.tracker is None:
+        return False
+    try:
+        verdicts = ctx.journal.verdicts(record.take_id)
+        take_dir = Path(record.path).parent if record.path else None
+        run_id = ctx.tracker.log_take(
+            record, take_dir=take_dir, verdict=verdicts[-1] if verdicts else None
+        )
+    except Exception as exc:  # MLflow down or misconfigured: the journal has it all
+        if not ctx.tracking_warned:
+            ctx.tracking_warned = True
+            log.warning("MLflow is unreachable (%s); `takelab sync` will log takes later", exc)
+        return False
+    ctx.journal.mark_logged(record.take_id, run_id)
+    return True

@@ -1,0 +1,375 @@
+"""Sweeps: a grid of takes run together under a budget, tracked as one MLflow parent run.
+
+`run_sweep` is the library call (the notebook `02_sweep.ipynb` calls it);
+`run_sweep_notebook` executes that notebook through papermill, which is what
+`takelab sweep` does, so every sweep leaves an executed notebook behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from takelab.errors import UsageError
+from takelab.gitinfo import git_state
+from takelab.home import Home
+from takelab.journal import Journal
+from takelab.plan import PlannedTake, plan
+from takelab.runner import Outcome, SweepContext, run_take
+from takelab.shots import load_project
+from takelab.tracking import Tracker, run_link
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+PROGRESS_ENV = "TAKELAB_PROGRESS_FILE"
+RECORDED_PACKAGES = ("takelab", "mlflow", "papermill", "av", "numpy", "pydantic")
+FAILED_STATES = ("failed", "blocked", "uncertain")
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: one outcome per take, the money spent and where to look."""
+
+    project: str
+    sweep_id: str
+    sweep_run_id: str | None
+    outcomes: list[Outcome]
+    spend_usd: float
+    budget_usd: float | None
+    warnings: list[str] = field(default_factory=list)
+    experiment_id: str | None = None
+    interrupted: bool = False
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(o.status for o in self.outcomes)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        c = self.counts
+        return {
+            "takes_total": float(len(self.outcomes)),
+            "takes_new": float(c["done"]),
+            "takes_cached": float(c["cached"]),
+            "takes_failed": float(sum(c[s] for s in FAILED_STATES)),
+            "takes_over_budget": float(c["over-budget"]),
+            "takes_skipped": float(c["lint"] + c["not-started"] + c["busy"] + c["pending"]),
+            "spend_usd": round(self.spend_usd, 6),
+        }
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([asdict(o) for o in self.outcomes])
+
+    @property
+    def link(self) -> str | None:
+        if self.experiment_id is None:
+            return None
+        return run_link(self.experiment_id, self.sweep_run_id)
+
+    def describe(self) -> str:
+        c = self.counts
+        parts = [f"{len(self.outcomes)} takes"]
+        parts += [f"{n} {s}" for s, n in sorted(c.items())]
+        money = f"spent ${self.spend_usd:.2f}"
+        if self.budget_usd is not None:
+            money += f" of ${self.budget_usd:.2f}"
+        return ", ".join(parts) + f"; {money}"
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+class _Progress:
+    """A tqdm bar in notebooks/terminals, plus JSON lines for a parent CLI to follow."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar: Any = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="takes", unit="take")
+        path = os.environ.get(PROGRESS_ENV)
+        self.file = Path(path).open("a", buffering=1) if path else None  # noqa: SIM115
+        self._emit({"total": total})
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        if self.file is not None:
+            self.file.write(json.dumps(event) + "\n")
+
+    def update(self, outcome: Outcome) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"{outcome.shot}/{outcome.variant} {outcome.status}")
+        self._emit({"take": outcome.take_id, "status": outcome.status, "cost": outcome.cost_usd})
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.file is not None:
+            self.file.close()
+
+
+def _check_budget(budget_usd: float | None) -> float | None:
+    if budget_usd is None:
+        return None
+    if isinstance(budget_usd, bool) or not isinstance(budget_usd, int | float):
+        raise UsageError(f"budget_usd must be a number of dollars, got {budget_usd!r}")
+    if budget_usd < 0:
+        raise UsageError(f"budget_usd must not be negative, got {budget_usd}")
+    return float(budget_usd)
+
+
+def run_sweep(
+    project_file: str | Path,
+    *,
+    shots: Sequence[str] = (),
+    variants: Sequence[str] = (),
+    backends: Sequence[str] = ("previz",),
+    seeds: int | Sequence[int] = 1,
+    budget_usd: float | None = None,
+    concurrency: int = 4,
+    retry_failed: bool = False,
+    sweep_run_id: str | None = None,
+    progress: bool = True,
+    home: Home | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> SweepResult:
+    """Run every take of the grid concurrently under the budget; finished takes are reused."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise UsageError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
+    budget = _check_budget(budget_usd)
+    home = (home or Home.from_env()).ensure()
+    project = load_project(project_file)
+    planned = plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
+    for backend in {p.backend.spec: p.backend for p in planned}.values():
+        backend.check_ready()
+    journal = Journal(home.journal)
+    git = git_state(project.path)
+    warnings: list[str] = []
+    if git.commit is None:
+        warnings.append(f"{project.path.name} is not in a git repository: takes record no commit")
+    elif git.dirty:
+        warnings.append(
+            f"{project.path.name} has uncommitted edits: takes record commit {git.commit[:10]},"
+            " which does not hold them"
+        )
+    for w in warnings:
+        log.warning(w)
+
+    sweep_id = uuid.uuid4().hex[:16]
+    params = {
+        "project_file": str(project.path),
+        "shots": ",".join(shots),
+        "variants": ",".join(variants),
+        "backends": ",".join(backends),
+        "seeds": json.dumps(seeds if isinstance(seeds, int) else list(seeds)),
+        "budget_usd": "" if budget is None else f"{budget:g}",
+        "concurrency": concurrency,
+        "git_commit": git.commit or "",
+        "git_dirty": git.dirty,
+        **{f"version.{k}": v for k, v in package_versions().items()},
+    }
+    journal.start_sweep(sweep_id, project.project, budget, params)
+    tracker: Tracker | None = Tracker(home)
+    experiment_id = None
+    try:
+        assert tracker is not None
+        experiment_id = tracker.experiment_id(project.project)
+        if sweep_run_id is None:
+            name = datetime.now(UTC).strftime("sweep-%Y%m%d-%H%M%S")
+            sweep_run_id = tracker.start_sweep(
+                project.project, name=name, params=params, tags={"takelab.sweep_id": sweep_id}
+            )
+        journal.set_sweep_run(sweep_id, sweep_run_id)
+    except Exception as exc:
+        msg = f"MLflow is unreachable ({exc}); takes are journalled and `takelab sync` logs them"
+        warnings.append(msg)
+        log.warning(msg)
+        tracker = None
+    ctx = SweepContext(
+        home=home,
+        journal=journal,
+        tracker=tracker,
+        sweep_id=sweep_id,
+        sweep_run_id=sweep_run_id,
+        budget_usd=budget,
+        project_budget_usd=project.budget_usd,
+        prompt_file=_relative(project.path),
+        git_commit=git.commit,
+        retry_failed=retry_failed,
+        stop=threading.Event(),
+    )
+    outcomes, interrupted = _execute(planned, ctx, concurrency, progress, on_outcome)
+    spend = sum(o.cost_usd for o in outcomes if o.status != "cached")
+    result = SweepResult(
+        project=project.project,
+        sweep_id=sweep_id,
+        sweep_run_id=sweep_run_id,
+        outcomes=outcomes,
+        spend_usd=spend,
+        budget_usd=budget,
+        warnings=warnings + (["the sweep was interrupted"] if interrupted else []),
+        experiment_id=experiment_id,
+        interrupted=interrupted,
+    )
+    journal.finish_sweep(sweep_id, "interrupted" if interrupted else "finished")
+    if ctx.tracker is not None and sweep_run_id is not None:
+        _finish_tracking(ctx.tracker, result, home)
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _execute(
+    planned: list[PlannedTake],
+    ctx: SweepContext,
+    concurrency: int,
+    progress: bool,
+    on_outcome: Callable[[Outcome], None] | None,
+) -> tuple[list[Outcome], bool]:
+    """Run takes on a thread pool; Ctrl-C stops new submissions and waits for the rest."""
+    bar = _Progress(len(planned), progress)
+    results: dict[int, Outcome] = {}
+    interrupted = False
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="take")
+    try:
+        futures: dict[Future[Outcome], int] = {
+            pool.submit(run_take, p, ctx): i for i, p in enumerate(planned)
+        }
+        pending = set(futures)
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                interrupted = True
+                assert ctx.stop is not None
+                ctx.stop.set()
+                log.warning("interrupted: no new takes are submitted; waiting for running ones")
+                continue
+            for fut in done:
+                outcome = fut.result()
+                results[futures[fut]] = outcome
+                bar.update(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+    finally:
+        pool.shutdown(wait=True)
+        bar.close()
+    return [results[i] for i in sorted(results)], interrupted
+
+
+def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home) -> None:
+    assert result.sweep_run_id is not None
+    csv = home.tmp / f"{result.sweep_id}-takes.csv"
+    try:
+        result.summary.to_csv(csv, index=False)
+        tracker.finish_sweep(
+            result.sweep_run_id,
+            metrics=result.metrics,
+            artifacts=[csv],
+            status="KILLED" if result.interrupted else "FINISHED",
+        )
+    except Exception as exc:
+        log.warning("could not finish the sweep run in MLflow: %s", exc)
+    finally:
+        csv.unlink(missing_ok=True)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def notebook_path() -> Path:
+    """The sweep notebook shipped with the repository."""
+    from takelab.home import repo_root
+
+    return repo_root() / "notebooks" / "02_sweep.ipynb"
+
+
+def run_sweep_notebook(
+    project_file: str | Path,
+    *,
+    shots: Sequence[str] = (),
+    variants: Sequence[str] = (),
+    backends: Sequence[str] = ("previz",),
+    seeds: int | Sequence[int] = 1,
+    budget_usd: float | None = None,
+    concurrency: int = 4,
+    retry_failed: bool = False,
+    home: Home | None = None,
+    progress_file: Path | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
+    notebook's path and the sweep's summary (read back from the notebook's output)."""
+    import papermill as pm
+
+    from takelab.notebook_run import execute
+
+    home = (home or Home.from_env()).ensure()
+    project = load_project(project_file)  # fail fast, before a kernel starts
+    _check_budget(budget_usd)
+    out = home.sweeps / f"{_stamp()}-{project.project}.ipynb"
+    parameters: dict[str, Any] = {
+        "project_file": str(project.path),
+        "shots": list(shots),
+        "variants": list(variants),
+        "backends": list(backends),
+        "seeds": seeds if isinstance(seeds, int) else list(seeds),
+        "budget_usd": budget_usd,
+        "concurrency": concurrency,
+        "retry_failed": retry_failed,
+        "result_file": str(home.tmp / f"{out.stem}.result.json"),
+    }
+    summary = execute(pm, notebook_path(), out, parameters, home, progress_file)
+    return out, summary
+
+
+def write_result(result: SweepResult, path: str | Path | None) -> None:
+    """Hand the sweep's summary to the process that ran the notebook (no-op without a path)."""
+    if not path:
+        return
+    data = {
+        "project": result.project,
+        "sweep_id": result.sweep_id,
+        "sweep_run_id": result.sweep_run_id,
+        "experiment_id": result.experiment_id,
+        "link": result.link,
+        "metrics": result.metrics,
+        "spend_usd": result.spend_usd,
+        "budget_usd": result.budget_usd,
+        "warnings": result.warnings,
+        "outcomes": [asdict(o) for o in result.outcomes],
+    }
+    Path(path).write_text(json.dumps(data, indent=2))

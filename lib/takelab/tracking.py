@@ -1,0 +1,336 @@
+"""Everything that talks to MLflow: experiments, sweep runs, one run per take, verdicts,
+and `takes_frame` for pandas.
+
+The names here are a contract (design.md, "MLflow contract"): outside tools and the
+comparison UI rely on them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from takelab.home import Home
+from takelab.journal import TakeRecord, TakeState, VerdictRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+
+KIND_TAG = "takelab.kind"
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+TAKE_ARTIFACTS = ("take.mp4", "preview.gif", "contact_sheet.png", "request.json", "prompt.txt")
+PARAM_LIMIT = 6000
+
+log = logging.getLogger(__name__)
+
+
+def _quiet_mlflow() -> None:
+    # Alembic prints every migration on a fresh store; users need none of it.
+    for name in ("alembic", "alembic.runtime.migration", "mlflow.store.db.utils"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def ui_url() -> str:
+    """Base URL of the MLflow UI that links point at (`make ui` serves it)."""
+    return os.environ.get("TAKELAB_UI_URL", "http://127.0.0.1:5000").rstrip("/")
+
+
+def run_link(experiment_id: str, run_id: str | None = None) -> str:
+    """A link that opens the classic runs view (not the GenAI traces view) of MLflow 3."""
+    base = f"{ui_url()}/#/experiments/{experiment_id}"
+    if run_id:
+        return f"{base}/runs/{run_id}?workflowType=machine_learning"
+    return f"{base}/runs?workflowType=machine_learning"
+
+
+def verdict_tags(verdict: VerdictRecord | None) -> dict[str, str]:
+    if verdict is None:
+        return {"takelab.verdict": "unreviewed", "takelab.reasons": ""}
+    tags = {"takelab.verdict": verdict.verdict, "takelab.reasons": ",".join(verdict.reasons)}
+    if verdict.note:
+        tags["takelab.note"] = verdict.note[:PARAM_LIMIT]
+    return tags
+
+
+def take_params(record: TakeRecord) -> dict[str, str]:
+    """The params of a take run, exactly as the contract names them."""
+    req = record.request
+    prompt_sha = __import__("hashlib").sha256(req.prompt.encode()).hexdigest()[:16]
+    return {
+        "shot": req.shot,
+        "variant": req.variant,
+        "backend": req.backend,
+        "model": req.model,
+        "seed": str(req.seed),
+        "duration_s": f"{req.duration_s:g}",
+        "aspect": req.aspect,
+        "resolution": req.resolution,
+        "prompt": req.prompt[:PARAM_LIMIT],
+        "prompt_sha": prompt_sha,
+        "variant_hash": req.variant_hash,
+        "prompt_file": record.prompt_file or "",
+        "git_commit": record.git_commit or "",
+    }
+
+
+def take_status(state: TakeState) -> str:
+    """The `takelab.status` tag for a journal state."""
+    if state in (TakeState.RESERVED, TakeState.SUBMITTING, TakeState.SUBMITTED):
+        return "running"
+    return str(state)
+
+
+class Tracker:
+    """A thin, typed layer over MlflowClient bound to one store."""
+
+    def __init__(self, home: Home | None = None) -> None:
+        self.home = home or Home.from_env()
+        self.uri = self.home.tracking_uri
+        self._client: MlflowClient | None = None
+        self._experiments: dict[str, str] = {}
+
+    @property
+    def client(self) -> MlflowClient:
+        if self._client is None:
+            _quiet_mlflow()
+            from mlflow import MlflowClient
+
+            if self.uri.startswith("sqlite:"):
+                self.home.root.mkdir(parents=True, exist_ok=True)
+            self._client = MlflowClient(tracking_uri=self.uri)
+        return self._client
+
+    @property
+    def local(self) -> bool:
+        return self.uri.startswith("sqlite:")
+
+    def experiment_id(self, project: str) -> str:
+        """The project's experiment, created on first use and tagged for the classic UI."""
+        if project in self._experiments:
+            return self._experiments[project]
+        exp = self.client.get_experiment_by_name(project)
+        if exp is None:
+            location = (self.home.artifacts / project).as_uri() if self.local else None
+            try:
+                exp_id = self.client.create_experiment(
+                    project,
+                    artifact_location=location,
+                    tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND},
+                )
+            except Exception:
+                # Another process created it first.
+                exp = self.client.get_experiment_by_name(project)
+                if exp is None:
+                    raise
+                exp_id = exp.experiment_id
+        else:
+            exp_id = exp.experiment_id
+            if exp.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+                self.client.set_experiment_tag(exp_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+        self._experiments[project] = exp_id
+        return exp_id
+
+    # -- sweeps --------------------------------------------------------------------------
+
+    def start_sweep(
+        self, project: str, *, name: str, params: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> str:
+        """Create the sweep's parent run and return its id."""
+        from mlflow.entities import Param, RunTag
+
+        exp_id = self.experiment_id(project)
+        run = self.client.create_run(
+            exp_id, run_name=name, tags={KIND_TAG: "sweep", **dict(tags)}
+        )
+        self.client.log_batch(
+            run.info.run_id,
+            params=[Param(k, str(v)[:PARAM_LIMIT]) for k, v in params.items()],
+            tags=[RunTag("takelab.sweep_id", str(tags.get("takelab.sweep_id", "")))],
+        )
+        return str(run.info.run_id)
+
+    def finish_sweep(
+        self,
+        run_id: str,
+        *,
+        metrics: Mapping[str, float],
+        artifacts: Iterable[Path] = (),
+        status: str = "FINISHED",
+    ) -> None:
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        self.client.log_batch(
+            run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        )
+        for path in artifacts:
+            self.client.log_artifact(run_id, str(path))
+        self.client.set_terminated(run_id, status)
+
+    def log_sweep_artifact(self, run_id: str, path: Path) -> None:
+        self.client.log_artifact(run_id, str(path))
+
+    # -- takes ---------------------------------------------------------------------------
+
+    def find_take_run(self, project: str, take_id: str) -> str | None:
+        """The run of this take id, if one exists (there is at most one, ever)."""
+        runs = self.client.search_runs(
+            [self.experiment_id(project)],
+            filter_string=f"tags.`takelab.take_id` = '{take_id}'",
+            max_results=1,
+        )
+        return str(runs[0].info.run_id) if runs else None
+
+    def log_take(
+        self,
+        record: TakeRecord,
+        *,
+        take_dir: Path | None = None,
+        verdict: VerdictRecord | None = None,
+    ) -> str:
+        """Create or update the one run of this take, with every contract name."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        req = record.request
+        run_id = record.run_id or self.find_take_run(req.project, record.take_id)
+        now = int(time.time() * 1000)
+        tags = {
+            KIND_TAG: "take",
+            "takelab.take_id": record.take_id,
+            "takelab.status": take_status(record.state),
+            "takelab.lint": ",".join(record.lint),
+            "takelab.sweep": record.sweep_run_id or "",
+            **verdict_tags(verdict),
+        }
+        if record.error_code or record.error_message:
+            tags["takelab.error"] = f"{record.error_code or ''}: {record.error_message or ''}"[
+                :PARAM_LIMIT
+            ]
+        metrics: dict[str, float] = {"cost_usd": float(record.cost_usd or 0.0)}
+        if record.latency_s is not None:
+            metrics["latency_s"] = record.latency_s
+        metrics.update(record.metrics)
+        if verdict is not None:
+            metrics["accepted"] = 1.0 if verdict.verdict == "accept" else 0.0
+        new = run_id is None
+        if run_id is None:
+            run_tags = {"mlflow.runName": f"{req.shot}/{req.variant}/{req.backend}/s{req.seed}"}
+            if record.sweep_run_id:
+                run_tags["mlflow.parentRunId"] = record.sweep_run_id
+            run = self.client.create_run(
+                self.experiment_id(req.project), tags={**run_tags, **tags}
+            )
+            run_id = str(run.info.run_id)
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            params=[Param(k, v) for k, v in take_params(record).items()] if new else [],
+            tags=[] if new else [RunTag(k, v) for k, v in tags.items()],
+        )
+        if take_dir is not None and take_dir.is_dir():
+            self.client.log_artifacts(run_id, str(take_dir))
+        status = "FINISHED" if record.state is TakeState.DONE else "FAILED"
+        if record.state.active:
+            status = "RUNNING"
+        if status != "RUNNING":
+            self.client.set_terminated(run_id, status)
+        return run_id
+
+    def log_verdict(self, run_id: str, verdict: VerdictRecord, step: int) -> None:
+        """Set the verdict tags and append to the `accepted` metric's history."""
+        from mlflow.entities import Metric, RunTag
+
+        accepted = 1.0 if verdict.verdict == "accept" else 0.0
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric("accepted", accepted, int(verdict.created_at * 1000), step)],
+            tags=[RunTag(k, v) for k, v in verdict_tags(verdict).items()],
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def take_runs_frame(self, project: str | None = None) -> pd.DataFrame:
+        """One row per take run: params, metrics and tags flattened to columns."""
+        import mlflow
+        import pandas as pd
+
+        if project is not None:
+            exp = self.client.get_experiment_by_name(project)
+            if exp is None:
+                return pd.DataFrame(columns=list(FRAME_COLUMNS))
+            exp_ids = [exp.experiment_id]
+        else:
+            exp_ids = [e.experiment_id for e in self.client.search_experiments()]
+        mlflow.set_tracking_uri(self.uri)
+        raw = mlflow.search_runs(
+            experiment_ids=exp_ids,
+            filter_string=f"tags.`{KIND_TAG}` = 'take'",
+            output_format="pandas",
+            max_results=100_000,
+        )
+        return _tidy(raw)
+
+
+FRAME_COLUMNS = {
+    "take_id": "tags.takelab.take_id",
+    "shot": "params.shot",
+    "variant": "params.variant",
+    "backend": "params.backend",
+    "model": "params.model",
+    "seed": "params.seed",
+    "duration_s": "params.duration_s",
+    "aspect": "params.aspect",
+    "resolution": "params.resolution",
+    "status": "tags.takelab.status",
+    "verdict": "tags.takelab.verdict",
+    "reasons": "tags.takelab.reasons",
+    "lint": "tags.takelab.lint",
+    "cost_usd": "metrics.cost_usd",
+    "latency_s": "metrics.latency_s",
+    "accepted": "metrics.accepted",
+    "prompt": "params.prompt",
+    "variant_hash": "params.variant_hash",
+    "git_commit": "params.git_commit",
+    "sweep_run_id": "tags.takelab.sweep",
+    "run_id": "run_id",
+    "experiment_id": "experiment_id",
+    "start_time": "start_time",
+}
+
+
+def _tidy(raw: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    out = pd.DataFrame(index=raw.index)
+    for col, src in FRAME_COLUMNS.items():
+        out[col] = raw[src] if src in raw.columns else None
+    # Quality metrics and anything else logged as a metric come along under their names.
+    for src in raw.columns:
+        if src.startswith("metrics.") and src[8:] not in out.columns:
+            out[src[8:]] = raw[src]
+    if len(out):
+        out["seed"] = pd.to_numeric(out["seed"], errors="coerce").astype("Int64")
+        out["duration_s"] = pd.to_numeric(out["duration_s"], errors="coerce")
+        out["link"] = [run_link(e, r) for e, r in zip(out["experiment_id"], out["run_id"], strict=True)]
+    else:
+        out["link"] = []
+    return out.sort_values(["shot", "variant", "backend", "seed"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def takes_frame(project: str | None = None, *, home: Home | None = None) -> pd.DataFrame:
+    """A DataFrame with one row per take of `project` (all projects if None), from MLflow."""
+    return Tracker(home).take_runs_frame(project)
+
+
+def request_json(record: TakeRecord) -> str:
+    return json.dumps(record.request.sent(), indent=2, sort_keys=True)
