@@ -1,0 +1,1 @@
+"""Fakes of provider APIs and test backends."""
