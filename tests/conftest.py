@@ -22,7 +22,9 @@ def takelab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.delenv("TAKELAB_PROGRESS_FILE", raising=False)
     # The priced test backend (tests/fakes/priced.py), reachable from papermill kernels too.
     monkeypatch.setenv("TAKELAB_BACKENDS", "priced=fakes.priced:PricedPreviz")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
+    )
     yield home
 
 

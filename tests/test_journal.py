@@ -15,8 +15,16 @@ from takelab.journal import Claim, Journal, TakeState
 
 def req(seed: int = 1, project: str = "p", **kw: object) -> TakeRequest:
     data: dict[str, object] = dict(
-        project=project, shot="s", variant="v", prompt="a cat walks", backend="priced",
-        model="tenth", duration_s=2.0, aspect="16:9", resolution="720p", seed=seed,
+        project=project,
+        shot="s",
+        variant="v",
+        prompt="a cat walks",
+        backend="priced",
+        model="tenth",
+        duration_s=2.0,
+        aspect="16:9",
+        resolution="720p",
+        seed=seed,
     )
     data.update(kw)
     return TakeRequest.model_validate(data)

@@ -95,7 +95,10 @@ def lint(file: Path, backend: str | None, fmt: str) -> None:
 @click.option("--shot", "shots", multiple=True)
 @click.option("--variant", "variants", multiple=True, help="SHOT/VARIANT; repeatable")
 def estimate(
-    file: Path, backends: tuple[str, ...], seeds: int, shots: tuple[str, ...],
+    file: Path,
+    backends: tuple[str, ...],
+    seeds: int,
+    shots: tuple[str, ...],
     variants: tuple[str, ...],
 ) -> None:
     """Price a sweep before spending: takes and worst-case USD per backend."""
@@ -117,8 +120,12 @@ def estimate(
             ["backend", "takes", "runnable", "blocked by lint", "each (USD)", "total (USD)"],
             [
                 [
-                    r.backend, r.takes, r.runnable, r.blocked,
-                    f"{r.min_usd:.2f}" if r.min_usd == r.max_usd
+                    r.backend,
+                    r.takes,
+                    r.runnable,
+                    r.blocked,
+                    f"{r.min_usd:.2f}"
+                    if r.min_usd == r.max_usd
                     else f"{r.min_usd:.2f}-{r.max_usd:.2f}",
                     f"{r.total_usd:.2f}",
                 ]
@@ -144,8 +151,14 @@ def estimate(
 @click.option("--concurrency", type=click.IntRange(min=1, max=64), default=4, show_default=True)
 @click.option("--retry-failed", is_flag=True, help="submit failed takes again")
 def sweep(
-    file: Path, shots: tuple[str, ...], variants: tuple[str, ...], backends: tuple[str, ...],
-    seeds: int, budget: float | None, concurrency: int, retry_failed: bool,
+    file: Path,
+    shots: tuple[str, ...],
+    variants: tuple[str, ...],
+    backends: tuple[str, ...],
+    seeds: int,
+    budget: float | None,
+    concurrency: int,
+    retry_failed: bool,
 ) -> None:
     """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/)."""
     from takelab.home import Home
@@ -159,9 +172,16 @@ def sweep(
     def work() -> None:
         try:
             nb, summary = run_sweep_notebook(
-                file, shots=shots, variants=variants, backends=backends or ("previz",),
-                seeds=seeds, budget_usd=budget, concurrency=concurrency,
-                retry_failed=retry_failed, home=home, progress_file=progress_file,
+                file,
+                shots=shots,
+                variants=variants,
+                backends=backends or ("previz",),
+                seeds=seeds,
+                budget_usd=budget,
+                concurrency=concurrency,
+                retry_failed=retry_failed,
+                home=home,
+                progress_file=progress_file,
             )
             result.update(summary, notebook=str(nb))
         except BaseException as exc:
@@ -191,8 +211,12 @@ def _follow(progress_file: Path, thread: threading.Thread) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"), console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err,
+        transient=True,
     ) as bar:
         task = bar.add_task("starting kernel", total=None, last="")
         offset = 0
@@ -223,8 +247,15 @@ def _print_sweep(result: dict[str, Any]) -> None:
             "takes",
             ["shot", "variant", "backend", "seed", "status", "cost", "take"],
             [
-                [o["shot"], o["variant"], o["backend"], o["seed"], o["status"],
-                 f"{o['cost_usd']:.2f}", o["take_id"]]
+                [
+                    o["shot"],
+                    o["variant"],
+                    o["backend"],
+                    o["seed"],
+                    o["status"],
+                    f"{o['cost_usd']:.2f}",
+                    o["take_id"],
+                ]
                 for o in result.get("outcomes", [])
             ],
         )
@@ -232,9 +263,7 @@ def _print_sweep(result: dict[str, Any]) -> None:
     for warning in result.get("warnings", []):
         err.print(f"warning: {warning}")
     spend = result.get("spend_usd", 0.0)
-    out.print(
-        ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; spent ${spend:.2f}"
-    )
+    out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; spent ${spend:.2f}")
     out.print(f"executed notebook: {result.get('notebook')}")
     if result.get("link"):
         out.print(f"MLflow sweep run: {result['link']}  (start the UI with `make ui`)")
@@ -260,9 +289,7 @@ def takes(project: str | None, fmt: str) -> None:
         writer.writerows(rows)
         click.echo(buf.getvalue(), nl=False)
     else:
-        out.print(
-            _table(f"{len(rows)} takes", COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
-        )
+        out.print(_table(f"{len(rows)} takes", COLUMNS, [[r[c] for c in COLUMNS] for r in rows]))
 
 
 @main.command()
@@ -305,7 +332,7 @@ def backends(fmt: str) -> None:
     """Backends, their capabilities and prices."""
     from takelab.backends._registry import available_backends, backend_class
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in available_backends():
         try:
             cls = backend_class(name)
@@ -334,12 +361,27 @@ def backends(fmt: str) -> None:
     out.print(
         _table(
             "backends",
-            ["name", "default model", "durations", "aspects", "resolutions", "seed", "image",
-             "price"],
             [
-                [r["name"], r.get("default_model", ""), r.get("durations", r.get("error", "")),
-                 " ".join(r.get("aspects", [])), " ".join(r.get("resolutions", [])),
-                 r.get("seed", ""), r.get("image_input", ""), r.get("price", "")]
+                "name",
+                "default model",
+                "durations",
+                "aspects",
+                "resolutions",
+                "seed",
+                "image",
+                "price",
+            ],
+            [
+                [
+                    r["name"],
+                    r.get("default_model", ""),
+                    r.get("durations", r.get("error", "")),
+                    " ".join(r.get("aspects", [])),
+                    " ".join(r.get("resolutions", [])),
+                    r.get("seed", ""),
+                    r.get("image_input", ""),
+                    r.get("price", ""),
+                ]
                 for r in rows
             ],
         )

@@ -579,5 +579,7 @@ class Journal:
 
     def sweep_run_id(self, sweep_id: str) -> str | None:
         with self._connect() as conn:
-            row = conn.execute("SELECT run_id FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
+            row = conn.execute(
+                "SELECT run_id FROM sweeps WHERE sweep_id = ?", (sweep_id,)
+            ).fetchone()
         return row[0] if row else None

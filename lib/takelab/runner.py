@@ -92,12 +92,22 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     if not planned.runnable:
         reasons = [f"{f.rule}: {f.message}" for f in planned.blocked_by_lint] + planned.problems
         return Outcome(
-            req.take_id, req.shot, req.variant, req.backend_spec, req.seed, "lint",
+            req.take_id,
+            req.shot,
+            req.variant,
+            req.backend_spec,
+            req.seed,
+            "lint",
             message="; ".join(reasons),
         )
     if ctx.stopping:
         return Outcome(
-            req.take_id, req.shot, req.variant, req.backend_spec, req.seed, "not-started",
+            req.take_id,
+            req.shot,
+            req.variant,
+            req.backend_spec,
+            req.seed,
+            "not-started",
             message="interrupted before submitting",
         )
     backend = planned.backend
@@ -162,8 +172,11 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
             ctx.journal.mark_uncertain(take_id, str(exc))
         else:
             ctx.journal.settle(
-                take_id, TakeState.FAILED, cost_usd=0.0,
-                error_code=exc.code or "rejected", error_message=str(exc),
+                take_id,
+                TakeState.FAILED,
+                cost_usd=0.0,
+                error_code=exc.code or "rejected",
+                error_message=str(exc),
             )
         return None
     except BaseException as exc:
@@ -187,34 +200,47 @@ def _wait(backend: Backend, job_id: str, ctx: SweepContext) -> JobStatus | None:
         time.sleep(backend.poll_interval_s)
 
 
-def _finish(backend: Backend, job_id: str, price: float, ctx: SweepContext, take_id: str) -> Outcome:
+def _finish(
+    backend: Backend, job_id: str, price: float, ctx: SweepContext, take_id: str
+) -> Outcome:
     started = time.monotonic()
     status = _wait(backend, job_id, ctx)
     record = _get(ctx, take_id)
     if status is None:
-        return _outcome(record, "pending", f"job {job_id} not finished by the deadline; rerun resumes it")
+        return _outcome(
+            record, "pending", f"job {job_id} not finished by the deadline; rerun resumes it"
+        )
     latency = time.monotonic() - started
     if status.state is JobState.SUCCEEDED:
         try:
             path, sha = _land(backend, job_id, record, ctx.home)
         except TakelabError as exc:
             ctx.journal.settle(
-                take_id, TakeState.FAILED,
+                take_id,
+                TakeState.FAILED,
                 cost_usd=status.cost_usd if status.cost_usd is not None else price,
-                error_code="bad-output", error_message=str(exc), latency_s=latency,
+                error_code="bad-output",
+                error_message=str(exc),
+                latency_s=latency,
             )
         else:
             ctx.journal.settle(
-                take_id, TakeState.DONE,
+                take_id,
+                TakeState.DONE,
                 cost_usd=status.cost_usd if status.cost_usd is not None else price,
-                path=str(path), sha256=sha, latency_s=latency,
+                path=str(path),
+                sha256=sha,
+                latency_s=latency,
             )
     else:
         state = TakeState.BLOCKED if status.state is JobState.BLOCKED else TakeState.FAILED
         ctx.journal.settle(
-            take_id, state,
+            take_id,
+            state,
             cost_usd=status.cost_usd if status.cost_usd is not None else 0.0,
-            error_code=status.error_code, error_message=status.error_message, latency_s=latency,
+            error_code=status.error_code,
+            error_message=status.error_message,
+            latency_s=latency,
         )
     record = _get(ctx, take_id)
     out = _outcome(record, str(record.state))

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence

@@ -39,10 +39,10 @@ def sync(home: Home | None = None) -> SyncReport:
     for verdict in journal.verdicts():
         if verdict.logged:
             continue
-        record = journal.get(verdict.take_id)
-        if record is None:
+        owner = journal.get(verdict.take_id)
+        if owner is None:
             continue
-        if mirror_verdict(journal, tracker, record, verdict):
+        if mirror_verdict(journal, tracker, owner, verdict):
             report.verdicts_logged += 1
         else:
             report.errors.append(f"verdict {verdict.id} of {verdict.take_id}: MLflow unreachable")

@@ -147,9 +147,7 @@ class Tracker:
         from mlflow.entities import Param, RunTag
 
         exp_id = self.experiment_id(project)
-        run = self.client.create_run(
-            exp_id, run_name=name, tags={KIND_TAG: "sweep", **dict(tags)}
-        )
+        run = self.client.create_run(exp_id, run_name=name, tags={KIND_TAG: "sweep", **dict(tags)})
         self.client.log_batch(
             run.info.run_id,
             params=[Param(k, str(v)[:PARAM_LIMIT]) for k, v in params.items()],
@@ -225,9 +223,7 @@ class Tracker:
             run_tags = {"mlflow.runName": f"{req.shot}/{req.variant}/{req.backend}/s{req.seed}"}
             if record.sweep_run_id:
                 run_tags["mlflow.parentRunId"] = record.sweep_run_id
-            run = self.client.create_run(
-                self.experiment_id(req.project), tags={**run_tags, **tags}
-            )
+            run = self.client.create_run(self.experiment_id(req.project), tags={**run_tags, **tags})
             run_id = str(run.info.run_id)
         self.client.log_batch(
             run_id,
@@ -319,7 +315,9 @@ def _tidy(raw: pd.DataFrame) -> pd.DataFrame:
     if len(out):
         out["seed"] = pd.to_numeric(out["seed"], errors="coerce").astype("Int64")
         out["duration_s"] = pd.to_numeric(out["duration_s"], errors="coerce")
-        out["link"] = [run_link(e, r) for e, r in zip(out["experiment_id"], out["run_id"], strict=True)]
+        out["link"] = [
+            run_link(e, r) for e, r in zip(out["experiment_id"], out["run_id"], strict=True)
+        ]
     else:
         out["link"] = []
     return out.sort_values(["shot", "variant", "backend", "seed"], kind="stable").reset_index(

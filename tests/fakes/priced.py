@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from takelab.backends import TakeRequest
 from takelab.backends.previz import PrevizBackend
+
+from takelab.backends import TakeRequest
 
 
 class PricedPreviz(PrevizBackend):

@@ -100,7 +100,9 @@ class Capabilities(BaseModel):
                 f"(allowed: {self.describe_durations()})"
             )
         if request.aspect not in self.aspects:
-            out.append(f"aspect {request.aspect} is not allowed (allowed: {', '.join(self.aspects)})")
+            out.append(
+                f"aspect {request.aspect} is not allowed (allowed: {', '.join(self.aspects)})"
+            )
         if request.resolution not in self.resolutions:
             out.append(
                 f"resolution {request.resolution} is not allowed "
@@ -172,3 +174,4 @@ class Backend(ABC):
 
     def check_ready(self) -> None:
         """Raise before anything is submitted if the backend cannot run (key, SDK)."""
+        return None

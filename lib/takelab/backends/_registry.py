@@ -43,7 +43,7 @@ def _load_target(target: str, name: str) -> type[Backend]:
     except (ImportError, AttributeError) as exc:
         raise BackendError(name, f"cannot load {target}: {exc}") from exc
     if isinstance(obj, type) and issubclass(obj, Backend):
-        return obj
+        return obj  # type: ignore[no-any-return]
     cls = obj()
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise BackendError(name, f"{target} does not give a Backend subclass")

@@ -1,0 +1,180 @@
+"""The `takelab` command as a user types it: exit codes, formats, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+
+def takelab(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "takelab", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+
+
+def test_lint_json_lists_findings_with_the_contract_keys(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "project: p\nshots:\n  - id: s\n    variants:\n"
+        "      - id: v\n        prompt: a photo of a chair\n"
+    )
+    proc = takelab("lint", str(f), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    findings = json.loads(proc.stdout)
+    assert findings and all(
+        set(x) == {"shot", "variant", "rule", "severity", "message", "fix"} for x in findings
+    )
+    assert {"no-motion", "no-camera", "no-lighting"} <= {x["rule"] for x in findings}
+
+
+def test_lint_exits_1_on_an_error_finding(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "project: p\nshots:\n  - id: s\n    variants:\n      - id: v\n"
+        "        prompt: Barack Obama waves from a stage, slow dolly in, warm spotlight, 5 s\n"
+    )
+    proc = takelab("lint", str(f))
+    assert proc.returncode == 1
+    assert "public-figure" in proc.stdout
+    no_traceback(proc)
+
+
+def test_lint_too_long_for_a_backend(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "project: p\nshots:\n  - id: s\n    variants:\n      - id: v\n"
+        "        prompt: a cat walks across a sunlit room, slow pan left\n"
+        "        duration: 90\n"
+    )
+    assert takelab("lint", str(f)).returncode == 0
+    proc = takelab("lint", str(f), "--backend", "previz", "--format", "json")
+    assert proc.returncode == 1
+    assert "too-long" in {x["rule"] for x in json.loads(proc.stdout)}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lint", "missing.yaml"],
+        ["sweep", "missing.yaml"],
+        ["estimate", "missing.yaml"],
+    ],
+)
+def test_bad_file_is_one_line_and_exit_2(args: list[str], tmp_path: Path) -> None:
+    proc = takelab(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    no_traceback(proc)
+    assert "missing.yaml" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lint", "prompts/tokyo-rain.yaml", "--backend", "nosuch"],
+        ["estimate", "prompts/tokyo-rain.yaml", "--backend", "previz:nosuch"],
+        ["sweep", "prompts/tokyo-rain.yaml", "--shot", "nosuch"],
+        ["sweep", "prompts/tokyo-rain.yaml", "--variant", "noslash"],
+        ["sweep", "prompts/tokyo-rain.yaml", "--budget", "-1"],
+        ["sweep", "prompts/tokyo-rain.yaml", "--seeds", "0"],
+        ["verdict", "abc123", "accept"],
+        ["verdict", "abc123", "maybe"],
+        ["takes", "--format", "xml"],
+        ["nosuchcommand"],
+    ],
+)
+def test_user_errors_never_show_a_traceback(args: list[str]) -> None:
+    proc = takelab(*args)
+    assert proc.returncode in (1, 2), proc.stdout + proc.stderr
+    no_traceback(proc)
+    assert proc.stderr.strip()
+
+
+def test_estimate_prices_every_backend() -> None:
+    proc = takelab(
+        "estimate",
+        "prompts/tokyo-rain.yaml",
+        "--backend",
+        "previz",
+        "--backend",
+        "priced",
+        "--seeds",
+        "3",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "previz:animatic" in proc.stdout and "priced:tenth" in proc.stdout
+    assert "total worst case" in proc.stdout
+
+
+def test_backends_lists_previz_with_capabilities() -> None:
+    proc = takelab("backends", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert rows["previz"]["default_model"] == "animatic"
+    assert "16:9" in rows["previz"]["aspects"]
+
+
+def test_sweep_cli_runs_the_notebook_then_reruns_for_free(project_file: Path) -> None:
+    """The demo's path: papermill sweep, executed notebook kept, rerun all cached."""
+    from takelab.home import Home
+    from takelab.tracking import Tracker
+
+    proc = takelab("sweep", str(project_file), "--seeds", "2", "--concurrency", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "8 done" in proc.stdout
+    home = Home.from_env()
+    notebooks = list(home.sweeps.glob("*-mini.ipynb"))
+    assert len(notebooks) == 1
+    nb = json.loads(notebooks[0].read_text())
+    assert any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+    files = sorted(home.takes.rglob("*.mp4"))
+    assert len(files) == 8
+
+    again = takelab("sweep", str(project_file), "--seeds", "2")
+    assert again.returncode == 0, again.stderr
+    assert "8 cached" in again.stdout and "spent $0.00" in again.stdout
+    assert sorted(home.takes.rglob("*.mp4")) == files
+    tracker = Tracker(home)
+    exp = tracker.client.get_experiment_by_name("mini")
+    assert exp is not None
+    sweeps = tracker.client.search_runs(
+        [exp.experiment_id], "tags.`takelab.kind` = 'sweep'", order_by=["start_time DESC"]
+    )
+    assert len(sweeps) == 2
+    latest = sweeps[0]
+    assert latest.data.metrics["takes_cached"] == latest.data.metrics["takes_total"] == 8
+    assert latest.data.metrics["spend_usd"] == 0
+    artifacts = {a.path for a in tracker.client.list_artifacts(latest.info.run_id)}
+    assert any(p.endswith(".ipynb") for p in artifacts) and "takes.csv" in artifacts
+    takes_ = tracker.client.search_runs([exp.experiment_id], "tags.`takelab.kind` = 'take'")
+    assert len(takes_) == 8
+
+    listed = takelab("takes", "--project", "mini", "--format", "json")
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 8
+    victim = rows[0]["take_id"]
+    v = takelab("verdict", victim[:10], "reject", "--reason", "static", "--note", "flat")
+    assert v.returncode == 0, v.stderr
+    rows = json.loads(takelab("takes", "--format", "json").stdout)
+    row = next(r for r in rows if r["take_id"] == victim)
+    assert row["verdict"] == "reject" and row["reasons"] == "static"
+    csv_out = takelab("takes", "--format", "csv").stdout
+    assert csv_out.splitlines()[0].startswith("take_id,")
+    run_id = tracker.find_take_run("mini", victim)
+    assert run_id is not None
+    run = tracker.client.get_run(run_id)
+    assert run.data.tags["takelab.verdict"] == "reject" and run.data.metrics["accepted"] == 0

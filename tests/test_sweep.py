@@ -1,0 +1,154 @@
+"""Sweeps end to end on previz: takes on disk, MLflow contract, reruns, budgets, verdicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from takelab import media
+from takelab.home import Home
+from takelab.journal import Journal, TakeState
+from takelab.review import record_verdict
+from takelab.sweep import run_sweep
+from takelab.sync import sync
+from takelab.tracking import TAKE_ARTIFACTS, Tracker, takes_frame
+
+PARAMS = {
+    "shot",
+    "variant",
+    "backend",
+    "model",
+    "seed",
+    "duration_s",
+    "aspect",
+    "resolution",
+    "prompt",
+    "prompt_sha",
+    "variant_hash",
+    "prompt_file",
+    "git_commit",
+}
+TAGS = {
+    "takelab.kind",
+    "takelab.take_id",
+    "takelab.status",
+    "takelab.verdict",
+    "takelab.reasons",
+    "takelab.lint",
+    "takelab.sweep",
+}
+
+
+def take_runs(tracker: Tracker, project: str) -> list:  # type: ignore[type-arg]
+    exp = tracker.client.get_experiment_by_name(project)
+    assert exp is not None
+    return list(tracker.client.search_runs([exp.experiment_id], "tags.`takelab.kind` = 'take'"))
+
+
+def test_sweep_makes_takes_that_decode_and_follow_the_contract(project_file: Path) -> None:
+    result = run_sweep(project_file, seeds=2, progress=False)
+    assert result.metrics["takes_total"] == 8
+    assert result.metrics["takes_new"] == 8, result.summary
+    home = Home.from_env()
+    for o in result.outcomes:
+        assert o.path and Path(o.path).parent == home.take_dir(o.take_id)
+        info = media.check_decodes(Path(o.path))
+        assert abs(info.duration_s - 1.0) <= 1 / info.fps + 1e-6
+        assert (info.width, info.height) == (854, 480)
+        assert {p.name for p in Path(o.path).parent.iterdir()} == set(TAKE_ARTIFACTS)
+
+    tracker = Tracker(home)
+    exp = tracker.client.get_experiment_by_name("mini")
+    assert exp is not None and exp.tags["mlflow.experimentKind"] == "custom_model_development"
+    sweep_run = tracker.client.get_run(result.sweep_run_id)  # type: ignore[arg-type]
+    assert sweep_run.data.tags["takelab.kind"] == "sweep"
+    for m in ("takes_total", "takes_new", "takes_cached", "takes_failed", "spend_usd"):
+        assert m in sweep_run.data.metrics
+    assert "takes.csv" in {a.path for a in tracker.client.list_artifacts(result.sweep_run_id)}
+    runs = take_runs(tracker, "mini")
+    assert len(runs) == 8
+    for run in runs:
+        assert set(run.data.params) >= PARAMS
+        assert set(run.data.tags) >= TAGS
+        assert run.data.tags["mlflow.parentRunId"] == result.sweep_run_id
+        assert run.data.tags["takelab.sweep"] == result.sweep_run_id
+        assert run.data.tags["takelab.status"] == "done"
+        assert run.data.tags["takelab.verdict"] == "unreviewed"
+        assert {"cost_usd", "latency_s"} <= set(run.data.metrics)
+        arts = {a.path for a in tracker.client.list_artifacts(run.info.run_id)}
+        assert set(TAKE_ARTIFACTS) <= arts
+
+
+def test_rerun_reuses_every_take_and_spends_nothing(project_file: Path) -> None:
+    first = run_sweep(project_file, seeds=1, backends=["priced"], progress=False)
+    assert first.spend_usd == pytest.approx(0.4)
+    home = Home.from_env()
+    files = sorted(p for p in home.takes.rglob("*") if p.is_file())
+    stamps = [p.stat().st_mtime_ns for p in files]
+    second = run_sweep(project_file, seeds=1, backends=["priced"], progress=False)
+    assert second.metrics["takes_cached"] == second.metrics["takes_total"] == 4
+    assert second.spend_usd == 0 and second.metrics["spend_usd"] == 0
+    assert sorted(p for p in home.takes.rglob("*") if p.is_file()) == files
+    assert [p.stat().st_mtime_ns for p in files] == stamps
+    assert len(take_runs(Tracker(home), "mini")) == 4
+
+
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_budget_is_never_exceeded(project_file: Path, concurrency: int) -> None:
+    # 8 takes at $0.10 each; a $0.35 budget admits exactly 3.
+    result = run_sweep(
+        project_file,
+        seeds=2,
+        backends=["priced"],
+        budget_usd=0.35,
+        concurrency=concurrency,
+        progress=False,
+    )
+    counts = result.counts
+    assert counts["done"] == 3 and counts["over-budget"] == 5
+    assert result.spend_usd <= 0.35
+    journal = Journal(Home.from_env().journal)
+    assert journal.spent(project="mini") <= 0.35
+    over = journal.takes(states=[TakeState.OVER_BUDGET])
+    assert len(over) == 5 and all(t.cost_usd in (None, 0) for t in over)
+    statuses = [r.data.tags["takelab.status"] for r in take_runs(Tracker(), "mini")]
+    assert statuses.count("over-budget") == 5
+
+
+def test_verdict_updates_mlflow_and_keeps_history(project_file: Path) -> None:
+    result = run_sweep(project_file, shots=["cat"], progress=False)
+    take = result.outcomes[0].take_id
+    record_verdict(take[:8], "accept")
+    record_verdict(take[:8], "reject", ["static"], "nothing moves")
+    tracker = Tracker()
+    run_id = tracker.find_take_run("mini", take)
+    assert run_id is not None
+    run = tracker.client.get_run(run_id)
+    assert run.data.tags["takelab.verdict"] == "reject"
+    assert run.data.tags["takelab.reasons"] == "static"
+    assert run.data.metrics["accepted"] == 0.0
+    history = tracker.client.get_metric_history(run_id, "accepted")
+    assert [m.value for m in sorted(history, key=lambda m: m.step)] == [1.0, 0.0]
+    frame = takes_frame("mini")
+    row = frame[frame.take_id == take].iloc[0]
+    assert row.verdict == "reject" and row.accepted == 0.0
+    assert len(frame) == 2 and "link" in frame.columns
+
+
+def test_mlflow_down_keeps_takes_in_the_journal_and_sync_logs_them(
+    project_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    result = run_sweep(project_file, shots=["walk"], progress=False)
+    assert result.counts["done"] == 2
+    assert any("MLflow is unreachable" in w for w in result.warnings)
+    journal = Journal(Home.from_env().journal)
+    assert all(not t.logged for t in journal.takes())
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    report = sync()
+    assert report.takes_logged == 2 and not report.errors
+    assert len(take_runs(Tracker(), "mini")) == 2
+    assert sync().takes_logged == 0  # nothing twice
