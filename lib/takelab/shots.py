@@ -71,10 +71,14 @@ class Variant(VariantSettings):
         return out
 
     def render(self, defaults: VariantSettings | None = None) -> str:
-        """The prompt text sent to a backend (free text as is; structured fields composed)."""
-        if self.prompt is not None:
-            return " ".join(self.prompt.split())
+        """The prompt text sent to a backend: free text as written (plus its style, if one is
+        set and the text does not already say it), or the structured fields composed."""
         style = self.style or (defaults.style if defaults else None)
+        if self.prompt is not None:
+            text = " ".join(self.prompt.split())
+            if style and style.strip().lower() not in text.lower():
+                text = f"{_sentence(text)} {_sentence(f'Style: {style.strip()}')}"
+            return text
         return render_fields(
             subject=self.subject or "",
             secondary=self.secondary,
