@@ -291,7 +291,8 @@ def _execute(
 
 def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home) -> None:
     assert result.sweep_run_id is not None
-    csv = home.tmp / f"{result.sweep_id}-takes.csv"
+    csv = home.tmp / result.sweep_id / "takes.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
     try:
         result.summary.to_csv(csv, index=False)
         tracker.finish_sweep(
@@ -304,6 +305,7 @@ def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home) -> None:
         log.warning("could not finish the sweep run in MLflow: %s", exc)
     finally:
         csv.unlink(missing_ok=True)
+        csv.parent.rmdir()
 
 
 def _stamp() -> str:
