@@ -22,13 +22,12 @@ def _norm(req: str) -> tuple[str, str]:
 def test_environment_yml_lists_the_same_dependencies_as_pyproject() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_norm(r) for r in pyproject["dependencies"]}
-    wanted |= {_norm(r) for r in pyproject["optional-dependencies"]["dev"]}
+    for extra in ("dev", "providers"):
+        wanted |= {_norm(r) for r in pyproject["optional-dependencies"][extra]}
     env = YAML(typ="safe").load((ROOT / "environment.yml").read_text())
-    conda = {
-        _norm(d)
-        for d in env["dependencies"]
-        if isinstance(d, str) and not d.startswith(("python", "pip"))
-    }
+    listed = [d for d in env["dependencies"] if isinstance(d, str)]
+    listed += [p for d in env["dependencies"] if isinstance(d, dict) for p in d.get("pip", [])]
+    conda = {_norm(d) for d in listed if not d.startswith(("python", "pip", "-"))}
     assert conda == wanted, {
         "only in environment.yml": conda - wanted,
         "only in pyproject": wanted - conda,
