@@ -17,7 +17,7 @@ from pathlib import Path
 
 from takelab import media
 from takelab.backends import Backend, JobState, JobStatus
-from takelab.errors import SubmitError, TakelabError
+from takelab.errors import SubmitError, VideoError
 from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
 from takelab.plan import PlannedTake
@@ -204,7 +204,12 @@ def _finish(
     backend: Backend, job_id: str, price: float, ctx: SweepContext, take_id: str
 ) -> Outcome:
     started = time.monotonic()
-    status = _wait(backend, job_id, ctx)
+    try:
+        status = _wait(backend, job_id, ctx)
+    except Exception as exc:  # the provider stayed unreachable: the job id is kept
+        return _outcome(
+            _get(ctx, take_id), "pending", f"polling job {job_id} failed ({exc}); rerun resumes it"
+        )
     record = _get(ctx, take_id)
     if status is None:
         return _outcome(
@@ -214,7 +219,7 @@ def _finish(
     if status.state is JobState.SUCCEEDED:
         try:
             path, sha = _land(backend, job_id, record, ctx.home)
-        except TakelabError as exc:
+        except VideoError as exc:  # what the provider made does not decode
             ctx.journal.settle(
                 take_id,
                 TakeState.FAILED,
@@ -222,6 +227,10 @@ def _finish(
                 error_code="bad-output",
                 error_message=str(exc),
                 latency_s=latency,
+            )
+        except Exception as exc:  # download failed after retries: fetch again on rerun
+            return _outcome(
+                record, "pending", f"downloading job {job_id} failed ({exc}); rerun resumes it"
             )
         else:
             ctx.journal.settle(

@@ -67,7 +67,9 @@ class SweepResult:
             "takes_cached": float(c["cached"]),
             "takes_failed": float(sum(c[s] for s in FAILED_STATES)),
             "takes_over_budget": float(c["over-budget"]),
-            "takes_skipped": float(c["lint"] + c["not-started"] + c["busy"] + c["pending"]),
+            "takes_skipped": float(
+                c["lint"] + c["not-started"] + c["busy"] + c["pending"] + c["error"]
+            ),
             "spend_usd": round(self.spend_usd, 6),
         }
 
@@ -278,7 +280,7 @@ def _execute(
                 log.warning("interrupted: no new takes are submitted; waiting for running ones")
                 continue
             for fut in done:
-                outcome = fut.result()
+                outcome = _result(fut, planned[futures[fut]])
                 results[futures[fut]] = outcome
                 bar.update(outcome)
                 if on_outcome is not None:
@@ -287,6 +289,24 @@ def _execute(
         pool.shutdown(wait=True)
         bar.close()
     return [results[i] for i in sorted(results)], interrupted
+
+
+def _result(fut: Future[Outcome], planned: PlannedTake) -> Outcome:
+    """A take's outcome; a bug in one take is reported on it and never stops the others."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        req = planned.request
+        log.error("take %s failed unexpectedly: %s: %s", req.take_id, type(exc).__name__, exc)
+        return Outcome(
+            req.take_id,
+            req.shot,
+            req.variant,
+            req.backend_spec,
+            req.seed,
+            "error",
+            message=f"{type(exc).__name__}: {exc}",
+        )
 
 
 def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home) -> None:

@@ -36,6 +36,48 @@ def _previz() -> type[Backend]:
     return PrevizBackend
 
 
+@register("runway")
+def _runway() -> type[Backend]:
+    from takelab.backends.runway import RunwayBackend
+
+    return RunwayBackend
+
+
+@register("veo")
+def _veo() -> type[Backend]:
+    from takelab.backends.veo import VeoBackend
+
+    return VeoBackend
+
+
+@register("luma")
+def _luma() -> type[Backend]:
+    from takelab.backends.luma import LumaBackend
+
+    return LumaBackend
+
+
+@register("fal")
+def _fal() -> type[Backend]:
+    from takelab.backends.fal import FalBackend
+
+    return FalBackend
+
+
+@register("replicate")
+def _replicate() -> type[Backend]:
+    from takelab.backends.replicate import ReplicateBackend
+
+    return ReplicateBackend
+
+
+@register("openai-videos")
+def _openai_videos() -> type[Backend]:
+    from takelab.backends.openai_videos import OpenAIVideosBackend
+
+    return OpenAIVideosBackend
+
+
 def _load_target(target: str, name: str) -> type[Backend]:
     module_name, _, attr = target.partition(":")
     try:
@@ -43,7 +85,7 @@ def _load_target(target: str, name: str) -> type[Backend]:
     except (ImportError, AttributeError) as exc:
         raise BackendError(name, f"cannot load {target}: {exc}") from exc
     if isinstance(obj, type) and issubclass(obj, Backend):
-        return obj  # type: ignore[no-any-return]
+        return obj
     cls = obj()
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise BackendError(name, f"{target} does not give a Backend subclass")

@@ -1,0 +1,253 @@
+"""What every provider backend shares, written once: keys, SDK import errors, prices,
+retries that honour Retry-After, classifying a failed create call, and downloads that
+stream to a temporary file before moving into place."""
+
+from __future__ import annotations
+
+import email.utils
+import importlib
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any, ClassVar, TypeVar
+
+from takelab.backends._base import Backend, TakeRequest
+from takelab.backends.prices import find_price, price_usd
+from takelab.errors import BackendError, MissingKeyError, SubmitError
+from takelab.secrets import get_secret
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Statuses after which a request certainly created nothing (the provider said no).
+REFUSED = {400, 401, 402, 403, 404, 405, 409, 413, 415, 422, 429}
+RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class ProviderBackend(Backend):
+    """A backend that talks to a paid provider through its official SDK."""
+
+    key_env: ClassVar[str]  # the provider's usual environment variable
+    sdk_module: ClassVar[str]  # import name of the official SDK
+    sdk_package: ClassVar[str]  # pip name of the official SDK
+    poll_interval_s: ClassVar[float] = 5.0
+    deadline_s: ClassVar[float] = 1800.0
+
+    def key(self) -> str:
+        """The API key, from the environment or `.env`; never stored on the instance."""
+        value = get_secret(self.key_env)
+        if not value:
+            raise MissingKeyError(self.name, self.key_env)
+        return value
+
+    def sdk(self) -> ModuleType:
+        """The SDK module, with a clear install hint when it is missing."""
+        try:
+            return importlib.import_module(self.sdk_module)
+        except ImportError as exc:
+            raise BackendError(
+                self.name,
+                f"the {self.sdk_package} package is not installed ({exc})",
+                hint=f"pip install {self.sdk_package}  (or: pip install 'takelab[providers]')",
+            ) from exc
+
+    def check_ready(self) -> None:
+        self.sdk()
+        self.key()
+
+    def price(self, request: TakeRequest) -> float:
+        return price_usd(self.name, request.model, request.duration_s, request.resolution)
+
+    @classmethod
+    def retired(cls, model: str) -> str | None:
+        p = find_price(cls.name, model)
+        return p.retired if p else None
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from a Retry-After (or retry-after-ms) header, if present."""
+    if not headers:
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    if "retry-after-ms" in lower:
+        try:
+            return max(0.0, float(lower["retry-after-ms"]) / 1000)
+        except ValueError:
+            pass
+    value = lower.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status of an SDK or httpx error, if it carries one."""
+    for attr in ("status_code", "status", "code"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and 100 <= value < 600:
+            return value
+    response = getattr(exc, "response", None)
+    value = getattr(response, "status_code", None)
+    return value if isinstance(value, int) else None
+
+
+def headers_of(exc: BaseException) -> Mapping[str, str] | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    return headers if isinstance(headers, Mapping) else None
+
+
+def is_connect_error(exc: BaseException) -> bool:
+    """True when the request cannot have left this machine (DNS, refused connection)."""
+    import httpx
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, httpx.ConnectError | ConnectionRefusedError):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def transient_delay(exc: BaseException) -> float | None:
+    """How long to wait before retrying a read-only call after `exc`, or None: don't."""
+    import httpx
+
+    status = status_of(exc)
+    if status is not None:
+        if status in RETRYABLE:
+            return retry_after_seconds(headers_of(exc)) or 0.0
+        return None
+    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
+        return 0.0
+    name = type(exc).__name__
+    if name in ("APIConnectionError", "APITimeoutError"):
+        return 0.0
+    return None
+
+
+def with_retries(
+    call: Callable[[], T],
+    *,
+    what: str,
+    attempts: int = 6,
+    base_delay_s: float = 0.5,
+    max_delay_s: float = 30.0,
+    delay_of: Callable[[BaseException], float | None] = transient_delay,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Call a read-only operation (poll, download), retrying transient failures with
+    exponential backoff and jitter, waiting at least what Retry-After asks."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            hint = delay_of(exc)
+            if hint is None or attempt == attempts:
+                raise
+            backoff = min(max_delay_s, base_delay_s * 2 ** (attempt - 1))
+            delay = max(hint, backoff * (0.5 + random.random() / 2))
+            log.info("%s failed (%s); retry %d in %.1fs", what, exc, attempt, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def submit_once(backend: str, create: Callable[[], T]) -> T:
+    """Run a create call exactly once and classify its failure for the journal.
+
+    The provider saying no (4xx), or a connection that never opened, created nothing:
+    `SubmitError(reached_provider=False)`. Anything else (5xx, a timeout, a dropped
+    connection) may have started a billed job: `reached_provider=True`, never retried.
+    """
+    try:
+        return create()
+    except Exception as exc:
+        status = status_of(exc)
+        message = provider_message(exc)
+        if status is not None and status in REFUSED:
+            raise SubmitError(
+                backend,
+                f"the provider refused the request (HTTP {status}): {message}",
+                reached_provider=False,
+                code=f"http-{status}",
+            ) from exc
+        if status is None and is_connect_error(exc):
+            raise SubmitError(
+                backend, f"could not connect: {message}", reached_provider=False, code="connect"
+            ) from exc
+        code = f"http-{status}" if status is not None else type(exc).__name__
+        raise SubmitError(
+            backend,
+            f"the create call failed after it may have reached the provider: {message}",
+            reached_provider=True,
+            code=code,
+            hint="the take is marked uncertain; check the provider's dashboard before rerunning",
+        ) from exc
+
+
+def provider_message(exc: BaseException) -> str:
+    """A short message from an SDK error, without request headers (which carry keys)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            msg = err.get("message") or err.get("detail") or err.get("error")
+            if msg:
+                return str(msg)[:500]
+        elif isinstance(err, str):
+            return err[:500]
+    text = str(exc).strip() or type(exc).__name__
+    return text[:500]
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout_s: float = 120.0,
+    attempts: int = 5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Path:
+    """Stream `url` to `dest` through a `.part` file, retrying transient failures."""
+    import httpx
+
+    part = dest.with_name(dest.name + ".part")
+
+    def once() -> Path:
+        try:
+            with httpx.stream(
+                "GET", url, headers=dict(headers or {}), timeout=timeout_s, follow_redirects=True
+            ) as resp:
+                resp.raise_for_status()
+                with part.open("wb") as fh:
+                    for chunk in resp.iter_bytes(1 << 20):
+                        fh.write(chunk)
+            part.replace(dest)
+            return dest
+        finally:
+            part.unlink(missing_ok=True)
+
+    return with_retries(once, what=f"download {url.split('?')[0]}", attempts=attempts, sleep=sleep)
+
+
+def write_stream(chunks: Any, dest: Path) -> Path:
+    """Write an iterable of byte chunks to `dest` through a `.part` file."""
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with part.open("wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        part.replace(dest)
+    finally:
+        part.unlink(missing_ok=True)
+    return dest

@@ -1,0 +1,175 @@
+"""Every provider price in one table, with its source and date, so it is updated in one place.
+
+Prices are worst case: where a provider charges a range (Runway's veo3.1 credits) the top
+of the range is used, so a budget reservation is never too small. (3rd) marks prices taken
+from third-party pages rather than the provider's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from takelab.errors import BackendError
+
+
+@dataclass(frozen=True)
+class Price:
+    backend: str
+    model: str
+    usd_per_second: float | None = None  # per second of output
+    usd_per_clip: float | None = None  # flat per generated clip
+    clip_seconds: float | None = None  # the clip length usd_per_clip refers to (scaled)
+    by_resolution: dict[str, float] = field(default_factory=dict)  # multiplies the base
+    source: str = ""
+    date: str = ""
+    retired: str | None = None  # date the model stopped being served
+
+    def usd(self, duration_s: float, resolution: str) -> float:
+        factor = self.by_resolution.get(resolution, max(self.by_resolution.values(), default=1.0))
+        if self.usd_per_second is not None:
+            base = self.usd_per_second * duration_s
+        elif self.usd_per_clip is not None and self.clip_seconds:
+            # Charged per clip length step: round up to whole clips of that length.
+            steps = max(1, -(-duration_s // self.clip_seconds))
+            base = self.usd_per_clip * steps
+        elif self.usd_per_clip is not None:
+            base = self.usd_per_clip
+        else:
+            base = 0.0
+        return round(base * factor, 4)
+
+
+RUNWAY = "Runway API reference, April 2026 (credits at $0.01)"
+OPENAI = "(3rd) last published Sora 2 API prices, 2026"
+VEO = "(3rd) Gemini API video pricing pages, 2026"
+LUMA = "(3rd) Luma Dream Machine API pricing, October 2025"
+FAL = "fal.ai model pages, 2026"
+
+PRICES: tuple[Price, ...] = (
+    Price("previz", "animatic", usd_per_second=0.0, source="built in, offline", date="2026"),
+    # Runway: credits per second x $0.01.
+    Price("runway", "gen4.5", usd_per_second=0.12, source=RUNWAY, date="2026-04"),
+    Price("runway", "gen4_turbo", usd_per_second=0.05, source=RUNWAY, date="2026-04"),
+    Price(
+        "runway", "veo3.1", usd_per_second=0.40, source=RUNWAY + "; 20-40 credits/s", date="2026-04"
+    ),
+    Price(
+        "runway",
+        "veo3.1_fast",
+        usd_per_second=0.15,
+        source=RUNWAY + "; 10-15 credits/s",
+        date="2026-04",
+    ),
+    Price("runway", "veo3", usd_per_second=0.40, source=RUNWAY, date="2026-04"),
+    # Google Veo through the Gemini API.
+    Price("veo", "veo-3.1-generate-preview", usd_per_second=0.40, source=VEO, date="2026"),
+    Price(
+        "veo",
+        "veo-3.1-fast-generate-preview",
+        usd_per_second=0.15,
+        source=VEO + "; reported cut to $0.12/s in April 2026",
+        date="2026-04",
+    ),
+    Price("veo", "veo-3.0-generate-001", usd_per_second=0.40, source=VEO, date="2026"),
+    Price("veo", "veo-3.0-fast-generate-001", usd_per_second=0.15, source=VEO, date="2026"),
+    Price("veo", "veo-2.0-generate-001", usd_per_second=0.35, source=VEO, date="2026"),
+    # Luma Dream Machine: per 5 s clip by resolution (9 s clips cost 9/5 of it).
+    Price(
+        "luma",
+        "ray-2",
+        usd_per_second=0.71 / 5,
+        by_resolution={
+            "540p": 0.40 / 0.71,
+            "720p": 1.0,
+            "1080p": 1.59 / 0.71,
+            "4k": 4 * 1.59 / 0.71,
+        },
+        source=LUMA,
+        date="2025-10",
+    ),
+    Price(
+        "luma",
+        "ray-flash-2",
+        usd_per_second=0.71 / 5,
+        by_resolution={
+            "540p": 0.40 / 0.71,
+            "720p": 1.0,
+            "1080p": 1.59 / 0.71,
+            "4k": 4 * 1.59 / 0.71,
+        },
+        source=LUMA + "; no flash price seen, ray-2's used as the worst case",
+        date="2025-10",
+    ),
+    # fal endpoints.
+    Price(
+        "fal",
+        "fal-ai/kling-video/v2/master/text-to-video",
+        usd_per_clip=1.40,
+        clip_seconds=5,
+        source=FAL,
+        date="2026",
+    ),
+    Price(
+        "fal",
+        "fal-ai/pika/v2.5/text-to-video",
+        usd_per_clip=0.45,
+        clip_seconds=5,
+        source=FAL + " (1080p worst case)",
+        date="2026",
+    ),
+    Price(
+        "fal",
+        "fal-ai/wan/v2.7/text-to-video",
+        usd_per_second=0.10,
+        by_resolution={"480p": 0.5, "720p": 1.0, "1080p": 1.5},
+        source=FAL,
+        date="2026",
+    ),
+    Price("fal", "fal-ai/hunyuan-video", usd_per_clip=0.40, source=FAL, date="2026"),
+    Price("fal", "fal-ai/ltx-video", usd_per_clip=0.02, source=FAL, date="2026"),
+    # Replicate.
+    Price(
+        "replicate",
+        "kwaivgi/kling-v2.1-master",
+        usd_per_second=0.28,
+        source="(3rd) Replicate model page, 2026",
+        date="2026",
+    ),
+    # OpenAI Videos API: shut down 2026-09-24; kept for compatible gateways.
+    Price(
+        "openai-videos",
+        "sora-2",
+        usd_per_second=0.10,
+        source=OPENAI,
+        date="2026",
+        retired="2026-09-24",
+    ),
+    Price(
+        "openai-videos",
+        "sora-2-pro",
+        usd_per_second=0.30,
+        by_resolution={"720p": 1.0, "1080p": 0.50 / 0.30},
+        source=OPENAI + "; $0.50/s at 1024x1792",
+        date="2026",
+        retired="2026-09-24",
+    ),
+)
+
+
+def find_price(backend: str, model: str) -> Price | None:
+    for p in PRICES:
+        if p.backend == backend and p.model == model:
+            return p
+    return None
+
+
+def price_usd(backend: str, model: str, duration_s: float, resolution: str) -> float:
+    """Worst-case USD for one take; a model with no known price is refused, not guessed."""
+    p = find_price(backend, model)
+    if p is None:
+        raise BackendError(
+            backend,
+            f"no price is known for model {model!r}",
+            hint="add it to takelab/backends/prices.py with its source, or pick a listed model",
+        )
+    return p.usd(duration_s, resolution)
