@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from takelab.backends.previz import PrevizBackend
-
 from takelab.backends import TakeRequest
+from takelab.backends.previz import PrevizBackend
 
 
 class PricedPreviz(PrevizBackend):
