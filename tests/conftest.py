@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +15,23 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
 
+@pytest.fixture(scope="session")
+def mlflow_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated MLflow store: creating one costs seconds, copying it nothing."""
+    from mlflow import MlflowClient
+
+    db = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
+    return db
+
+
 @pytest.fixture(autouse=True)
-def takelab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def takelab_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_store_template: Path
+) -> Iterator[Path]:
     home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(mlflow_store_template, home / "mlflow.db")
     monkeypatch.setenv("TAKELAB_HOME", str(home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("TAKELAB_PROGRESS_FILE", raising=False)

@@ -118,7 +118,9 @@ class SubmitError(BackendError):
         reached_provider: bool,
         code: str | None = None,
         hint: str | None = None,
+        blocked: bool = False,
     ) -> None:
         super().__init__(backend, message, hint=hint)
         self.reached_provider = reached_provider
         self.code = code
+        self.blocked = blocked  # refused by moderation: the take ends `blocked`, not `failed`

@@ -168,12 +168,12 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
     try:
         job_id = backend.submit(record.request)
     except SubmitError as exc:
-        if exc.reached_provider:
+        if exc.reached_provider and not exc.blocked:
             ctx.journal.mark_uncertain(take_id, str(exc))
         else:
             ctx.journal.settle(
                 take_id,
-                TakeState.FAILED,
+                TakeState.BLOCKED if exc.blocked else TakeState.FAILED,
                 cost_usd=0.0,
                 error_code=exc.code or "rejected",
                 error_message=str(exc),

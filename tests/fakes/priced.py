@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from takelab.backends import TakeRequest
+from takelab.backends import JobStatus, TakeRequest
 from takelab.backends.previz import PrevizBackend
 
 
@@ -17,3 +17,7 @@ class PricedPreviz(PrevizBackend):
 
     def price(self, request: TakeRequest) -> float:
         return round(self.usd_per_second * request.duration_s, 6)
+
+    def poll(self, job_id: str) -> JobStatus:
+        # Previz reports what it charged (nothing); this backend charges its table price.
+        return super().poll(job_id).model_copy(update={"cost_usd": None})

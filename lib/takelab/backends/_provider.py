@@ -8,6 +8,7 @@ import email.utils
 import importlib
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -143,7 +144,7 @@ def with_retries(
     base_delay_s: float = 0.5,
     max_delay_s: float = 30.0,
     delay_of: Callable[[BaseException], float | None] = transient_delay,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Call a read-only operation (poll, download), retrying transient failures with
     exponential backoff and jitter, waiting at least what Retry-After asks."""
@@ -157,7 +158,7 @@ def with_retries(
             backoff = min(max_delay_s, base_delay_s * 2 ** (attempt - 1))
             delay = max(hint, backoff * (0.5 + random.random() / 2))
             log.info("%s failed (%s); retry %d in %.1fs", what, exc, attempt, delay)
-            sleep(delay)
+            (sleep or time.sleep)(delay)
     raise AssertionError("unreachable")
 
 
@@ -174,11 +175,13 @@ def submit_once(backend: str, create: Callable[[], T]) -> T:
         status = status_of(exc)
         message = provider_message(exc)
         if status is not None and status in REFUSED:
+            blocked = looks_like_moderation(message)
             raise SubmitError(
                 backend,
                 f"the provider refused the request (HTTP {status}): {message}",
                 reached_provider=False,
-                code=f"http-{status}",
+                code="moderation" if blocked else f"http-{status}",
+                blocked=blocked,
             ) from exc
         if status is None and is_connect_error(exc):
             raise SubmitError(
@@ -192,6 +195,18 @@ def submit_once(backend: str, create: Callable[[], T]) -> T:
             code=code,
             hint="the take is marked uncertain; check the provider's dashboard before rerunning",
         ) from exc
+
+
+MODERATION = re.compile(
+    r"moderat|content[ _-]?polic|safety|nsfw|flagged|inappropriate|usage guidelines"
+    r"|responsible ai|prohibited|public figure",
+    re.IGNORECASE,
+)
+
+
+def looks_like_moderation(text: str | None) -> bool:
+    """Whether a provider's error text reads as a moderation refusal."""
+    return bool(text and MODERATION.search(text))
 
 
 def provider_message(exc: BaseException) -> str:
@@ -216,7 +231,7 @@ def download(
     headers: Mapping[str, str] | None = None,
     timeout_s: float = 120.0,
     attempts: int = 5,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> Path:
     """Stream `url` to `dest` through a `.part` file, retrying transient failures."""
     import httpx

@@ -1,0 +1,212 @@
+"""Luma Dream Machine (Ray 2) through the official `lumaai` SDK.
+
+create: POST `/generations/video` {model, prompt, aspect_ratio, duration "5s" | "9s",
+resolution}; get: GET `/generations/{id}` with `state` queued -> dreaming -> completed
+(`assets.video`: a CDN URL, downloaded at once) or failed (`failure_reason`); list: GET
+`/generations?limit&offset`, which `reconcile` searches for the job of an uncertain take.
+
+Decisions:
+- First frames: Luma takes keyframes only as image URLs it can fetch; it documents no data
+  URIs or uploads. A take's image is a local file, so image input is declared unsupported
+  and such a take stops at planning ("a first-frame image is not accepted") before any
+  money is spent. Host the image and extend this backend to pass its URL if you need it.
+- Luma's video API has no seed and no negative prompt: seeds name repeats, and a negative
+  prompt is not sent (a warning says so) rather than folded into the prompt.
+- Luma reports no cost: a finished video is charged at the table price; a failed or
+  moderated generation at nothing.
+
+Key: LUMAAI_API_KEY; base URL override: LUMAAI_BASE_URL (read by the SDK).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
+from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+
+if TYPE_CHECKING:
+    from lumaai import LumaAI
+    from lumaai.types import Generation
+
+log = logging.getLogger(__name__)
+
+_RAY = Capabilities(
+    durations=(5.0, 9.0),
+    min_duration_s=5.0,
+    max_duration_s=9.0,
+    aspects=("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "9:21"),
+    resolutions=("540p", "720p", "1080p", "4k"),
+    seed=False,
+    image_input=False,
+    audio=False,
+)
+CAPABILITIES: dict[str, Capabilities] = {"ray-2": _RAY, "ray-flash-2": _RAY}
+
+# How Luma words a generation refused by its moderation.
+_MODERATION = re.compile(r"moderat|flagged|not allowed|prohibited|violat|nsfw|unsafe", re.I)
+_STATES = {"queued": JobState.QUEUED, "dreaming": JobState.RUNNING}
+
+
+class LumaBackend(ProviderBackend):
+    """Luma's Ray models: 5 or 9 s, seven aspect ratios, 540p to 4k, no seed."""
+
+    name: ClassVar[str] = "luma"
+    default_model: ClassVar[str] = "ray-2"
+    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    price_note: ClassVar[str] = (
+        "$0.40 / $0.71 / $1.59 per 5 s at 540p / 720p / 1080p (3rd-party, Oct 2025);"
+        " 9 s is 9/5 of it; failed or moderated generations are not charged"
+    )
+    key_env: ClassVar[str] = "LUMAAI_API_KEY"
+    base_url_env: ClassVar[str] = "LUMAAI_BASE_URL"  # read by the SDK itself
+    sdk_module: ClassVar[str] = "lumaai"
+    sdk_package: ClassVar[str] = "lumaai"
+    poll_interval_s: ClassVar[float] = 5.0
+    deadline_s: ClassVar[float] = 1200.0
+    timeout_s: ClassVar[float] = 60.0
+
+    @staticmethod
+    def _sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES.get(self.model, _RAY)
+
+    def _check(self, request: TakeRequest) -> Capabilities:
+        caps = CAPABILITIES.get(request.model)
+        if caps is None:
+            raise UsageError(
+                f"luma: unknown model {request.model!r}",
+                hint=f"choose one of: {', '.join(self.models)}",
+            )
+        problems = caps.problems(request)
+        if problems:
+            raise UsageError(
+                f"luma:{request.model}: " + "; ".join(problems),
+                hint="Luma takes first frames only as image URLs" if request.image_sha256 else None,
+            )
+        return caps
+
+    def price(self, request: TakeRequest) -> float:
+        self._check(request)
+        return super().price(request)
+
+    def create_params(self, request: TakeRequest) -> dict[str, Any]:
+        """The arguments of `generations.create` for a take; UsageError if not allowed."""
+        self._check(request)
+        return {
+            "model": request.model,
+            "prompt": request.prompt,
+            "aspect_ratio": request.aspect,
+            "duration": f"{request.duration_s:g}s",
+            "resolution": request.resolution,
+        }
+
+    def _client(self) -> LumaAI:
+        self.sdk()
+        from lumaai import LumaAI
+
+        # No SDK retries: a retried create can bill twice, and polls retry in with_retries,
+        # which honours Retry-After.
+        return LumaAI(auth_token=self.key(), max_retries=0, timeout=self.timeout_s)
+
+    def submit(self, request: TakeRequest) -> str:
+        try:
+            params = self.create_params(request)
+            client = self._client()
+        except TakelabError as exc:
+            raise SubmitError(
+                self.name, str(exc), reached_provider=False, code="invalid-request"
+            ) from exc
+        if request.negative:
+            log.warning("luma has no negative prompt; %r is not sent", request.negative)
+        generation = submit_once(self.name, lambda: client.generations.create(**params))
+        if not generation.id:
+            raise SubmitError(
+                self.name,
+                "the create call returned no generation id",
+                reached_provider=True,
+                code="no-job-id",
+            )
+        return generation.id
+
+    def _get(self, job_id: str) -> Generation:
+        client = self._client()
+        return with_retries(
+            lambda: client.generations.get(job_id), what=f"luma poll {job_id}", sleep=self._sleep
+        )
+
+    def poll(self, job_id: str) -> JobStatus:
+        return job_status(self._get(job_id))
+
+    def fetch(self, job_id: str, dest: Path) -> Path:
+        generation = self._get(job_id)
+        url = generation.assets.video if generation.assets else None
+        if not url:
+            raise BackendError(
+                self.name, f"generation {job_id} has no video (state {generation.state})"
+            )
+        return download(url, dest, sleep=self._sleep)
+
+    def reconcile(
+        self, request: TakeRequest, *, since: float | None = None, pages: int = 5
+    ) -> str | None:
+        """The id of the one generation made for `request` (same model, prompt, duration,
+        aspect and resolution, created at or after `since` minus a minute), or None when
+        none or several match: a guess would risk paying for a stranger's job."""
+        params = self.create_params(request)
+        client = self._client()
+        after = datetime.fromtimestamp(since - 60, UTC) if since is not None else None
+
+        def too_old(when: datetime | None) -> bool:
+            if after is None or when is None:
+                return False
+            return (when if when.tzinfo else when.replace(tzinfo=UTC)) < after
+
+        found: list[str] = []
+        for page in range(pages):
+            listing = with_retries(
+                partial(client.generations.list, limit=100, offset=page * 100),
+                what="luma list",
+                sleep=self._sleep,
+            )
+            for gen in listing.generations:
+                if too_old(gen.created_at):
+                    continue
+                sent = gen.request.model_dump() if gen.request is not None else {}
+                if gen.id and all(sent.get(k) == v for k, v in params.items()):
+                    found.append(gen.id)
+            oldest = listing.generations[-1].created_at if listing.generations else None
+            if not listing.has_more or too_old(oldest):
+                break
+        return found[0] if len(found) == 1 else None
+
+
+def job_status(generation: Generation) -> JobStatus:
+    """Map a Luma generation onto a JobStatus; failed or moderated ones cost nothing."""
+    state = generation.state
+    if state == "completed":
+        if generation.assets is not None and generation.assets.video:
+            # The price is the table's: Luma reports no cost.
+            return JobStatus(state=JobState.SUCCEEDED, progress=1.0, cost_usd=None)
+        reason, code, ended = "completed without a video", "no-video", JobState.FAILED
+    elif state == "failed":
+        reason = generation.failure_reason or "the generation failed"
+        blocked = bool(_MODERATION.search(reason))
+        code = "moderation" if blocked else "failed"
+        ended = JobState.BLOCKED if blocked else JobState.FAILED
+    else:
+        return JobStatus(
+            state=_STATES.get(state or "", JobState.QUEUED), progress=None, cost_usd=None
+        )
+    return JobStatus(
+        state=ended, progress=None, error_code=code, error_message=reason, cost_usd=0.0
+    )

@@ -1,0 +1,290 @@
+"""Google Veo through the official `google-genai` SDK.
+
+google-genai 3.6 generates videos only in Vertex AI mode (the SDK's "Gemini Enterprise
+Agent Platform"): in Gemini Developer API mode `models.generate_videos` raises before
+sending anything. So this backend runs the client with `vertexai=True` and an API key
+(Vertex AI express mode), which the SDK sends as `x-goog-api-key`:
+
+- create: POST `v1beta1/publishers/google/models/{model}:predictLongRunning` with
+  `instances[0]` (prompt, first-frame image as base64) and `parameters`; the reply is a
+  long-running operation whose `name` is the job id;
+- poll: POST `v1beta1/{model resource}:fetchPredictOperation` with the operation name,
+  until `done`; then `error`, or `response.videos[]` (the video inline as base64) with
+  `raiMediaFilteredCount` / `raiMediaFilteredReasons` for videos withheld by Google's
+  responsible-AI filters (blocked; not charged).
+
+The key comes from GEMINI_API_KEY, else GOOGLE_API_KEY (both read by the SDK too), and
+must be a Google Cloud API key allowed to use Vertex AI. The SDK reads a base URL
+override from GOOGLE_VERTEX_BASE_URL.
+
+Vertex AI offers no way to list video operations (the SDK has no such call), so an
+uncertain take cannot be matched to its job here: there is no `reconcile`; look in the
+Cloud console before rerunning it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
+from takelab.backends._provider import (
+    ProviderBackend,
+    download,
+    submit_once,
+    with_retries,
+    write_stream,
+)
+from takelab.errors import BackendError, MissingKeyError, SubmitError, TakelabError, UsageError
+from takelab.secrets import get_secret
+
+if TYPE_CHECKING:
+    from google.genai import Client
+    from google.genai.types import GenerateVideosConfig, GenerateVideosOperation, Video
+
+# Veo 3.x: 4, 6 or 8 s, 720p or 1080p, with audio. Veo 2: 5-8 s at 720p, silent.
+_VEO3 = Capabilities(
+    durations=(4.0, 6.0, 8.0),
+    min_duration_s=4.0,
+    max_duration_s=8.0,
+    aspects=("16:9", "9:16"),
+    resolutions=("720p", "1080p"),
+    seed=True,
+    image_input=True,
+    audio=True,
+)
+_VEO2 = Capabilities(
+    durations=(5.0, 6.0, 7.0, 8.0),
+    min_duration_s=5.0,
+    max_duration_s=8.0,
+    aspects=("16:9", "9:16"),
+    resolutions=("720p",),
+    seed=True,
+    image_input=True,
+    audio=False,
+)
+CAPABILITIES: dict[str, Capabilities] = {
+    "veo-3.1-generate-preview": _VEO3,
+    "veo-3.1-fast-generate-preview": _VEO3,
+    "veo-3.0-generate-001": _VEO3,
+    "veo-3.0-fast-generate-001": _VEO3,
+    "veo-2.0-generate-001": _VEO2,
+}
+
+# google.rpc.Code names, for error codes a reader recognises.
+_RPC_CODES = {
+    1: "CANCELLED",
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+}
+# How Google words a refusal on safety grounds when it fails the whole operation.
+_SAFETY_WORDS = re.compile(r"responsible ai|usage guidelines|sensitive words|safety", re.I)
+
+
+class VeoBackend(ProviderBackend):
+    """Veo on Vertex AI (express mode, API key). No reconcile: Vertex cannot list jobs."""
+
+    name: ClassVar[str] = "veo"
+    default_model: ClassVar[str] = "veo-3.1-fast-generate-preview"
+    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    price_note: ClassVar[str] = (
+        "$0.15-0.40/s by model (3rd-party prices, 2026); videos withheld by safety filters"
+        " are not charged"
+    )
+    key_env: ClassVar[str] = "GEMINI_API_KEY"
+    fallback_key_env: ClassVar[str] = "GOOGLE_API_KEY"
+    base_url_env: ClassVar[str] = "GOOGLE_VERTEX_BASE_URL"  # read by the SDK itself
+    sdk_module: ClassVar[str] = "google.genai"
+    sdk_package: ClassVar[str] = "google-genai"
+    poll_interval_s: ClassVar[float] = 10.0
+    deadline_s: ClassVar[float] = 1200.0
+    timeout_s: ClassVar[float] = 120.0  # per HTTP call; finished polls carry the video
+
+    def __init__(self, model: str | None = None) -> None:
+        super().__init__(model)
+        # A finished operation carries the video inline: kept from poll so fetch does
+        # not transfer it a second time.
+        self._finished: dict[str, GenerateVideosOperation] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    def key(self) -> str:
+        """GEMINI_API_KEY, else GOOGLE_API_KEY; the error names GEMINI_API_KEY."""
+        for env in (self.key_env, self.fallback_key_env):
+            value = get_secret(env)
+            if value:
+                return value
+        raise MissingKeyError(self.name, self.key_env)
+
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES.get(self.model, _VEO3)
+
+    def _check(self, request: TakeRequest) -> Capabilities:
+        caps = CAPABILITIES.get(request.model)
+        if caps is None:
+            raise UsageError(
+                f"veo: unknown model {request.model!r}",
+                hint=f"choose one of: {', '.join(self.models)}",
+            )
+        problems = caps.problems(request)
+        if problems:
+            raise UsageError(f"veo:{request.model}: " + "; ".join(problems))
+        return caps
+
+    def price(self, request: TakeRequest) -> float:
+        self._check(request)
+        return super().price(request)
+
+    # -- the request ---------------------------------------------------------------------
+
+    def video_config(self, request: TakeRequest) -> GenerateVideosConfig:
+        """The SDK config for a take; raises UsageError for settings the model refuses."""
+        from google.genai import types
+
+        caps = self._check(request)
+        return types.GenerateVideosConfig(
+            number_of_videos=1,
+            duration_seconds=int(request.duration_s),
+            aspect_ratio=request.aspect,
+            # Veo 2 has one resolution and no resolution parameter.
+            resolution=request.resolution if len(caps.resolutions) > 1 else None,
+            seed=request.seed,
+            negative_prompt=request.negative or None,
+            generate_audio=True if caps.audio else None,
+            # The create call is never retried by the SDK: a retry could bill twice.
+            http_options=types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1)),
+        )
+
+    def _client(self) -> Client:
+        self.sdk()
+        from google import genai
+        from google.genai import types
+
+        return genai.Client(
+            vertexai=True,
+            api_key=self.key(),
+            http_options=types.HttpOptions(timeout=int(self.timeout_s * 1000)),
+        )
+
+    # -- the four calls ------------------------------------------------------------------
+
+    def submit(self, request: TakeRequest) -> str:
+        try:
+            self.sdk()
+            from google.genai import types
+
+            config = self.video_config(request)
+            image = None
+            if request.image_path:
+                path = Path(request.image_path)
+                mime = mimetypes.guess_type(path.name)[0] or "image/png"
+                image = types.Image(image_bytes=path.read_bytes(), mime_type=mime)
+            source = types.GenerateVideosSource(prompt=request.prompt, image=image)
+            client = self._client()
+        except (TakelabError, OSError, ValueError) as exc:
+            raise SubmitError(
+                self.name, str(exc), reached_provider=False, code="invalid-request"
+            ) from exc
+        operation = submit_once(
+            self.name,
+            lambda: client.models.generate_videos(
+                model=request.model, source=source, config=config
+            ),
+        )
+        if not operation.name:
+            raise SubmitError(
+                self.name,
+                "the create call returned no operation name",
+                reached_provider=True,
+                code="no-job-id",
+            )
+        return operation.name
+
+    def _operation(self, job_id: str) -> GenerateVideosOperation:
+        from google.genai import types
+
+        client = self._client()
+        return with_retries(
+            lambda: client.operations.get(
+                types.GenerateVideosOperation.model_validate({"name": job_id})
+            ),
+            what=f"veo poll {job_id.rsplit('/', 1)[-1]}",
+            sleep=self._sleep,
+        )
+
+    def poll(self, job_id: str) -> JobStatus:
+        operation = self._operation(job_id)
+        status = job_status(operation)
+        if status.state is JobState.SUCCEEDED:
+            with self._lock:
+                self._finished[job_id] = operation
+        return status
+
+    def fetch(self, job_id: str, dest: Path) -> Path:
+        with self._lock:
+            operation = self._finished.pop(job_id, None)
+        if operation is None:
+            operation = self._operation(job_id)
+        video = _first_video(operation)
+        if video is None:
+            raise BackendError(self.name, f"operation {job_id} has no video to fetch")
+        if video.video_bytes:
+            return write_stream([video.video_bytes], dest)
+        if video.uri and video.uri.startswith(("https://", "http://")):
+            return download(video.uri, dest, sleep=self._sleep)
+        raise BackendError(
+            self.name,
+            f"the video is stored at {video.uri!r}, which takelab cannot read",
+            hint="leave output_gcs_uri unset so Vertex AI returns the video inline",
+        )
+
+
+def _first_video(operation: GenerateVideosOperation) -> Video | None:
+    response = operation.response or operation.result
+    for generated in (response.generated_videos if response else None) or []:
+        if generated.video is not None:
+            return generated.video
+    return None
+
+
+def _ended(state: JobState, code: str, message: str) -> JobStatus:
+    # Google charges only for videos it returns.
+    return JobStatus(
+        state=state, progress=None, error_code=code, error_message=message, cost_usd=0.0
+    )
+
+
+def job_status(operation: GenerateVideosOperation) -> JobStatus:
+    """Map a Veo operation onto a JobStatus; filtered or failed videos cost nothing."""
+    if not operation.done:
+        return JobStatus(state=JobState.RUNNING, progress=None, cost_usd=None)
+    if operation.error:
+        code = operation.error.get("code")
+        message = str(operation.error.get("message") or "the operation failed")
+        name = _RPC_CODES.get(code, str(code)) if isinstance(code, int) else "error"
+        state = JobState.BLOCKED if _SAFETY_WORDS.search(message) else JobState.FAILED
+        return _ended(state, name, message)
+    if _first_video(operation) is not None:
+        # The price is the table's: Google reports no cost.
+        return JobStatus(state=JobState.SUCCEEDED, progress=1.0, cost_usd=None)
+    response = operation.response or operation.result
+    if response is not None and response.rai_media_filtered_count:
+        reasons = "; ".join(response.rai_media_filtered_reasons or [])
+        return _ended(
+            JobState.BLOCKED,
+            "rai-media-filtered",
+            reasons or "the video was withheld by Google's safety filters",
+        )
+    return _ended(JobState.FAILED, "no-video", "the operation finished without a video")

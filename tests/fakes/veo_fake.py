@@ -1,0 +1,184 @@
+"""A fake of Veo on Vertex AI, speaking exactly what google-genai 3.6 sends in express mode.
+
+- POST /v1beta1/publishers/google/models/{model}:predictLongRunning
+  {"instances": [{"prompt", "image": {"bytesBase64Encoded", "mimeType"}}],
+   "parameters": {"sampleCount", "durationSeconds", "aspectRatio", "resolution", "seed",
+                  "negativePrompt", "generateAudio"}}  ->  {"name": ".../operations/{id}"}
+- POST /v1beta1/projects/{p}/locations/{l}/publishers/google/models/{model}
+  :fetchPredictOperation  {"operationName"}  ->  the operation: no `done` while running,
+  then `error` {code, message}, or `response` {"videos": [{"bytesBase64Encoded",
+  "mimeType"}], "raiMediaFilteredCount", "raiMediaFilteredReasons"}.
+
+The key is checked in `x-goog-api-key`; errors use Google's `{"error": {code, message,
+status}}` shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fakes._server import FakeServer, Request, Response, sample_mp4
+
+CREATE = r"/v1beta1/publishers/google/models/(?P<model>[^/:]+):predictLongRunning"
+FETCH = (
+    r"/v1beta1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
+    r"/publishers/google/models/(?P<model>[^/:]+):fetchPredictOperation"
+)
+FILTERED_REASON = (
+    "Unable to generate videos because the prompt may violate our usage guidelines."
+    " Support codes: 58061214"
+)
+FAILED_MESSAGE = "Internal error encountered."
+DURATIONS = {"veo-2.0-generate-001": {5, 6, 7, 8}}
+
+
+def google_error(status: int, message: str, reason: str) -> dict[str, Any]:
+    return {"error": {"code": status, "message": message, "status": reason}}
+
+
+@dataclass
+class Operation:
+    name: str
+    model: str
+    body: dict[str, Any]
+    outcome: str  # succeed, blocked, fail, hang
+    polls: int = 0
+
+
+@dataclass
+class VeoFake:
+    """Operations advance one step per poll: `steps` polls running, then the outcome."""
+
+    key: str = "canary-secret-123"
+    steps: int = 2
+    outcome: str = "succeed"
+    server: FakeServer = field(default_factory=FakeServer)
+    operations: dict[str, Operation] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.server.route("POST", CREATE)(self._create)
+        self.server.route("POST", FETCH)(self._fetch)
+
+    @contextmanager
+    def running(self) -> Iterator[VeoFake]:
+        with self.server.running():
+            yield self
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def creates(self) -> int:
+        """Create calls that reached the handler (each made an operation)."""
+        return self.server.count("POST", f"^{CREATE}$")
+
+    @property
+    def requests(self) -> int:
+        return len(self.server.log)
+
+    def release(self, outcome: str = "succeed") -> None:
+        """Let hanging operations finish with `outcome` on their next poll."""
+        with self.lock:
+            self.outcome = outcome
+            for op in self.operations.values():
+                if op.outcome == "hang":
+                    op.outcome = outcome
+
+    def drop_create_reply(self) -> None:
+        """The next create makes its operation, then the connection drops before the reply."""
+        self.server.fail("POST", CREATE, None, after=True)
+
+    def refuse_create(self, status: int = 400, message: str = "bad request") -> None:
+        reason = "INVALID_ARGUMENT" if status == 400 else "FAILED_PRECONDITION"
+        self.server.fail("POST", CREATE, status, body=google_error(status, message, reason))
+
+    def throttle_polls(self, status: int = 429, retry_after: str = "2", count: int = 2) -> None:
+        reason = "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE"
+        self.server.fail(
+            "POST",
+            FETCH,
+            status,
+            count=count,
+            body=google_error(status, "try again later", reason),
+            headers={"Retry-After": retry_after},
+        )
+
+    # -- handlers ------------------------------------------------------------------------
+
+    def _unauthorized(self, req: Request) -> Response | None:
+        if req.headers.get("x-goog-api-key") == self.key:
+            return None
+        return Response(
+            401,
+            google_error(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access"
+                " token, login cookie or other valid authentication credential.",
+                "UNAUTHENTICATED",
+            ),
+        )
+
+    def _create(self, req: Request) -> Response:
+        if (denied := self._unauthorized(req)) is not None:
+            return denied
+        model = req.match["model"]
+        body = req.json()
+        instance = (body.get("instances") or [{}])[0]
+        params = body.get("parameters") or {}
+        problems = []
+        if not instance.get("prompt") and not instance.get("image"):
+            problems.append("a prompt or an image is required")
+        if params.get("durationSeconds") not in DURATIONS.get(model, {4, 6, 8}):
+            problems.append(f"durationSeconds {params.get('durationSeconds')} is not supported")
+        if params.get("aspectRatio", "16:9") not in ("16:9", "9:16"):
+            problems.append(f"aspectRatio {params.get('aspectRatio')} is not supported")
+        if params.get("resolution", "720p") not in ("720p", "1080p"):
+            problems.append(f"resolution {params.get('resolution')} is not supported")
+        if problems:
+            return Response(400, google_error(400, "; ".join(problems), "INVALID_ARGUMENT"))
+        name = (
+            f"projects/takelab-fake/locations/us-central1/publishers/google/models/{model}"
+            f"/operations/{uuid.uuid4()}"
+        )
+        with self.lock:
+            self.operations[name] = Operation(name, model, body, self.outcome)
+        return Response(200, {"name": name})
+
+    def _fetch(self, req: Request) -> Response:
+        if (denied := self._unauthorized(req)) is not None:
+            return denied
+        name = req.json().get("operationName", "")
+        with self.lock:
+            op = self.operations.get(name)
+            if op is None:
+                return Response(404, google_error(404, f"Operation {name} not found", "NOT_FOUND"))
+            op.polls += 1
+            if op.outcome == "hang" or op.polls <= self.steps:
+                return Response(200, {"name": name})
+            outcome = op.outcome
+        kind = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"
+        if outcome == "fail":
+            return Response(
+                200, {"name": name, "done": True, "error": {"code": 13, "message": FAILED_MESSAGE}}
+            )
+        if outcome == "blocked":
+            response = {
+                "@type": kind,
+                "raiMediaFilteredCount": 1,
+                "raiMediaFilteredReasons": [FILTERED_REASON],
+            }
+            return Response(200, {"name": name, "done": True, "response": response})
+        video = base64.b64encode(sample_mp4()).decode()
+        response = {
+            "@type": kind,
+            "videos": [{"bytesBase64Encoded": video, "mimeType": "video/mp4"}],
+        }
+        return Response(200, {"name": name, "done": True, "response": response})
