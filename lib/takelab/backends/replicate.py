@@ -1,0 +1,224 @@
+"""Replicate: official video models (Kling v2.1 Master) through the `replicate` SDK.
+
+The create call is `client.models.predictions.create(model="owner/name", input=...)`, one
+POST to `/v1/models/{owner}/{name}/predictions` (what `predictions.create(model=...)`
+delegates to, minus its dropping of `file_encoding_strategy`); a first-frame image goes
+inline as a data URI, so no upload call precedes the create. The SDK's RetryTransport
+retries only GET, PUT, DELETE and the like on 429/503/504 (honouring Retry-After), never
+POST, so the create is sent exactly once; `submit_once` classifies its failure. Polls,
+lists and downloads go through `with_retries` on top. The SDK reads REPLICATE_BASE_URL
+itself (a gateway, or the tests' fake).
+
+Money: Replicate bills these official models by output (per second of video), so a
+succeeded prediction records the table price and a failed or canceled one $0 (Replicate
+reports no cost in the API; compute-time billing applies only to community models, which
+this backend does not list). A prediction refused by moderation ("flagged as sensitive",
+E005, NSFW) is `blocked`, also at $0.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
+from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+
+if TYPE_CHECKING:
+    from replicate.client import Client
+    from replicate.prediction import Prediction
+
+KLING_MASTER = "kwaivgi/kling-v2.1-master"
+
+# Kling v2.1 Master on Replicate: prompt, negative_prompt, duration (5 or 10, an integer),
+# aspect_ratio (ignored by the model when start_image is given), start_image; 1080p, no seed.
+CAPABILITIES: dict[str, Capabilities] = {
+    KLING_MASTER: Capabilities(
+        durations=(5.0, 10.0),
+        min_duration_s=5.0,
+        max_duration_s=10.0,
+        aspects=("16:9", "9:16", "1:1"),
+        resolutions=("1080p",),
+        seed=False,
+        image_input=True,
+    ),
+}
+
+STATES = {
+    "starting": JobState.QUEUED,
+    "processing": JobState.RUNNING,
+    "succeeded": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+    "canceled": JobState.FAILED,
+}
+MODERATION = re.compile(r"flagged as sensitive|\bE005\b|nsfw|content moderation|safety", re.I)
+
+
+class ReplicateBackend(ProviderBackend):
+    """Official video models on Replicate, one prediction per take."""
+
+    name: ClassVar[str] = "replicate"
+    default_model: ClassVar[str] = KLING_MASTER
+    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    price_note: ClassVar[str] = (
+        "Kling v2.1 Master $0.28 per second of video (3rd-party, 2026);"
+        " failed or blocked predictions $0"
+    )
+    key_env: ClassVar[str] = "REPLICATE_API_TOKEN"
+    sdk_module: ClassVar[str] = "replicate"
+    sdk_package: ClassVar[str] = "replicate"
+    poll_interval_s: ClassVar[float] = 5.0
+    timeout_s: ClassVar[float] = 60.0
+    reconcile_pages: ClassVar[int] = 5
+
+    def capabilities(self) -> Capabilities:
+        if self.model not in CAPABILITIES:
+            raise UsageError(
+                f"unknown replicate model {self.model!r}",
+                hint=f"choose one of: {', '.join(CAPABILITIES)}",
+            )
+        return CAPABILITIES[self.model]
+
+    def _check(self, request: TakeRequest) -> None:
+        problems = self.capabilities().problems(request)
+        if problems:
+            raise UsageError(f"{self.spec}: " + "; ".join(problems))
+
+    def price(self, request: TakeRequest) -> float:
+        self._check(request)
+        return super().price(request)
+
+    def model_input(self, request: TakeRequest) -> dict[str, Any]:
+        """The prediction's `input`, or UsageError naming what the model allows."""
+        self._check(request)
+        data: dict[str, Any] = {
+            "prompt": request.prompt,
+            "duration": int(request.duration_s),
+            "aspect_ratio": request.aspect,
+        }
+        if request.negative:
+            data["negative_prompt"] = request.negative
+        if request.image_path:
+            # A Path is sent as a data URI (file_encoding_strategy="base64"): no upload call.
+            data["start_image"] = Path(request.image_path)
+        return data
+
+    @contextmanager
+    def _client(self) -> Iterator[Client]:
+        self.sdk()  # a clear install hint when replicate is missing
+        import httpx
+        from replicate.client import Client
+
+        client = Client(api_token=self.key(), timeout=httpx.Timeout(self.timeout_s, connect=10.0))
+        try:
+            yield client
+        finally:
+            client._client.close()
+
+    def submit(self, request: TakeRequest) -> str:
+        try:
+            model_input = self.model_input(request)
+            self.check_ready()
+        except TakelabError as exc:  # refused here: nothing was sent
+            raise SubmitError(
+                self.name, exc.message, reached_provider=False, code="not-sent"
+            ) from exc
+        with self._client() as client:
+            prediction = submit_once(
+                self.name,
+                # The model namespace's create: `predictions.create(model=...)` drops
+                # file_encoding_strategy (SDK 1.0.7) and would upload the image first.
+                lambda: client.models.predictions.create(
+                    model=request.model, input=model_input, file_encoding_strategy="base64"
+                ),
+            )
+        return str(prediction.id)
+
+    def _get(self, job_id: str) -> Prediction:
+        with self._client() as client:
+            prediction: Prediction = with_retries(
+                lambda: client.predictions.get(job_id), what=f"replicate prediction {job_id}"
+            )
+        return prediction
+
+    def poll(self, job_id: str) -> JobStatus:
+        p = self._get(job_id)
+        state = STATES.get(p.status, JobState.RUNNING)
+        if state is JobState.SUCCEEDED and output_url(p.output) is None:
+            return JobStatus(
+                state=JobState.FAILED,
+                error_code="no-video",
+                error_message="the prediction succeeded without a video URL",
+                progress=None,
+                cost_usd=None,
+            )
+        if state is not JobState.FAILED:
+            progress = p.progress.percentage if state is JobState.RUNNING and p.progress else None
+            if state is JobState.SUCCEEDED:
+                progress = 1.0
+            return JobStatus(state=state, progress=progress, cost_usd=None)
+        message = (p.error or p.status)[:500]
+        blocked = p.status == "failed" and bool(MODERATION.search(message))
+        return JobStatus(
+            state=JobState.BLOCKED if blocked else JobState.FAILED,
+            error_code="moderation" if blocked else p.status,
+            error_message=message,
+            progress=None,
+            cost_usd=0.0,
+        )
+
+    def fetch(self, job_id: str, dest: Path) -> Path:
+        url = output_url(self._get(job_id).output)
+        if url is None:
+            raise BackendError(self.name, f"prediction {job_id} has no video URL")
+        return download(url, dest)  # replicate.delivery URLs are public: no key sent
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a prediction that has not finished."""
+        with self._client() as client:
+            client.predictions.cancel(job_id)
+
+    def reconcile(self, request: TakeRequest, *, since: float | None = None) -> str | None:
+        """The id of the prediction an uncertain create made, if it exists: the newest one
+        of this model with this prompt, created at or after `since` (Unix seconds)."""
+        with self._client() as client:
+            page = with_retries(client.predictions.list, what="replicate predictions")
+            for _ in range(self.reconcile_pages):
+                for p in page.results:  # newest first
+                    created = _timestamp(p.created_at)
+                    if since is not None and created is not None and created < since - 60:
+                        return None
+                    if p.model == request.model and (p.input or {}).get("prompt") == (
+                        request.prompt
+                    ):
+                        return str(p.id)
+                cursor = page.next
+                if not cursor:
+                    return None
+                page = with_retries(
+                    functools.partial(client.predictions.list, cursor),
+                    what="replicate predictions",
+                )
+        return None
+
+
+def output_url(output: Any) -> str | None:
+    """The video URL of a prediction's output: a URL, or a list whose first item is one."""
+    if isinstance(output, list) and output:
+        output = output[0]
+    return output if isinstance(output, str) and output.startswith("http") else None
+
+
+def _timestamp(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
