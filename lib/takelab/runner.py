@@ -17,7 +17,7 @@ from pathlib import Path
 
 from takelab import media
 from takelab.backends import Backend, JobState, JobStatus
-from takelab.errors import SubmitError, VideoError
+from takelab.errors import SubmitError, TakelabError, VideoError
 from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
 from takelab.plan import PlannedTake
@@ -178,6 +178,12 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
                 error_code=exc.code or "rejected",
                 error_message=str(exc),
             )
+        return None
+    except TakelabError as exc:
+        # Backends raise their own errors (bad settings, key, SDK) before sending anything.
+        ctx.journal.settle(
+            take_id, TakeState.FAILED, cost_usd=0.0, error_code="not-sent", error_message=str(exc)
+        )
         return None
     except BaseException as exc:
         # Unknown failure inside the create call: the job may exist. Never resubmit.

@@ -162,7 +162,12 @@ class Backend(ABC):
 
     @abstractmethod
     def submit(self, request: TakeRequest) -> str:
-        """Start the job and return the provider's job id; the only call that can cost money."""
+        """Start the job and return the provider's job id; the only call that can cost money.
+
+        Raise `SubmitError` when the create call fails (saying whether it may have reached
+        the provider); any other `TakelabError` means nothing was sent. Anything else is
+        treated as "may have reached the provider" and the take becomes uncertain.
+        """
 
     @abstractmethod
     def poll(self, job_id: str) -> JobStatus:
