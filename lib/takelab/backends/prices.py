@@ -60,7 +60,13 @@ PRICES: tuple[Price, ...] = (
         source=RUNWAY + "; 10-15 credits/s",
         date="2026-04",
     ),
-    Price("runway", "veo3", usd_per_second=0.40, source=RUNWAY, date="2026-04"),
+    Price(
+        "runway",
+        "veo3",
+        usd_per_second=0.40,
+        source=RUNWAY + "; not offered by runwayml 5.24's create calls, so not a runway model",
+        date="2026-04",
+    ),
     # Google Veo through the Gemini API.
     Price("veo", "veo-3.1-generate-preview", usd_per_second=0.40, source=VEO, date="2026"),
     Price(

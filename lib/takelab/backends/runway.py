@@ -1,0 +1,284 @@
+"""runway: Runway's API through the official `runwayml` SDK, text or first frame to video.
+
+A take with `image_path` goes to `image_to_video`, any other to `text_to_video`; the model
+named is the model sent (gen4.5 takes both; gen4_turbo needs a first frame). Runway reports
+what a finished task cost (`cost.credits`, $0.01 each), so that is what the take records;
+moderation failures (`SAFETY.*`) are charged by Runway and recorded as blocked.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
+from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+from takelab.secrets import get_secret
+
+if TYPE_CHECKING:
+    from runwayml import RunwayML
+
+log = logging.getLogger(__name__)
+
+BASE_URL_ENV = "RUNWAYML_BASE_URL"
+USD_PER_CREDIT = 0.01
+PROMPT_LIMIT = 1000  # UTF-16 code units, per the SDK's docs
+SEED_MAX = 4294967295
+DATA_URI_LIMIT = 5 * 1024 * 1024  # "base64 data URI ... up to 5MB"
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+WHOLE_2_TO_10 = tuple(float(s) for s in range(2, 11))
+# (aspect, resolution) -> Runway's `ratio`, which names the output size in pixels.
+RATIOS: dict[tuple[str, str], str] = {
+    ("16:9", "720p"): "1280:720",
+    ("9:16", "720p"): "720:1280",
+    ("4:3", "720p"): "1104:832",
+    ("3:4", "720p"): "832:1104",
+    ("1:1", "720p"): "960:960",
+    ("21:9", "720p"): "1584:672",
+    ("16:9", "1080p"): "1920:1080",
+    ("9:16", "1080p"): "1080:1920",
+}
+# What each model accepts, read from runwayml 5.24's create() overloads. gen4.5 takes four
+# more ratios with a first frame than without; only the two that always work are declared.
+CAPABILITIES: dict[str, Capabilities] = {
+    "gen4.5": Capabilities(durations=WHOLE_2_TO_10, image_input=True),
+    "gen4_turbo": Capabilities(
+        durations=WHOLE_2_TO_10,
+        aspects=("16:9", "9:16", "4:3", "3:4", "1:1", "21:9"),
+        image_input=True,
+    ),
+    "veo3.1": Capabilities(
+        durations=(4.0, 6.0, 8.0), resolutions=("720p", "1080p"), image_input=True, audio=True
+    ),
+    "veo3.1_fast": Capabilities(
+        durations=(4.0, 6.0, 8.0), resolutions=("720p", "1080p"), image_input=True, audio=True
+    ),
+}
+IMAGE_ONLY = {"gen4_turbo"}  # image_to_video only: no text-to-video endpoint
+NEGATIVE_PROMPT = {"veo3.1", "veo3.1_fast"}
+
+
+class RunwayBackend(ProviderBackend):
+    """Runway's generation API: create a task, poll it, download its output at once."""
+
+    name: ClassVar[str] = "runway"
+    default_model: ClassVar[str] = "gen4.5"
+    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    price_note: ClassVar[str] = (
+        "credits at $0.01 (gen4.5 12/s, gen4_turbo 5/s, veo3.1 <=40/s, veo3.1_fast <=15/s);"
+        " the cost Runway reports is recorded"
+    )
+    key_env: ClassVar[str] = "RUNWAYML_API_SECRET"
+    sdk_module: ClassVar[str] = "runwayml"
+    sdk_package: ClassVar[str] = "runwayml"
+    timeout_s: ClassVar[float] = 60.0
+
+    def __init__(self, model: str | None = None) -> None:
+        super().__init__(model)
+        # The most each task may charge, as Runway estimated it (see task_status).
+        self._estimates: dict[str, float] = {}
+
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES[self.model]
+
+    def price(self, request: TakeRequest) -> float:
+        self.check_request(request)
+        return super().price(request)
+
+    # -- mapping -------------------------------------------------------------------------
+
+    def check_request(self, request: TakeRequest) -> None:
+        """Raise UsageError naming the allowed values if Runway cannot take this request."""
+        caps = CAPABILITIES.get(request.model)
+        if caps is None:
+            raise UsageError(
+                f"runway has no model {request.model!r}",
+                hint=f"choose one of: {', '.join(CAPABILITIES)}",
+            )
+        problems = caps.problems(request)
+        if problems:
+            raise UsageError(f"runway:{request.model}: " + "; ".join(problems))
+
+    def create_args(self, request: TakeRequest) -> tuple[str, dict[str, Any]]:
+        """The endpoint (`text_to_video` or `image_to_video`) and the SDK arguments for it."""
+        self.check_request(request)
+        model = request.model
+        ratio = RATIOS.get((request.aspect, request.resolution))
+        has_image = request.image_path is not None
+        if ratio is None:
+            raise UsageError(
+                f"runway:{model} has no {request.aspect} output at {request.resolution}",
+                hint="16:9 and 9:16 exist at every resolution the model allows",
+            )
+        if model in IMAGE_ONLY and not has_image:
+            raise UsageError(
+                f"runway:{model} makes video from a first frame only",
+                hint="give the variant an `image:`, or use runway:gen4.5 for text to video",
+            )
+        if len(request.prompt.encode("utf-16-le")) // 2 > PROMPT_LIMIT:
+            raise UsageError(f"runway takes prompts of at most {PROMPT_LIMIT} characters")
+        if not 0 <= request.seed <= SEED_MAX:
+            raise UsageError(f"runway takes seeds from 0 to {SEED_MAX}, got {request.seed}")
+        args: dict[str, Any] = {
+            "model": model,
+            "prompt_text": request.prompt,
+            "ratio": ratio,
+            "duration": round(request.duration_s),
+            "seed": request.seed,
+        }
+        if request.negative:
+            if model in NEGATIVE_PROMPT:
+                args["negative_prompt"] = request.negative
+            else:
+                log.warning("runway:%s takes no negative prompt; it is not sent", model)
+        if not has_image:
+            return "text_to_video", args
+        args["prompt_image"] = image_data_uri(Path(request.image_path or ""))
+        return "image_to_video", args
+
+    # -- the four calls ------------------------------------------------------------------
+
+    def client(self, *, max_retries: int) -> RunwayML:
+        """An SDK client; the key is read now and lives only inside the client."""
+        self.sdk()
+        from runwayml import RunwayML
+
+        return RunwayML(
+            api_key=self.key(),
+            base_url=get_secret(BASE_URL_ENV) or None,
+            max_retries=max_retries,
+            timeout=self.timeout_s,
+        )
+
+    def submit(self, request: TakeRequest) -> str:
+        try:
+            endpoint, args = self.create_args(request)
+            client = self.client(max_retries=0)  # a create is never repeated blindly
+        except (TakelabError, OSError) as exc:
+            message = exc.message if isinstance(exc, TakelabError) else str(exc)
+            raise SubmitError(
+                self.name,
+                message.removeprefix(f"{self.name}: "),
+                reached_provider=False,
+                code="not-sent",
+                hint=getattr(exc, "hint", None),
+            ) from exc
+        with client:
+            resource = (
+                client.image_to_video if endpoint == "image_to_video" else client.text_to_video
+            )
+            task = submit_once(self.name, lambda: resource.create(**args))
+        estimate = credits_usd(task.to_dict().get("estimatedCost"))
+        if estimate is not None:
+            self._estimates[task.id] = estimate
+        return str(task.id)
+
+    def retrieve(self, job_id: str) -> dict[str, Any]:
+        """The task as Runway reports it now, as JSON with Runway's names, retrying transient
+        failures. JSON rather than the SDK's model: a task missing a field the SDK requires
+        (an older API version's terminal task without `cost`) is parsed as a `Pending`."""
+        with self.client(max_retries=0) as client:
+            task = with_retries(
+                lambda: client.tasks.retrieve(job_id),
+                what=f"poll runway task {job_id}",
+                sleep=self._sleep,
+            )
+        return task.to_dict(mode="json")
+
+    def poll(self, job_id: str) -> JobStatus:
+        task = self.retrieve(job_id)
+        estimate = credits_usd(task.get("estimatedCost"))
+        if estimate is not None:
+            self._estimates[job_id] = estimate
+        return task_status(task, estimate_usd=self._estimates.get(job_id))
+
+    def fetch(self, job_id: str, dest: Path) -> Path:
+        task = self.retrieve(job_id)  # output URLs expire: take fresh ones, download at once
+        output = task.get("output")
+        if task.get("status") != "SUCCEEDED" or not isinstance(output, list) or not output:
+            raise BackendError(self.name, f"task {job_id} has no output ({task.get('status')})")
+        # A signed URL on Runway's storage: sent without the API key.
+        return download(str(output[0]), dest, sleep=self._sleep)
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a pending or running task (Runway refunds only tasks not yet running)."""
+        with self.client(max_retries=2) as client:
+            client.tasks.delete(job_id)
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def image_data_uri(path: Path) -> str:
+    """A first-frame image as the base64 data URI Runway accepts (up to 5 MB)."""
+    mime = IMAGE_TYPES.get(path.suffix.lower())
+    if mime is None:
+        raise UsageError(
+            f"runway takes PNG, JPEG or WebP first frames, not {path.name}",
+            hint="convert the image to .png or .jpg",
+        )
+    uri = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    if len(uri) > DATA_URI_LIMIT:
+        raise UsageError(
+            f"{path.name} is too large to send ({len(uri) / 1e6:.1f} MB encoded, limit 5 MB)",
+            hint="use a smaller image (under about 3.7 MB)",
+        )
+    return uri
+
+
+def credits_usd(cost: Any) -> float | None:
+    """USD from a Runway cost object (`cost` or `estimatedCost`), None if it is missing."""
+    credits = cost.get("credits") if isinstance(cost, dict) else None
+    return round(credits * USD_PER_CREDIT, 6) if isinstance(credits, int | float) else None
+
+
+def is_moderation(code: str | None) -> bool:
+    """Runway's moderation codes: SAFETY.INPUT.*, SAFETY.OUTPUT.*, INPUT_PREPROCESSING.SAFETY.*."""
+    return "SAFETY" in (code or "").upper().split(".")[:2]
+
+
+def task_status(task: dict[str, Any], *, estimate_usd: float | None = None) -> JobStatus:
+    """Runway's task states onto JobState, with the cost Runway reports for terminal ones.
+
+    A moderation failure is charged; if its cost is not reported, the estimate is used.
+    """
+    status = task.get("status")
+    if status in ("PENDING", "THROTTLED"):
+        return JobStatus(state=JobState.QUEUED, progress=0.0, cost_usd=None)
+    if status == "RUNNING":
+        progress = min(1.0, max(0.0, float(task.get("progress") or 0.0)))
+        return JobStatus(state=JobState.RUNNING, progress=progress, cost_usd=None)
+    cost = credits_usd(task.get("cost"))
+    if status == "SUCCEEDED":
+        return JobStatus(state=JobState.SUCCEEDED, progress=1.0, cost_usd=cost)
+    if status == "FAILED":
+        code = str(task.get("failureCode") or "FAILED")
+        blocked = is_moderation(code)
+        return JobStatus(
+            state=JobState.BLOCKED if blocked else JobState.FAILED,
+            progress=None,
+            error_code=code,
+            error_message=str(task.get("failure") or "the task failed"),
+            cost_usd=cost if cost is not None or not blocked else estimate_usd,
+        )
+    if status == "CANCELLED":
+        return JobStatus(
+            state=JobState.FAILED,
+            progress=None,
+            error_code="CANCELLED",
+            error_message="the task was cancelled or deleted at Runway",
+            cost_usd=cost,
+        )
+    # A status this code does not know: keep polling; the deadline leaves the take resumable.
+    log.warning("runway task %s has an unknown status %r", task.get("id"), status)
+    return JobStatus(state=JobState.RUNNING, progress=None, cost_usd=None)
