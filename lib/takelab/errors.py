@@ -124,3 +124,15 @@ class SubmitError(BackendError):
         self.reached_provider = reached_provider
         self.code = code
         self.blocked = blocked  # refused by moderation: the take ends `blocked`, not `failed`
+
+
+class OutputGoneError(BackendError):
+    """A finished job's output can no longer be downloaded (its URL expired or was deleted)."""
+
+    def __init__(self, backend: str, job_id: str, detail: str) -> None:
+        super().__init__(
+            backend,
+            f"the output of job {job_id} is gone: {detail}",
+            hint="output URLs expire (often within 24-48 h); the job was paid, generate it anew",
+        )
+        self.job_id = job_id

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from takelab import media
 from takelab.backends import Backend, JobState, JobStatus
+from takelab.backends._provider import is_gone
 from takelab.errors import SubmitError, TakelabError, VideoError
 from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
@@ -223,26 +224,37 @@ def _finish(
         )
     latency = time.monotonic() - started
     if status.state is JobState.SUCCEEDED:
+        charged = status.cost_usd if status.cost_usd is not None else price
         try:
             path, sha = _land(backend, job_id, record, ctx.home)
         except VideoError as exc:  # what the provider made does not decode
             ctx.journal.settle(
                 take_id,
                 TakeState.FAILED,
-                cost_usd=status.cost_usd if status.cost_usd is not None else price,
+                cost_usd=charged,
+                latency_s=latency,
                 error_code="bad-output",
                 error_message=str(exc),
-                latency_s=latency,
             )
-        except Exception as exc:  # download failed after retries: fetch again on rerun
-            return _outcome(
-                record, "pending", f"downloading job {job_id} failed ({exc}); rerun resumes it"
+        except Exception as exc:
+            if not is_gone(exc):  # a transient download failure: fetch again on rerun
+                return _outcome(
+                    record, "pending", f"downloading job {job_id} failed ({exc}); rerun resumes it"
+                )
+            # The output URL expired: it was paid for, and there is nothing to fetch again.
+            ctx.journal.settle(
+                take_id,
+                TakeState.FAILED,
+                cost_usd=charged,
+                latency_s=latency,
+                error_code="output-expired",
+                error_message=f"the output of job {job_id} could not be downloaded: {exc}",
             )
         else:
             ctx.journal.settle(
                 take_id,
                 TakeState.DONE,
-                cost_usd=status.cost_usd if status.cost_usd is not None else price,
+                cost_usd=charged,
                 path=str(path),
                 sha256=sha,
                 latency_s=latency,

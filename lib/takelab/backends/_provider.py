@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 from takelab.backends._base import Backend, TakeRequest
 from takelab.backends.prices import find_price, price_usd
-from takelab.errors import BackendError, MissingKeyError, SubmitError
+from takelab.errors import BackendError, MissingKeyError, OutputGoneError, SubmitError
 from takelab.secrets import get_secret
 
 T = TypeVar("T")
@@ -222,6 +222,14 @@ def provider_message(exc: BaseException) -> str:
             return err[:500]
     text = str(exc).strip() or type(exc).__name__
     return text[:500]
+
+
+GONE = {403, 404, 410}
+
+
+def is_gone(exc: BaseException) -> bool:
+    """Whether a failed download means the output expired or was deleted (not transient)."""
+    return isinstance(exc, OutputGoneError) or status_of(exc) in GONE
 
 
 def download(
