@@ -9,197 +9,34 @@ processes see a consistent budget.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from takelab.backends._base import TakeRequest
 from takelab.errors import TakelabError, TakeNotFoundError
-
-
-class TakeState(StrEnum):
-    RESERVED = "reserved"  # price reserved, nothing sent yet
-    SUBMITTING = "submitting"  # about to call submit: a crash here leaves it uncertain
-    SUBMITTED = "submitted"  # job id stored; resumable by polling
-    DONE = "done"
-    FAILED = "failed"
-    BLOCKED = "blocked"
-    OVER_BUDGET = "over-budget"
-    UNCERTAIN = "uncertain"  # the create call may have reached the provider
-
-    @property
-    def active(self) -> bool:
-        return self in (TakeState.RESERVED, TakeState.SUBMITTING, TakeState.SUBMITTED)
-
-
-# States whose reserved money stays spent until settled or resolved by the user.
-HOLDING = (
-    TakeState.RESERVED,
-    TakeState.SUBMITTING,
-    TakeState.SUBMITTED,
-    TakeState.UNCERTAIN,
+from takelab.journal_schema import (
+    HOLDING,
+    MIGRATIONS,
+    Claim,
+    ClaimResult,
+    TakeRecord,
+    TakeState,
+    VerdictRecord,
 )
+from takelab.owners import current_owner, owner_alive
 
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE takes (
-        take_id TEXT PRIMARY KEY,
-        project TEXT NOT NULL,
-        shot TEXT NOT NULL,
-        variant TEXT NOT NULL,
-        backend TEXT NOT NULL,
-        model TEXT NOT NULL,
-        seed INTEGER NOT NULL,
-        request_json TEXT NOT NULL,
-        state TEXT NOT NULL,
-        job_id TEXT,
-        reserved_usd REAL NOT NULL DEFAULT 0,
-        cost_usd REAL,
-        path TEXT,
-        sha256 TEXT,
-        error_code TEXT,
-        error_message TEXT,
-        latency_s REAL,
-        sweep_id TEXT,
-        sweep_run_id TEXT,
-        run_id TEXT,
-        logged INTEGER NOT NULL DEFAULT 0,
-        lint TEXT NOT NULL DEFAULT '',
-        prompt_file TEXT,
-        git_commit TEXT,
-        metrics_json TEXT,
-        owner TEXT,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        submitted_at REAL
-    );
-    CREATE INDEX takes_project ON takes(project);
-    CREATE INDEX takes_sweep ON takes(sweep_id);
-    CREATE TABLE verdicts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        take_id TEXT NOT NULL REFERENCES takes(take_id),
-        verdict TEXT NOT NULL,
-        reasons TEXT NOT NULL DEFAULT '',
-        note TEXT NOT NULL DEFAULT '',
-        created_at REAL NOT NULL,
-        logged INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX verdicts_take ON verdicts(take_id);
-    CREATE TABLE sweeps (
-        sweep_id TEXT PRIMARY KEY,
-        project TEXT NOT NULL,
-        budget_usd REAL,
-        run_id TEXT,
-        status TEXT NOT NULL,
-        params_json TEXT NOT NULL DEFAULT '{}',
-        started_at REAL NOT NULL,
-        finished_at REAL
-    );
-    """,
-)
-
-
-class TakeRecord(BaseModel):
-    """One row of the journal: a take and what became of it."""
-
-    take_id: str
-    project: str
-    shot: str
-    variant: str
-    backend: str
-    model: str
-    seed: int
-    request: TakeRequest
-    state: TakeState
-    job_id: str | None = None
-    reserved_usd: float = 0.0
-    cost_usd: float | None = None
-    path: str | None = None
-    sha256: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    latency_s: float | None = None
-    sweep_id: str | None = None
-    sweep_run_id: str | None = None
-    run_id: str | None = None
-    logged: bool = False
-    lint: list[str] = []
-    prompt_file: str | None = None
-    git_commit: str | None = None
-    metrics: dict[str, float] = {}
-    owner: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-
-
-class VerdictRecord(BaseModel):
-    """One verdict given to a take; every change is kept."""
-
-    id: int
-    take_id: str
-    verdict: str
-    reasons: list[str]
-    note: str
-    created_at: float
-    logged: bool
-
-
-class Claim(StrEnum):
-    """What `claim` decided for a take."""
-
-    NEW = "new"  # reserved now: submit it
-    RESUME = "resume"  # a job id exists: poll it
-    CACHED = "cached"  # finished before: reuse, cost 0
-    BUSY = "busy"  # another live process owns it
-    OVER_BUDGET = "over-budget"
-    SETTLED = "settled"  # failed, blocked or uncertain before: left as is
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    claim: Claim
-    record: TakeRecord | None
-
-
-def _process_start(pid: int) -> str:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return "0"
-
-
-def current_owner() -> str:
-    """This process as an owner token: host, pid and start time (pids are reused)."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
-
-
-def owner_alive(owner: str | None) -> bool:
-    """Whether the process that wrote `owner` still runs (unknown hosts count as alive)."""
-    if not owner:
-        return False
-    host, _, rest = owner.partition(":")
-    pid_s, _, start = rest.partition(":")
-    if host != socket.gethostname():
-        return True
-    try:
-        pid = int(pid_s)
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return _process_start(pid) == start
+__all__ = [
+    "Claim",
+    "ClaimResult",
+    "Journal",
+    "TakeRecord",
+    "TakeState",
+    "VerdictRecord",
+]
 
 
 class Journal:
