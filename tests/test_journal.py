@@ -11,6 +11,7 @@ import pytest
 from takelab.backends import TakeRequest
 from takelab.errors import TakeNotFoundError
 from takelab.journal import Claim, Journal, TakeState
+from takelab.journal_schema import MIGRATIONS
 
 
 def req(seed: int = 1, project: str = "p", **kw: object) -> TakeRequest:
@@ -36,7 +37,39 @@ def test_schema_is_migrated_once_in_wal_mode(tmp_path: Path) -> None:
     Journal(path)  # idempotent
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_an_old_journal_is_migrated_forward(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    conn = sqlite3.connect(path)
+    for statement in filter(str.strip, MIGRATIONS[0].split(";")):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    j = Journal(path)
+    j.start_sweep("s1", "p", None, {})
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_a_sweep_whose_process_died_is_closed_as_failed(tmp_path: Path) -> None:
+    import socket
+
+    j = Journal(tmp_path / "j.sqlite")
+    j.start_sweep("dead", "p", None, {})
+    j.set_sweep_run("dead", "run-1")
+    j.start_sweep("mine", "p", None, {})
+    with sqlite3.connect(tmp_path / "j.sqlite") as conn:
+        conn.execute(
+            "UPDATE sweeps SET owner = ? WHERE sweep_id = 'dead'",
+            (f"{socket.gethostname()}:999999:0",),
+        )
+    assert j.close_dead_sweeps() == [("dead", "run-1")]
+    assert j.close_dead_sweeps() == []  # once
+    with sqlite3.connect(tmp_path / "j.sqlite") as conn:
+        status = dict(conn.execute("SELECT sweep_id, status FROM sweeps").fetchall())
+    assert status == {"dead": "failed", "mine": "running"}
 
 
 def test_take_id_is_a_content_hash() -> None:

@@ -399,8 +399,15 @@ class Journal:
         with self._connect(write=True) as conn:
             conn.execute(
                 "INSERT INTO sweeps (sweep_id, project, budget_usd, status, params_json,"
-                " started_at) VALUES (?, ?, ?, 'running', ?, ?)",
-                (sweep_id, project, budget_usd, json.dumps(params, default=str), time.time()),
+                " started_at, owner) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (
+                    sweep_id,
+                    project,
+                    budget_usd,
+                    json.dumps(params, default=str),
+                    time.time(),
+                    self.owner,
+                ),
             )
 
     def set_sweep_run(self, sweep_id: str, run_id: str) -> None:
@@ -420,3 +427,20 @@ class Journal:
                 "SELECT run_id FROM sweeps WHERE sweep_id = ?", (sweep_id,)
             ).fetchone()
         return row[0] if row else None
+
+    def close_dead_sweeps(self) -> list[tuple[str, str | None]]:
+        """Mark sweeps whose process died while running as failed; return (sweep, run id)."""
+        closed: list[tuple[str, str | None]] = []
+        with self._connect(write=True) as conn:
+            rows = conn.execute(
+                "SELECT sweep_id, run_id, owner FROM sweeps WHERE status = 'running'"
+            ).fetchall()
+            for row in rows:
+                if row["owner"] == self.owner or owner_alive(row["owner"]):
+                    continue
+                conn.execute(
+                    "UPDATE sweeps SET status = 'failed', finished_at = ? WHERE sweep_id = ?",
+                    (time.time(), row["sweep_id"]),
+                )
+                closed.append((row["sweep_id"], row["run_id"]))
+        return closed

@@ -89,6 +89,10 @@ MIGRATIONS: tuple[str, ...] = (
         finished_at REAL
     );
     """,
+    # 2: sweeps remember their process, so one killed mid-run is found and closed later.
+    """
+    ALTER TABLE sweeps ADD COLUMN owner TEXT;
+    """,
 )
 
 

@@ -195,6 +195,10 @@ def run_sweep(
         "git_dirty": git.dirty,
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
+    for dead_sweep, dead_run in journal.close_dead_sweeps():
+        warnings.append(f"sweep {dead_sweep} was killed mid-run; its takes resume here")
+        if dead_run:
+            _close_run(home, dead_run)
     journal.start_sweep(sweep_id, project.project, budget, params)
     tracker: Tracker | None = Tracker(home)
     experiment_id = None
@@ -244,6 +248,13 @@ def run_sweep(
     if interrupted:
         raise KeyboardInterrupt
     return result
+
+
+def _close_run(home: Home, run_id: str) -> None:
+    try:
+        Tracker(home).client.set_terminated(run_id, "FAILED")
+    except Exception as exc:  # MLflow down: the journal already says it failed
+        log.warning("could not mark sweep run %s failed in MLflow: %s", run_id, exc)
 
 
 def _relative(path: Path) -> str:

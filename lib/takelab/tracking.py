@@ -225,10 +225,16 @@ class Tracker:
                 run_tags["mlflow.parentRunId"] = record.sweep_run_id
             run = self.client.create_run(self.experiment_id(req.project), tags={**run_tags, **tags})
             run_id = str(run.info.run_id)
+        params = take_params(record)
+        if not new:
+            # An earlier attempt may have died between creating the run and logging to it;
+            # params are immutable, so only the missing ones are added.
+            have = self.client.get_run(run_id).data.params
+            params = {k: v for k, v in params.items() if k not in have}
         self.client.log_batch(
             run_id,
             metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-            params=[Param(k, v) for k, v in take_params(record).items()] if new else [],
+            params=[Param(k, v) for k, v in params.items()],
             tags=[] if new else [RunTag(k, v) for k, v in tags.items()],
         )
         if take_dir is not None and take_dir.is_dir():
