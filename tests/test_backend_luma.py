@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.luma_fake import FAILED_REASON, MODERATION_REASON, LumaFake
+from fakes.luma_fake import FAILED_REASON, MODERATION_REASON, VIDEO, LumaFake
 from takelab import media
 from takelab.backends import TakeRequest
 from takelab.backends.luma import LumaBackend
@@ -187,8 +187,9 @@ def test_a_create_whose_reply_is_lost_is_uncertain_never_resent_and_reconciled(
     journal = Journal(Home.from_env().journal)
     assert journal.spent(project="luma-test") == pytest.approx(PRICE)
 
+    # The rerun finds the generation by listing (reconcile) and finishes it, never resending.
     [again] = sweep(path)
-    assert again.status == "uncertain"
+    assert again.status == "done", again.message
     assert fake.creates == 1
     assert journal.spent(project="luma-test") == pytest.approx(PRICE)
 
@@ -278,3 +279,39 @@ def test_a_job_past_the_deadline_is_resumed_by_its_id(
     [again] = sweep(path)
     assert again.status == "done", again.message
     assert fake.creates == 1
+
+
+def test_an_expired_video_url_fails_the_take_charged_and_settled(
+    fake: LumaFake, tmp_path: Path
+) -> None:
+    """The generation completed, but `assets.video` answers 403 as a signed CDN URL past its
+    expiry does: Luma made and billed the video (it reports no cost), so the take ends
+    failed at the table price, and a rerun neither creates nor downloads again."""
+    fake.expire_outputs = True
+    path = project(tmp_path)
+    [out] = sweep(path)
+    assert out.status == "failed", out.message
+    journal = Journal(Home.from_env().journal)
+    record = journal.get(out.take_id)
+    assert record is not None and record.state is TakeState.FAILED
+    assert record.error_code == "output-expired"
+    assert "403" in (record.error_message or "")
+    assert record.cost_usd == pytest.approx(PRICE)
+    assert journal.spent(project="luma-test") == pytest.approx(PRICE)
+    tags, metrics = take_run(out.take_id)
+    assert tags["takelab.status"] == "failed"
+    assert metrics["cost_usd"] == pytest.approx(PRICE)
+    home = Home.from_env()
+    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
+    assert fake.creates == 1
+    downloads = fake.server.count("GET", f"^{VIDEO}$")
+    assert downloads == 1  # a 403 is not retried
+    seen = fake.requests
+
+    fake.expire_outputs = False
+    [again] = sweep(path)
+    assert again.status == "failed"
+    assert fake.creates == 1
+    assert fake.server.count("GET", f"^{VIDEO}$") == downloads
+    assert fake.requests == seen  # settled: Luma is not asked anything
+    assert journal.spent(project="luma-test") == pytest.approx(PRICE)

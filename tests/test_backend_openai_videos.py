@@ -165,7 +165,7 @@ def test_transient_poll_errors_wait_as_asked_and_finish(
     assert len([s for s in slept if s >= 3]) == 2
 
 
-def test_a_create_whose_reply_is_lost_is_uncertain_and_never_repeated(
+def test_a_create_whose_reply_is_lost_is_uncertain_then_found_never_repeated(
     fake: OpenAIVideosFake, tmp_path: Path
 ) -> None:
     started = time.time()
@@ -175,8 +175,9 @@ def test_a_create_whose_reply_is_lost_is_uncertain_and_never_repeated(
     assert out.status == "uncertain"
     assert fake.creates == 1  # the job exists on the server
     assert journal().spent() == pytest.approx(PRICE)  # held until the user resolves it
+    # The rerun finds the job by listing (reconcile) and finishes it: still one create.
     (again,) = sweep(path).outcomes
-    assert again.status == "uncertain"
+    assert again.status == "done", again.message
     assert fake.creates == 1
     assert journal().spent() == pytest.approx(PRICE)
 
@@ -337,3 +338,38 @@ def test_a_wrong_key_or_a_closed_port_creates_nothing(
         OpenAIVideosBackend().submit(request())
     assert err.value.reached_provider is False
     assert fake.creates == 0
+
+
+def test_an_expired_video_fails_the_take_charged_and_settled(
+    fake: OpenAIVideosFake, tmp_path: Path
+) -> None:
+    """The job completed, but `download_content` answers 404 in OpenAI's error shape (its
+    content is past `expires_at`): the video was made and billed, so the take ends failed at
+    the table price, and a rerun neither creates nor downloads again."""
+    fake.expire_outputs = True
+    path = project(tmp_path)
+    (out,) = sweep(path).outcomes
+    assert out.status == "failed", out.message
+    record = journal().get(out.take_id)
+    assert record is not None and record.state is TakeState.FAILED
+    assert record.error_code == "output-expired"
+    assert "has expired" in (record.error_message or "")
+    assert record.cost_usd == pytest.approx(PRICE)  # the protocol reports no cost
+    assert journal().spent() == pytest.approx(PRICE)
+    run = take_run(out.take_id)
+    assert run.data.tags["takelab.status"] == "failed"
+    assert run.data.metrics["cost_usd"] == pytest.approx(PRICE)
+    home = Home.from_env()
+    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
+    assert fake.creates == 1
+    downloads = fake.server.count("GET", f"^{CONTENT}$")
+    assert downloads == 1  # a 404 is not retried
+    seen = len(fake.server.log)
+
+    fake.expire_outputs = False
+    (again,) = sweep(path).outcomes
+    assert again.status == "failed"
+    assert fake.creates == 1
+    assert fake.server.count("GET", f"^{CONTENT}$") == downloads
+    assert len(fake.server.log) == seen  # settled: the server is not asked anything
+    assert journal().spent() == pytest.approx(PRICE)

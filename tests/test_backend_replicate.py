@@ -199,8 +199,9 @@ def test_a_create_whose_reply_is_lost_is_uncertain_never_repeated_and_reconcilab
     tags, _ = take_run_tags_and_metrics(out.take_id)
     assert tags["takelab.status"] == "uncertain"
 
+    # The rerun finds the prediction by listing (reconcile) and finishes it, never resending.
     (again,) = sweep(project(tmp_path)).outcomes
-    assert again.status == "uncertain"
+    assert again.status == "done", again.message
     assert fake.creates == 1
     assert journal.spent() == pytest.approx(1.40)
 
@@ -209,7 +210,8 @@ def test_a_create_whose_reply_is_lost_is_uncertain_never_repeated_and_reconcilab
         fake.add(KLING_MASTER, f"another prompt {n}")
     backend = ReplicateBackend()
     assert backend.reconcile(record(out.take_id).request) == made.id
-    assert backend.reconcile(record(out.take_id).request, since=time.time()) is None
+    # Only predictions created since (a minute before) the given time are considered.
+    assert backend.reconcile(record(out.take_id).request, since=time.time() + 120) is None
 
 
 @pytest.mark.parametrize(
@@ -307,3 +309,50 @@ def test_the_input_maps_every_setting_the_model_takes() -> None:
     assert backend.price(req) == pytest.approx(2.80)
     with pytest.raises(UsageError, match="resolution 720p is not allowed"):
         backend.model_input(request(resolution="720p"))
+
+
+@pytest.mark.parametrize(
+    ("switch", "detail"),
+    [
+        # The output URL on replicate.delivery answers 404.
+        ("expire_outputs", "404"),
+        # Replicate removed the prediction's data (an API prediction's output, input and
+        # files go an hour after it finishes): it is still `succeeded`, but its output is
+        # null. Seen when a take left pending is resumed late.
+        ("remove_data", "removed"),
+    ],
+)
+def test_an_expired_output_fails_the_take_charged_and_settled(
+    fake: ReplicateFake, waits: list[float], tmp_path: Path, switch: str, detail: str
+) -> None:
+    """The prediction succeeded, but its video can no longer be had: Replicate bills these
+    official models per second of output and reports no cost, so the take ends failed at
+    the table price, and a rerun neither creates nor downloads again."""
+    setattr(fake, switch, True)
+    path = project(tmp_path)
+    (out,) = sweep(path).outcomes
+    assert out.status == "failed", out.message
+    rec = record(out.take_id)
+    assert rec.state is TakeState.FAILED
+    assert rec.error_code == "output-expired"
+    assert detail in (rec.error_message or "")
+    assert rec.cost_usd == pytest.approx(1.40)  # $0.28/s x 5 s
+    journal = Journal(Home.from_env().journal)
+    assert journal.spent() == pytest.approx(1.40)
+    tags, metrics = take_run_tags_and_metrics(out.take_id)
+    assert tags["takelab.status"] == "failed" and metrics["cost_usd"] == pytest.approx(1.40)
+    home = Home.from_env()
+    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
+    assert fake.creates == 1
+    downloads = fake.server.count("GET", f"^{FILE}$")
+    assert downloads == (1 if switch == "expire_outputs" else 0)  # a 404 is not retried
+    assert waits == []
+    seen = fake.requests
+
+    setattr(fake, switch, False)
+    (again,) = sweep(path).outcomes
+    assert again.status == "failed"
+    assert fake.creates == 1
+    assert fake.server.count("GET", f"^{FILE}$") == downloads
+    assert fake.requests == seen  # settled: Replicate is not asked anything
+    assert journal.spent() == pytest.approx(1.40)

@@ -98,7 +98,6 @@ class Journal:
         data["lint"] = [x for x in (data["lint"] or "").split(",") if x]
         data["metrics"] = json.loads(data.pop("metrics_json") or "{}")
         data["logged"] = bool(data["logged"])
-        data.pop("submitted_at", None)
         return TakeRecord.model_validate(data)
 
     def get(self, take_id: str) -> TakeRecord | None:
@@ -289,12 +288,16 @@ class Journal:
 
     def mark_submitting(self, take_id: str) -> None:
         """Written just before the create call, so a crash inside it is known as uncertain."""
-        self._update(take_id, state=str(TakeState.SUBMITTING))
+        self._update(take_id, state=str(TakeState.SUBMITTING), submitted_at=time.time())
 
     def record_job(self, take_id: str, job_id: str) -> None:
         """Store the provider's job id: the first thing done after submit returns."""
         self._update(
-            take_id, state=str(TakeState.SUBMITTED), job_id=job_id, submitted_at=time.time()
+            take_id,
+            state=str(TakeState.SUBMITTED),
+            job_id=job_id,
+            error_code=None,
+            error_message=None,
         )
 
     def mark_uncertain(self, take_id: str, message: str) -> None:
@@ -444,3 +447,37 @@ class Journal:
                 )
                 closed.append((row["sweep_id"], row["run_id"]))
         return closed
+
+    def resolve_uncertain(self, take_id: str, *, job_id: str | None, created: bool) -> TakeRecord:
+        """Settle an uncertain take as the user found it: attach the job that exists
+        (resumed by the next sweep), forget it when no job was created (its money is
+        released and the next sweep submits it), or, `created` without a job id, book the reservation as spent."""
+        with self._connect(write=True) as conn:
+            rec = self.get_in(conn, take_id)
+            if rec.state is not TakeState.UNCERTAIN:
+                raise TakelabError(
+                    f"take {take_id} is {rec.state}, not uncertain", hint="nothing to resolve"
+                )
+            now = time.time()
+            if job_id:
+                conn.execute(
+                    "UPDATE takes SET state = ?, job_id = ?, error_code = NULL,"
+                    " error_message = NULL, updated_at = ? WHERE take_id = ?",
+                    (str(TakeState.SUBMITTED), job_id, now, take_id),
+                )
+            elif created:
+                conn.execute(
+                    "UPDATE takes SET state = ?, cost_usd = reserved_usd, reserved_usd = 0,"
+                    " error_code = 'lost', error_message = ?, updated_at = ? WHERE take_id = ?",
+                    (
+                        str(TakeState.FAILED),
+                        "a job was created but its id is unknown; its price is booked as spent",
+                        now,
+                        take_id,
+                    ),
+                )
+            else:
+                # Never created: forget the attempt, so the next sweep submits it afresh.
+                conn.execute("DELETE FROM takes WHERE take_id = ?", (take_id,))
+                return rec.model_copy(update={"reserved_usd": 0.0})
+            return self.get_in(conn, take_id)

@@ -125,6 +125,7 @@ class TakeRecord(BaseModel):
     git_commit: str | None = None
     metrics: dict[str, float] = {}
     owner: str | None = None
+    submitted_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
 

@@ -137,6 +137,10 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     if result.claim is Claim.BUSY:
         return _outcome(record, "busy", "another process is running this take")
     if result.claim is Claim.SETTLED:
+        if record.state is TakeState.UNCERTAIN:
+            found = _reconcile(backend, record, ctx)
+            if found is not None:
+                return _finish(backend, found, price, ctx, req.take_id)
         return _outcome(record, str(record.state))
     if result.claim is Claim.OVER_BUDGET:
         out = _outcome(record, "over-budget", f"price ${price:.2f} does not fit the budget")
@@ -193,6 +197,21 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
             raise
         return None
     ctx.journal.record_job(take_id, job_id)
+    return job_id
+
+
+def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | None:
+    """Look for the job an uncertain take may have created; attach it if found."""
+    since = (record.submitted_at or record.updated_at) - 120.0
+    try:
+        job_id = backend.reconcile(record.request, since=since)
+    except Exception as exc:  # listing failed: stay uncertain, never resubmit
+        log.warning("could not look for the job of uncertain take %s: %s", record.take_id, exc)
+        return None
+    if job_id is None:
+        return None
+    ctx.journal.resolve_uncertain(record.take_id, job_id=job_id, created=True)
+    log.info("uncertain take %s found as job %s; resuming it", record.take_id, job_id)
     return job_id
 
 

@@ -31,7 +31,6 @@ MODERATION_ERROR = (
 )
 FAILURE_ERROR = "Prediction failed: the video generation task ran into an internal error"
 ASPECTS = ("16:9", "9:16", "1:1")
-EPOCH = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -53,6 +52,11 @@ class ReplicateFake:
     outcome: str = "ok"  # ok | moderation | failure, for predictions created from now on
     polls_to_finish: int = 2  # GETs before a terminal status
     hold: bool = False  # keep every prediction processing until released
+    # Output files answer 404, as replicate.delivery does once an API prediction's files are
+    # removed (an hour after it finished); `remove_data` also empties the prediction itself
+    # (output, input and logs null, `data_removed` true), as Replicate does at the same time.
+    expire_outputs: bool = False
+    remove_data: bool = False
     page_size: int = 2
     server: FakeServer = field(default_factory=FakeServer)
     predictions: dict[str, Prediction] = field(default_factory=dict)
@@ -64,7 +68,7 @@ class ReplicateFake:
         s.route("GET", LIST)(self._list)
         s.route("GET", GET)(self._get)
         s.route("POST", CANCEL)(self._cancel)
-        s.route("GET", FILE)(lambda _req: Response(200, sample_mp4()))
+        s.route("GET", FILE)(self._file)
 
     @contextmanager
     def running(self) -> Iterator[ReplicateFake]:
@@ -86,7 +90,9 @@ class ReplicateFake:
     def add(self, model: str, prompt: str, outcome: str = "ok") -> Prediction:
         """A prediction made outside takelab (for listing and reconcile)."""
         n = next(self._ids)
-        created = (EPOCH + timedelta(minutes=n)).isoformat().replace("+00:00", "Z")
+        # Real creation times, as Replicate reports them (reconcile looks at them).
+        stamp = datetime.now(UTC) + timedelta(microseconds=n)
+        created = stamp.isoformat().replace("+00:00", "Z")
         p = Prediction(f"pred{n:04d}", model, {"prompt": prompt}, outcome, created)
         self.predictions[p.id] = p
         return p
@@ -118,14 +124,17 @@ class ReplicateFake:
         elif p.polls >= 2 or (self.hold and p.polls >= 1):
             status, logs = "processing", " 50%|#####     | 5/10 [00:05<00:05, 1.0it/s]"
         base = f"{self.server.url}/v1/predictions/{p.id}"
+        removed = self.remove_data and status in ("succeeded", "failed", "canceled")
+        if removed:
+            output = None
         return {
             "id": p.id,
             "model": p.model,
             "version": "hidden",
-            "input": p.input,
-            "logs": logs,
+            "input": None if removed else p.input,
+            "logs": None if removed else logs,
             "output": output,
-            "data_removed": False,
+            "data_removed": removed,
             "error": error,
             "status": status,
             "created_at": p.created_at,
@@ -176,6 +185,11 @@ class ReplicateFake:
         return Response(
             200, {"previous": None, "next": nxt, "results": [self._json(p) for p in page]}
         )
+
+    def _file(self, req: Request) -> Response:
+        if self.expire_outputs or self.remove_data:
+            return Response(404, b"Not Found", {"Content-Type": "text/plain"})
+        return Response(200, sample_mp4(), {"Content-Type": "video/mp4"})
 
     def _cancel(self, req: Request) -> Response:
         if denied := self._denied(req):

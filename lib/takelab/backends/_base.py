@@ -177,6 +177,11 @@ class Backend(ABC):
     def fetch(self, job_id: str, dest: Path) -> Path:
         """Download the finished video to `dest` and return it."""
 
+    def reconcile(self, request: TakeRequest, *, since: float | None = None) -> str | None:
+        """The job id an uncertain take created, found by listing the provider's jobs
+        created after `since` (Unix time); None where the API cannot list or none matches."""
+        return None
+
     def check_ready(self) -> None:
         """Raise before anything is submitted if the backend cannot run (key, SDK)."""
         return None
