@@ -186,3 +186,42 @@ def test_find_by_prefix(tmp_path: Path) -> None:
         j.find("")
     with pytest.raises(TakeNotFoundError, match="no take"):
         j.find("zz-not-hex")
+
+
+@pytest.mark.parametrize("mode", ["job", "not-created", "lost"])
+def test_the_user_resolves_an_uncertain_take(mode: str, takelab_home: Path) -> None:
+    from click.testing import CliRunner
+
+    from takelab.cli import main
+    from takelab.home import Home
+
+    j = Journal(Home.from_env().ensure().journal)
+    tid = req().take_id
+    j.claim(req(), 0.3, sweep_id="a")
+    j.mark_submitting(tid)
+    j.mark_uncertain(tid, "timed out")
+    assert j.spent() == pytest.approx(0.3)
+    args = {"job": ["--job", "job-9"], "not-created": ["--not-created"], "lost": ["--lost"]}
+    result = CliRunner().invoke(main, ["resolve", tid[:8], *args[mode]])
+    assert result.exit_code == 0, result.output
+    rec = j.get(tid)
+    if mode == "job":
+        assert rec is not None and rec.state is TakeState.SUBMITTED and rec.job_id == "job-9"
+        assert j.claim(req(), 0.3, sweep_id="b").claim is Claim.RESUME
+    elif mode == "not-created":
+        assert rec is None and j.spent() == 0
+        assert j.claim(req(), 0.3, sweep_id="b").claim is Claim.NEW
+    else:
+        assert rec is not None and rec.state is TakeState.FAILED and rec.cost_usd == 0.3
+        assert j.spent() == pytest.approx(0.3)
+    again = CliRunner().invoke(main, ["resolve", tid[:8], "--lost"])
+    assert again.exit_code != 0 and "Traceback" not in again.output
+
+
+def test_resolve_needs_exactly_one_choice() -> None:
+    from click.testing import CliRunner
+
+    from takelab.cli import main
+
+    result = CliRunner().invoke(main, ["resolve", "abcd", "--lost", "--not-created"])
+    assert result.exit_code == 2 and "exactly one" in result.output

@@ -21,7 +21,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from takelab.errors import TakelabError
+from takelab.errors import TakelabError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Piped output (scripts, CI) gets wide tables instead of rich's 80-column default.
@@ -388,6 +388,104 @@ def backends(fmt: str) -> None:
             ],
         )
     )
+
+
+# -- qa ----------------------------------------------------------------------------------
+
+QA_COLUMNS = ["file", "s", "size", "fps", "sharp", "flicker", "motion", "cuts", "frozen"]
+QA_COLUMNS += ["black", "flags"]
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="asked seconds")
+@click.option("--size", default=None, metavar="WxH", help="asked frame size, e.g. 1280x720")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True), help="asked frame rate")
+def qa(
+    files: tuple[Path, ...], fmt: str, duration: float | None, size: str | None, fps: float | None
+) -> None:
+    """Automatic quality metrics and flags of video files; exit 2 if one cannot be read."""
+    from takelab.errors import VideoError
+    from takelab.quality import Expected, Quality, measure
+
+    width = height = None
+    if size is not None:
+        w, sep, h = size.lower().partition("x")
+        if not (sep and w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+            raise click.BadParameter(
+                f"expected WxH such as 1280x720, got {size!r}", param_hint="--size"
+            )
+        width, height = int(w), int(h)
+    expected = Expected(duration_s=duration, width=width, height=height, fps=fps)
+    results: list[Quality] = []
+    failed: VideoError | None = None
+    for file in files:
+        try:
+            results.append(measure(file, expected))
+        except VideoError as exc:
+            # An unreadable file is bad input, as a bad project file is for `lint`: exit 2.
+            exc.exit_code = 2
+            if len(files) == 1:
+                fail(exc)
+            err.print(f"[bold red]error:[/] {exc}", markup=True)
+            failed = exc
+    if fmt == "json" and results:
+        click.echo(json.dumps([q.model_dump(mode="json") for q in results], indent=2))
+    elif results:
+        out.print(
+            _table(
+                "quality",
+                QA_COLUMNS,
+                [
+                    [
+                        q.path,
+                        f"{q.duration_s:.2f}",
+                        f"{q.width}x{q.height}",
+                        f"{q.fps:g}",
+                        "-" if q.sharpness is None else f"{q.sharpness:.2f}",
+                        f"{q.flicker:.2f}",
+                        f"{q.motion:.2f}",
+                        q.cuts,
+                        f"{q.frozen_ratio:.0%}",
+                        f"{q.black_ratio:.0%}",
+                        (", ".join(q.flags) or "ok")
+                        + (f" ({'; '.join(q.mismatches)})" if q.mismatches else ""),
+                    ]
+                    for q in results
+                ],
+            )
+        )
+    if failed is not None:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("take")
+@click.option("--job", "job_id", default=None, help="the provider's job id, found on its dashboard")
+@click.option("--not-created", is_flag=True, help="no job exists: release the money, retry later")
+@click.option("--lost", is_flag=True, help="a job exists but its id is unknown: book it as spent")
+def resolve(take: str, job_id: str | None, not_created: bool, lost: bool) -> None:
+    """Resolve an uncertain TAKE (its create call may have reached the provider)."""
+    from takelab.home import Home
+    from takelab.journal import Journal
+
+    if sum((job_id is not None, not_created, lost)) != 1:
+        fail(UsageError("give exactly one of --job ID, --not-created or --lost"))
+    try:
+        journal = Journal(Home.from_env().journal)
+        record = journal.find(take)
+        after = journal.resolve_uncertain(record.take_id, job_id=job_id, created=not not_created)
+    except TakelabError as exc:
+        fail(exc)
+    if job_id:
+        out.print(f"{after.take_id}: attached job {job_id}; the next sweep resumes it")
+    elif lost:
+        out.print(f"{after.take_id}: booked ${after.cost_usd or 0:.2f} as spent")
+    else:
+        out.print(
+            f"{after.take_id}: released ${record.reserved_usd:.2f}; the next sweep submits it"
+        )
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m takelab`
