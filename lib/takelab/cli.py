@@ -419,7 +419,7 @@ def qa(
         width, height = int(w), int(h)
     expected = Expected(duration_s=duration, width=width, height=height, fps=fps)
     results: list[Quality] = []
-    failed: VideoError | None = None
+    failed = False
     for file in files:
         try:
             results.append(measure(file, expected))
@@ -429,7 +429,7 @@ def qa(
             if len(files) == 1:
                 fail(exc)
             err.print(f"[bold red]error:[/] {exc}", markup=True)
-            failed = exc
+            failed = True
     if fmt == "json" and results:
         click.echo(json.dumps([q.model_dump(mode="json") for q in results], indent=2))
     elif results:
@@ -456,7 +456,7 @@ def qa(
                 ],
             )
         )
-    if failed is not None:
+    if failed:
         sys.exit(2)
 
 
