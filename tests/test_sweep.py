@@ -76,6 +76,11 @@ def test_sweep_makes_takes_that_decode_and_follow_the_contract(project_file: Pat
         assert run.data.tags["takelab.status"] == "done"
         assert run.data.tags["takelab.verdict"] == "unreviewed"
         assert {"cost_usd", "latency_s"} <= set(run.data.metrics)
+        # Automatic quality metrics land with the take; the clip is 1 s at 854x480.
+        assert {"sharpness", "flicker", "motion", "cuts", "conforms"} <= set(run.data.metrics)
+        assert run.data.metrics["conforms"] == 1.0
+        assert run.data.metrics["video_width"] == 854
+        assert "takelab.flags" in run.data.tags
         arts = {a.path for a in tracker.client.list_artifacts(run.info.run_id)}
         assert set(TAKE_ARTIFACTS) <= arts
 

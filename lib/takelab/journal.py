@@ -97,6 +97,7 @@ class Journal:
         data["request"] = TakeRequest.model_validate_json(data.pop("request_json"))
         data["lint"] = [x for x in (data["lint"] or "").split(",") if x]
         data["metrics"] = json.loads(data.pop("metrics_json") or "{}")
+        data["flags"] = [x for x in (data.get("flags") or "").split(",") if x]
         data["logged"] = bool(data["logged"])
         return TakeRecord.model_validate(data)
 
@@ -318,6 +319,7 @@ class Journal:
         error_code: str | None = None,
         error_message: str | None = None,
         metrics: dict[str, float] | None = None,
+        flags: Sequence[str] = (),
     ) -> None:
         """Record how a take ended and its actual cost, releasing its reservation."""
         self._update(
@@ -331,6 +333,7 @@ class Journal:
             error_code=error_code,
             error_message=error_message,
             metrics_json=json.dumps(metrics or {}, sort_keys=True),
+            flags=",".join(flags),
         )
 
     def release(self, take_id: str) -> None:
@@ -451,7 +454,8 @@ class Journal:
     def resolve_uncertain(self, take_id: str, *, job_id: str | None, created: bool) -> TakeRecord:
         """Settle an uncertain take as the user found it: attach the job that exists
         (resumed by the next sweep), forget it when no job was created (its money is
-        released and the next sweep submits it), or, `created` without a job id, book the reservation as spent."""
+        released and the next sweep submits it), or, `created` without a job id, book
+        the reservation as spent."""
         with self._connect(write=True) as conn:
             rec = self.get_in(conn, take_id)
             if rec.state is not TakeState.UNCERTAIN:

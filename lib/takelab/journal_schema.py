@@ -93,6 +93,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sweeps ADD COLUMN owner TEXT;
     """,
+    # 3: automatic quality flags of a take (static, blurry, ...), next to its metrics.
+    """
+    ALTER TABLE takes ADD COLUMN flags TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 
@@ -124,6 +128,7 @@ class TakeRecord(BaseModel):
     prompt_file: str | None = None
     git_commit: str | None = None
     metrics: dict[str, float] = {}
+    flags: list[str] = []
     owner: str | None = None
     submitted_at: float | None = None
     created_at: float = 0.0

@@ -245,7 +245,7 @@ def _finish(
     if status.state is JobState.SUCCEEDED:
         charged = status.cost_usd if status.cost_usd is not None else price
         try:
-            path, sha = _land(backend, job_id, record, ctx.home)
+            landed = _land(backend, job_id, record, ctx.home)
         except VideoError as exc:  # what the provider made does not decode
             ctx.journal.settle(
                 take_id,
@@ -274,9 +274,11 @@ def _finish(
                 take_id,
                 TakeState.DONE,
                 cost_usd=charged,
-                path=str(path),
-                sha256=sha,
+                path=str(landed.path),
+                sha256=landed.sha256,
                 latency_s=latency,
+                metrics=landed.metrics,
+                flags=landed.flags,
             )
     else:
         state = TakeState.BLOCKED if status.state is JobState.BLOCKED else TakeState.FAILED
@@ -294,7 +296,39 @@ def _finish(
     return out
 
 
-def _land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> tuple[Path, str]:
+@dataclass
+class Landed:
+    """A take's file in place, with its checksum and automatic quality."""
+
+    path: Path
+    sha256: str
+    metrics: dict[str, float]
+    flags: list[str]
+
+
+# Quality numbers as MLflow metric names (the video's own size and length are prefixed so
+# they never read as the requested `duration_s` param).
+QUALITY_NAMES = {
+    "duration_s": "video_duration_s",
+    "fps": "video_fps",
+    "width": "video_width",
+    "height": "video_height",
+    "frames": "video_frames",
+}
+
+
+def _quality(video: Path, record: TakeRecord) -> tuple[dict[str, float], list[str]]:
+    from takelab.quality import Expected, measure
+    from takelab.shots import frame_size
+
+    req = record.request
+    width, height = frame_size(req.aspect, req.resolution)
+    q = measure(video, Expected(duration_s=req.duration_s, width=width, height=height))
+    metrics = {QUALITY_NAMES.get(k, k): v for k, v in q.metrics().items()}
+    return metrics, list(q.flags)
+
+
+def _land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> Landed:
     """Fetch into a scratch folder, check it decodes, add previews, then move into place."""
     final = home.take_dir(record.take_id)
     scratch = home.tmp / f"{record.take_id}.{threading.get_ident()}.part"
@@ -303,6 +337,7 @@ def _land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> tupl
     try:
         video = backend.fetch(job_id, scratch / "take.mp4")
         media.check_decodes(video)
+        metrics, flags = _quality(video, record)
         media.make_previews(video, scratch / "preview.gif", scratch / "contact_sheet.png")
         (scratch / "request.json").write_text(request_json(record) + "\n")
         (scratch / "prompt.txt").write_text(record.request.prompt + "\n")
@@ -312,7 +347,7 @@ def _land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> tupl
         scratch.rename(final)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return final / "take.mp4", sha
+    return Landed(final / "take.mp4", sha, metrics, flags)
 
 
 def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:

@@ -206,6 +206,7 @@ class Tracker:
             "takelab.status": take_status(record.state),
             "takelab.lint": ",".join(record.lint),
             "takelab.sweep": record.sweep_run_id or "",
+            "takelab.flags": ",".join(record.flags),
             **verdict_tags(verdict),
         }
         if record.error_code or record.error_message:
@@ -295,6 +296,7 @@ FRAME_COLUMNS = {
     "verdict": "tags.takelab.verdict",
     "reasons": "tags.takelab.reasons",
     "lint": "tags.takelab.lint",
+    "flags": "tags.takelab.flags",
     "cost_usd": "metrics.cost_usd",
     "latency_s": "metrics.latency_s",
     "accepted": "metrics.accepted",
