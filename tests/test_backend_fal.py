@@ -327,3 +327,39 @@ def test_every_app_in_the_price_table_has_a_mapping() -> None:
 
     assert set(FalBackend.models) == {p.model for p in PRICES if p.backend == "fal"}
     assert FalBackend.default_model == KLING
+
+
+def test_an_expired_media_url_fails_the_take_charged_and_settled(
+    fake: FalFake, waits: list[float], tmp_path: Path
+) -> None:
+    """The request completed, but the result's `video.url` on fal's media storage answers
+    404 (expired): fal bills per output and reports no cost, so the take ends failed at the
+    table price, and a rerun neither creates nor downloads again."""
+    fake.expire_outputs = True
+    path = project(tmp_path)
+    (out,) = sweep(path).outcomes
+    assert out.status == "failed", out.message
+    rec = record(out.take_id)
+    assert rec.state is TakeState.FAILED
+    assert rec.error_code == "output-expired"
+    assert "404" in (rec.error_message or "")
+    assert rec.cost_usd == pytest.approx(1.40)
+    journal = Journal(Home.from_env().journal)
+    assert journal.spent() == pytest.approx(1.40)
+    tags, metrics = take_run_tags_and_metrics(out.take_id)
+    assert tags["takelab.status"] == "failed" and metrics["cost_usd"] == pytest.approx(1.40)
+    home = Home.from_env()
+    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
+    assert fake.creates == 1
+    downloads = fake.server.count("GET", f"^{FILE}$")
+    assert downloads == 1  # a 404 is not retried
+    assert waits == []
+    seen = fake.requests
+
+    fake.expire_outputs = False
+    (again,) = sweep(path).outcomes
+    assert again.status == "failed"
+    assert fake.creates == 1
+    assert fake.server.count("GET", f"^{FILE}$") == downloads
+    assert fake.requests == seen  # settled: fal is not asked anything
+    assert journal.spent() == pytest.approx(1.40)

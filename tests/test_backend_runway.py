@@ -332,3 +332,38 @@ def test_a_wrong_key_or_a_closed_port_creates_nothing(
         RunwayBackend().submit(request())
     assert err.value.reached_provider is False
     assert fake.creates == 0
+
+
+def test_an_expired_output_url_fails_the_take_charged_and_settled(
+    fake: RunwayFake, tmp_path: Path
+) -> None:
+    """The task succeeded, but its signed output URL answers 403 (expired): Runway charged
+    for the video, so the take ends failed at the cost Runway reports, and a rerun neither
+    creates nor downloads again."""
+    fake.expire_outputs = True
+    path = project(tmp_path)
+    (out,) = sweep(path).outcomes
+    assert out.status == "failed", out.message
+    record = journal().get(out.take_id)
+    assert record is not None and record.state is TakeState.FAILED
+    assert record.error_code == "output-expired"
+    assert "403" in (record.error_message or "")
+    assert record.cost_usd == pytest.approx(PRICE)  # cost.credits of the finished task
+    assert journal().spent() == pytest.approx(PRICE)
+    run = take_run(out.take_id)
+    assert run.data.tags["takelab.status"] == "failed"
+    assert run.data.metrics["cost_usd"] == pytest.approx(PRICE)
+    home = Home.from_env()
+    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
+    assert fake.creates == 1
+    downloads = fake.count("GET", OUTPUT)
+    assert downloads == 1  # a 403 is not retried
+    seen = len(fake.server.log)
+
+    fake.expire_outputs = False
+    (again,) = sweep(path).outcomes
+    assert again.status == "failed"
+    assert fake.creates == 1
+    assert fake.count("GET", OUTPUT) == downloads
+    assert len(fake.server.log) == seen  # settled: Runway is not asked anything
+    assert journal().spent() == pytest.approx(PRICE)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.veo_fake import FAILED_MESSAGE, FILTERED_REASON, VeoFake
+from fakes.veo_fake import FAILED_MESSAGE, FILE, FILTERED_REASON, VeoFake
 from takelab import media
 from takelab.backends import TakeRequest
 from takelab.backends.veo import VeoBackend
@@ -268,3 +268,42 @@ def test_a_job_past_the_deadline_is_resumed_by_its_id(
     [again] = sweep(path)
     assert again.status == "done", again.message
     assert fake.creates == 1
+
+
+def test_an_expired_video_uri_fails_the_take_charged_and_settled(
+    fake: VeoFake, tmp_path: Path
+) -> None:
+    """Vertex AI returns the video inline (base64 in the finished operation), which cannot
+    expire: it arrives with the poll that says the job is done. The backend also downloads
+    a video given as an https `uri` (a server that hands back a URL instead); that path is
+    the one that can expire, tested here with a 404 as Google's storage answers for a
+    deleted file. Google charges for every video it returns, so the take ends failed at the
+    table price, and a rerun neither creates nor downloads again."""
+    fake.expire_outputs = True
+    path = project(tmp_path)
+    [out] = sweep(path)
+    assert out.status == "failed", out.message
+    journal = Journal(Home.from_env().journal)
+    record = journal.get(out.take_id)
+    assert record is not None and record.state is TakeState.FAILED
+    assert record.error_code == "output-expired"
+    assert "404" in (record.error_message or "")
+    assert record.cost_usd == pytest.approx(PRICE)
+    assert journal.spent(project="veo-test") == pytest.approx(PRICE)
+    tags = take_run_tags(out.take_id)
+    assert tags["takelab.status"] == "failed"
+    assert float(tags["cost_usd"]) == pytest.approx(PRICE)
+    home = Home.from_env()
+    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
+    assert fake.creates == 1
+    downloads = fake.server.count("GET", f"^{FILE}$")
+    assert downloads == 1  # a 404 is not retried
+    seen = fake.requests
+
+    fake.expire_outputs = False
+    [again] = sweep(path)
+    assert again.status == "failed"
+    assert fake.creates == 1
+    assert fake.server.count("GET", f"^{FILE}$") == downloads
+    assert fake.requests == seen  # settled: Vertex is not asked anything
+    assert journal.spent(project="veo-test") == pytest.approx(PRICE)

@@ -42,6 +42,7 @@ class FalFake:
     outcome: str = "ok"  # ok | moderation | failure, for jobs submitted from now on
     polls_to_finish: int = 2  # status GETs before COMPLETED (queued, then in progress)
     hold: bool = False  # keep every job in progress until released
+    expire_outputs: bool = False  # the result's media URLs answer 404, as expired fal media do
     server: FakeServer = field(default_factory=FakeServer)
     jobs: dict[str, Job] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -52,7 +53,7 @@ class FalFake:
         s.route("GET", STATUS)(self._status)
         s.route("GET", RESULT)(self._result)
         s.route("PUT", CANCEL)(self._cancel)
-        s.route("GET", FILE)(lambda _req: Response(200, sample_mp4()))
+        s.route("GET", FILE)(self._file)
 
     @contextmanager
     def running(self) -> Iterator[FalFake]:
@@ -174,6 +175,11 @@ class FalFake:
             "file_size": len(sample_mp4()),
         }
         return Response(200, {"video": video, "seed": job.arguments.get("seed", 0)})
+
+    def _file(self, req: Request) -> Response:
+        if self.expire_outputs:
+            return Response(404, b"Not Found", {"Content-Type": "text/plain"})
+        return Response(200, sample_mp4(), {"Content-Type": "video/mp4"})
 
     def _cancel(self, req: Request) -> Response:
         job = self._job(req)

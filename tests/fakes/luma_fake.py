@@ -32,15 +32,22 @@ LIST = BASE + "/generations"
 VIDEO = r"/cdn/(?P<id>[0-9a-f-]{36})\.mp4"
 MODERATION_REASON = "400: prompt not allowed because advanced moderation failed"
 FAILED_REASON = "Job failed: internal error"
+# What S3 behind a CDN answers for a signed URL past its expiry.
+EXPIRED_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
 
 
 @dataclass
 class LumaFake:
-    """Generations move one state per poll: `steps` polls queued/dreaming, then the outcome."""
+    """Generations move one state per poll: `steps` polls queued/dreaming, then the outcome.
+    `expire_outputs` (True): video URLs answer 403, as a signed CDN URL past its expiry does."""
 
     key: str = "canary-secret-123"
     steps: int = 2
     outcome: str = "succeed"  # succeed, blocked, fail, hang
+    expire_outputs: bool = False
     server: FakeServer = field(default_factory=FakeServer)
     generations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -179,6 +186,8 @@ class LumaFake:
         )
 
     def _video(self, req: Request) -> Response:
+        if self.expire_outputs:
+            return Response(403, EXPIRED_XML, {"Content-Type": "application/xml"})
         if req.match["id"] not in self.generations:
             return Response(404, {"detail": "Not found"})
         return Response(200, sample_mp4(), {"Content-Type": "video/mp4"})

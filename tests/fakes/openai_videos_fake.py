@@ -77,12 +77,14 @@ class Job:
 @dataclass
 class OpenAIVideosFake:
     """The video job store with switches: `outcome` ("success", "moderation", "failure") for
-    new jobs, `hold` (jobs never finish while set), `polls_to_finish`."""
+    new jobs, `hold` (jobs never finish while set), `polls_to_finish`, `expire_outputs`
+    (True: completed jobs' content is past `expires_at` and answers 404)."""
 
     key: str
     outcome: str = "success"
     hold: bool = False
     polls_to_finish: int = 3
+    expire_outputs: bool = False
     server: FakeServer = field(default_factory=FakeServer)
     jobs: dict[str, Job] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -111,6 +113,7 @@ class OpenAIVideosFake:
     def reset(self) -> None:
         """Back to a fresh store with default switches (the server keeps running)."""
         self.outcome, self.hold, self.polls_to_finish = "success", False, 3
+        self.expire_outputs = False
         self.jobs.clear()
         with self.server.lock:
             self.server.calls.clear()
@@ -185,6 +188,8 @@ class OpenAIVideosFake:
             return error(404, "Video not found.", code="not_found")
         if job.status != "completed":
             return error(400, "Video is not ready yet.", code="video_not_ready")
+        if self.expire_outputs:
+            return error(404, f"The content of video {job.id} has expired.", code="not_found")
         variant = parse_qs(req.query).get("variant", ["video"])[0]
         if variant != "video":
             return error(400, f"Variant {variant!r} is not available.", code="invalid_value")

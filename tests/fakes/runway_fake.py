@@ -39,6 +39,11 @@ IMAGE_MODELS = {
     "veo3.1": (VEO_RATIOS, {4, 6, 8}),
     "veo3.1_fast": (VEO_RATIOS, {4, 6, 8}),
 }
+# What S3 behind a CDN answers for a signed URL past its expiry.
+EXPIRED_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
 OUTCOMES = {
     # outcome -> (failure, failureCode, charged)
     "safety": ("The prompt was flagged by content moderation.", "SAFETY.INPUT.TEXT", True),
@@ -66,13 +71,15 @@ class Task:
 class RunwayFake:
     """Runway's task API with switches: `outcome` ("success", "safety", "failure") for new
     tasks, `hold` (tasks never finish while set), `polls_to_finish`, `report_cost` (False:
-    terminal tasks leave out `cost`, as older API versions did)."""
+    terminal tasks leave out `cost`, as older API versions did), `expire_outputs` (True:
+    output URLs answer 403 as an expired signed URL on Runway's storage does)."""
 
     key: str
     outcome: str = "success"
     hold: bool = False
     polls_to_finish: int = 3
     report_cost: bool = True
+    expire_outputs: bool = False
     server: FakeServer = field(default_factory=FakeServer)
     tasks: dict[str, Task] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -111,6 +118,7 @@ class RunwayFake:
     def reset(self) -> None:
         """Back to a fresh store with default switches (the server keeps running)."""
         self.outcome, self.hold, self.polls_to_finish, self.report_cost = "success", False, 3, True
+        self.expire_outputs = False
         self.tasks.clear()
         with self.server.lock:
             self.server.calls.clear()
@@ -185,6 +193,8 @@ class RunwayFake:
         return Response(204, b"")
 
     def _output(self, req: Request) -> Response:
+        if self.expire_outputs:
+            return Response(403, EXPIRED_XML, {"Content-Type": "application/xml"})
         if req.match.group(1) not in self.tasks or "X-Amz-Signature" not in req.query:
             return Response(403, b"AccessDenied", {"Content-Type": "application/xml"})
         return Response(200, sample_mp4(), {"Content-Type": "video/mp4"})

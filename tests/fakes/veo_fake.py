@@ -11,6 +11,11 @@
 
 The key is checked in `x-goog-api-key`; errors use Google's `{"error": {code, message,
 status}}` shape.
+
+Vertex returns the video inline, which cannot expire. With `expire_outputs` set, finished
+operations instead give the video as a URL (`gcsUri` holding an https URL, which the SDK
+reads into `Video.uri`), and GET /files/{id}.mp4 answers 404 NOT_FOUND, as Google's file
+storage does once a generated file has been deleted.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ FILTERED_REASON = (
     " Support codes: 58061214"
 )
 FAILED_MESSAGE = "Internal error encountered."
+FILE = r"/files/(?P<id>[0-9a-f-]+)\.mp4"
 DURATIONS = {"veo-2.0-generate-001": {5, 6, 7, 8}}
 
 
@@ -58,6 +64,7 @@ class VeoFake:
     key: str = "canary-secret-123"
     steps: int = 2
     outcome: str = "succeed"
+    expire_outputs: bool = False
     server: FakeServer = field(default_factory=FakeServer)
     operations: dict[str, Operation] = field(default_factory=dict)
 
@@ -65,6 +72,7 @@ class VeoFake:
         self.lock = threading.Lock()
         self.server.route("POST", CREATE)(self._create)
         self.server.route("POST", FETCH)(self._fetch)
+        self.server.route("GET", FILE)(self._file)
 
     @contextmanager
     def running(self) -> Iterator[VeoFake]:
@@ -176,9 +184,17 @@ class VeoFake:
                 "raiMediaFilteredReasons": [FILTERED_REASON],
             }
             return Response(200, {"name": name, "done": True, "response": response})
-        video = base64.b64encode(sample_mp4()).decode()
-        response = {
-            "@type": kind,
-            "videos": [{"bytesBase64Encoded": video, "mimeType": "video/mp4"}],
-        }
+        if self.expire_outputs:
+            url = f"{self.url}/files/{name.rsplit('/', 1)[-1]}.mp4"
+            videos = [{"gcsUri": url, "mimeType": "video/mp4"}]
+        else:
+            video = base64.b64encode(sample_mp4()).decode()
+            videos = [{"bytesBase64Encoded": video, "mimeType": "video/mp4"}]
+        response = {"@type": kind, "videos": videos}
         return Response(200, {"name": name, "done": True, "response": response})
+
+    def _file(self, req: Request) -> Response:
+        if self.expire_outputs:
+            message = f"File {req.match['id']} was not found."
+            return Response(404, google_error(404, message, "NOT_FOUND"))
+        return Response(200, sample_mp4(), {"Content-Type": "video/mp4"})

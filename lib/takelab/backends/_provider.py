@@ -1,12 +1,19 @@
 """What every provider backend shares, written once: keys, SDK import errors, prices,
 retries that honour Retry-After, classifying a failed create call, and downloads that
-stream to a temporary file before moving into place."""
+stream to a temporary file before moving into place.
+
+TAKELAB_POLL_INTERVAL_S, when set, replaces every provider backend's seconds between polls
+(read at each wait), e.g. to poll a local fake or gateway quickly from the command line.
+"""
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import importlib
 import logging
+import math
+import os
 import random
 import re
 import time
@@ -28,14 +35,55 @@ REFUSED = {400, 401, 402, 403, 404, 405, 409, 413, 415, 422, 429}
 RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
+POLL_INTERVAL_ENV = "TAKELAB_POLL_INTERVAL_S"
+
+
+def poll_interval_override() -> float | None:
+    """Seconds between polls from TAKELAB_POLL_INTERVAL_S, or None when unset or invalid."""
+    raw = os.environ.get(POLL_INTERVAL_ENV, "").strip()
+    return _seconds(raw) if raw else None
+
+
+@functools.lru_cache(maxsize=4)
+def _seconds(raw: str) -> float | None:  # cached: an invalid value is warned about once
+    try:
+        value = float(raw)
+    except ValueError:
+        log.warning("%s=%r is not a number of seconds; ignored", POLL_INTERVAL_ENV, raw)
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+class _PollInterval:
+    """A backend's `poll_interval_s`: its class value, unless TAKELAB_POLL_INTERVAL_S is
+    set, read each time the runner waits between polls (e.g. fast polls against a local
+    fake or gateway from the command line)."""
+
+    def __init__(self, default: float) -> None:
+        self.default = default
+
+    def __get__(self, obj: object, owner: type | None = None) -> float:
+        override = poll_interval_override()
+        return self.default if override is None else override
+
+
 class ProviderBackend(Backend):
-    """A backend that talks to a paid provider through its official SDK."""
+    """A backend that talks to a paid provider through its official SDK.
+
+    `poll_interval_s` is overridden for every provider backend by TAKELAB_POLL_INTERVAL_S
+    when that is set; assigning the class attribute (as tests do) still wins over it."""
 
     key_env: ClassVar[str]  # the provider's usual environment variable
     sdk_module: ClassVar[str]  # import name of the official SDK
     sdk_package: ClassVar[str]  # pip name of the official SDK
-    poll_interval_s: ClassVar[float] = 5.0
+    poll_interval_s: ClassVar[float] = _PollInterval(5.0)  # type: ignore[assignment]
     deadline_s: ClassVar[float] = 1800.0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("poll_interval_s")
+        if isinstance(own, int | float):  # a subclass's own value, overridable the same way
+            cls.poll_interval_s = _PollInterval(float(own))  # type: ignore[assignment]
 
     def key(self) -> str:
         """The API key, from the environment or `.env`; never stored on the instance."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
-from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+from takelab.errors import BackendError, OutputGoneError, SubmitError, TakelabError, UsageError
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -150,7 +150,7 @@ class ReplicateBackend(ProviderBackend):
     def poll(self, job_id: str) -> JobStatus:
         p = self._get(job_id)
         state = STATES.get(p.status, JobState.RUNNING)
-        if state is JobState.SUCCEEDED and output_url(p.output) is None:
+        if state is JobState.SUCCEEDED and output_url(p.output) is None and not data_removed(p):
             return JobStatus(
                 state=JobState.FAILED,
                 error_code="no-video",
@@ -174,7 +174,15 @@ class ReplicateBackend(ProviderBackend):
         )
 
     def fetch(self, job_id: str, dest: Path) -> Path:
-        url = output_url(self._get(job_id).output)
+        p = self._get(job_id)
+        url = output_url(p.output)
+        if url is None and data_removed(p):
+            raise OutputGoneError(
+                self.name,
+                job_id,
+                "Replicate removed the prediction's output (an API prediction's data is"
+                " deleted an hour after it finishes)",
+            )
         if url is None:
             raise BackendError(self.name, f"prediction {job_id} has no video URL")
         return download(url, dest)  # replicate.delivery URLs are public: no key sent
@@ -213,6 +221,14 @@ def output_url(output: Any) -> str | None:
     if isinstance(output, list) and output:
         output = output[0]
     return output if isinstance(output, str) and output.startswith("http") else None
+
+
+def data_removed(p: Prediction) -> bool:
+    """Whether Replicate has removed a finished prediction's data: an hour after an API
+    prediction finishes its input, output, files and logs are deleted (`data_removed`, which
+    the SDK does not keep). A prediction always has an input until then, so an empty one
+    with no output means the data is gone; the video was still made and billed."""
+    return p.status == "succeeded" and not p.input and p.output is None
 
 
 def _timestamp(text: str | None) -> float | None:
