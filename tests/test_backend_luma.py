@@ -197,8 +197,8 @@ def test_a_create_whose_reply_is_lost_is_uncertain_never_resent_and_reconciled(
     record = journal.get(out.take_id)
     assert record is not None
     [made] = fake.generations
-    assert LumaBackend().reconcile(record.request, since=record.created_at) == made
-    assert LumaBackend().reconcile(request()) is None  # a different prompt matches nothing
+    assert LumaBackend().find_jobs(record.request, since=record.created_at) == [made]
+    assert LumaBackend().find_jobs(request()) == []  # a different prompt matches nothing
 
 
 def test_a_refused_create_fails_and_holds_nothing(fake: LumaFake, tmp_path: Path) -> None:

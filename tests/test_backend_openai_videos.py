@@ -181,15 +181,16 @@ def test_a_create_whose_reply_is_lost_is_uncertain_then_found_never_repeated(
     assert fake.creates == 1
     assert journal().spent() == pytest.approx(PRICE)
 
-    # The job can be found again by what was sent, but not guessed among repeats.
+    # The job is found by what was sent; a repeat (same request) is listed too, and the
+    # runner tells them apart by the job ids the journal already knows.
     backend = OpenAIVideosBackend()
     record = journal().get(out.take_id)
     assert record is not None
     (job_id,) = fake.jobs
-    assert backend.reconcile(record.request, since=started) == job_id
-    assert backend.reconcile(record.request.model_copy(update={"duration_s": 4.0})) is None
-    backend.submit(record.request.model_copy(update={"seed": 2}))  # a repeat: same request
-    assert backend.reconcile(record.request, since=started) is None
+    assert backend.find_jobs(record.request, since=started) == [job_id]
+    assert backend.find_jobs(record.request.model_copy(update={"duration_s": 4.0})) == []
+    repeat = backend.submit(record.request.model_copy(update={"seed": 2}))
+    assert backend.find_jobs(record.request, since=started) == [repeat, job_id]
 
 
 def test_a_refused_create_fails_at_no_cost(fake: OpenAIVideosFake, tmp_path: Path) -> None:
@@ -372,4 +373,23 @@ def test_an_expired_video_fails_the_take_charged_and_settled(
     assert fake.creates == 1
     assert fake.server.count("GET", f"^{CONTENT}$") == downloads
     assert len(fake.server.log) == seen  # settled: the server is not asked anything
+    assert journal().spent() == pytest.approx(PRICE)
+
+
+def test_an_uncertain_create_that_made_no_job_is_released_after_the_grace_period(
+    fake: OpenAIVideosFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.server.fail("POST", VIDEOS, None)  # the connection drops before any job exists
+    path = project(tmp_path)
+    (out,) = sweep(path).outcomes
+    assert out.status == "uncertain" and fake.creates == 0
+    # Within the grace period an empty job list is not trusted: still uncertain, held.
+    (again,) = sweep(path).outcomes
+    assert again.status == "uncertain" and fake.creates == 0
+    assert journal().spent() == pytest.approx(PRICE)
+    # Past it, the provider's list proves no job was made: submitted afresh, exactly once.
+    monkeypatch.setenv("TAKELAB_RECONCILE_GRACE_S", "0")
+    (last,) = sweep(path).outcomes
+    assert last.status == "done", last.message
+    assert fake.creates == 1
     assert journal().spent() == pytest.approx(PRICE)

@@ -209,9 +209,9 @@ def test_a_create_whose_reply_is_lost_is_uncertain_never_repeated_and_reconcilab
     for n in range(3):  # newer predictions push it onto the second page of the list
         fake.add(KLING_MASTER, f"another prompt {n}")
     backend = ReplicateBackend()
-    assert backend.reconcile(record(out.take_id).request) == made.id
+    assert backend.find_jobs(record(out.take_id).request) == [made.id]
     # Only predictions created since (a minute before) the given time are considered.
-    assert backend.reconcile(record(out.take_id).request, since=time.time() + 120) is None
+    assert backend.find_jobs(record(out.take_id).request, since=time.time() + 120) == []
 
 
 @pytest.mark.parametrize(

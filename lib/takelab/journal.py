@@ -485,3 +485,12 @@ class Journal:
                 conn.execute("DELETE FROM takes WHERE take_id = ?", (take_id,))
                 return rec.model_copy(update={"reserved_usd": 0.0})
             return self.get_in(conn, take_id)
+
+    def job_ids(self, *, backend: str | None = None) -> set[str]:
+        """Every provider job id the journal knows (of one backend)."""
+        sql, args = "SELECT job_id FROM takes WHERE job_id IS NOT NULL", []
+        if backend:
+            sql += " AND backend = ?"
+            args.append(backend)
+        with self._connect() as conn:
+            return {r[0] for r in conn.execute(sql, args).fetchall()}

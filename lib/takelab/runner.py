@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import threading
 import time
@@ -141,6 +142,8 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             found = _reconcile(backend, record, ctx)
             if found is not None:
                 return _finish(backend, found, price, ctx, req.take_id)
+            if ctx.journal.get(req.take_id) is None:  # released: nothing was created
+                return run_take(planned, ctx)
         return _outcome(record, str(record.state))
     if result.claim is Claim.OVER_BUDGET:
         out = _outcome(record, "over-budget", f"price ${price:.2f} does not fit the budget")
@@ -200,19 +203,38 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
     return job_id
 
 
+RECONCILE_GRACE_ENV = "TAKELAB_RECONCILE_GRACE_S"
+RECONCILE_GRACE_S = 600.0  # a provider's job list may lag; only after this is "absent" trusted
+
+
 def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | None:
-    """Look for the job an uncertain take may have created; attach it if found."""
-    since = (record.submitted_at or record.updated_at) - 120.0
+    """Look for the job an uncertain take may have created.
+
+    Among the provider's jobs that match what was sent, those already known to the journal
+    belong to other takes (repeats send the same request). Exactly one unknown match is
+    this take's job: attach it and resume. None at all, from a provider that lists every
+    job and long enough after the attempt, means nothing was created: release the take so
+    it is submitted afresh. Anything else stays uncertain for the user (`takelab resolve`).
+    """
+    if not backend.lists_jobs:
+        return None
+    attempted = record.submitted_at or record.updated_at
     try:
-        job_id = backend.reconcile(record.request, since=since)
+        found = backend.find_jobs(record.request, since=attempted - 120.0)
     except Exception as exc:  # listing failed: stay uncertain, never resubmit
         log.warning("could not look for the job of uncertain take %s: %s", record.take_id, exc)
         return None
-    if job_id is None:
-        return None
-    ctx.journal.resolve_uncertain(record.take_id, job_id=job_id, created=True)
-    log.info("uncertain take %s found as job %s; resuming it", record.take_id, job_id)
-    return job_id
+    known = ctx.journal.job_ids(backend=record.backend)
+    unknown = [job for job in found if job not in known]
+    if len(unknown) == 1:
+        ctx.journal.resolve_uncertain(record.take_id, job_id=unknown[0], created=True)
+        log.info("uncertain take %s found as job %s; resuming it", record.take_id, unknown[0])
+        return unknown[0]
+    grace = float(os.environ.get(RECONCILE_GRACE_ENV, RECONCILE_GRACE_S))
+    if not unknown and time.time() - attempted >= grace:
+        ctx.journal.resolve_uncertain(record.take_id, job_id=None, created=False)
+        log.info("uncertain take %s has no job at the provider; it is released", record.take_id)
+    return None
 
 
 def _wait(backend: Backend, job_id: str, ctx: SweepContext) -> JobStatus | None:

@@ -142,6 +142,7 @@ class Backend(ABC):
     default_model: ClassVar[str]
     models: ClassVar[tuple[str, ...]] = ()
     price_note: ClassVar[str] = ""  # one line for `takelab backends`
+    lists_jobs: ClassVar[bool] = False  # find_jobs sees every job of the account
     poll_interval_s: ClassVar[float] = 5.0
     deadline_s: ClassVar[float] = 1800.0
 
@@ -177,10 +178,10 @@ class Backend(ABC):
     def fetch(self, job_id: str, dest: Path) -> Path:
         """Download the finished video to `dest` and return it."""
 
-    def reconcile(self, request: TakeRequest, *, since: float | None = None) -> str | None:
-        """The job id an uncertain take created, found by listing the provider's jobs
-        created after `since` (Unix time); None where the API cannot list or none matches."""
-        return None
+    def find_jobs(self, request: TakeRequest, *, since: float | None = None) -> list[str]:
+        """Job ids at the provider that match what `request` sends, created after `since`
+        (Unix time), newest first; only backends with `lists_jobs` can answer."""
+        return []
 
     def check_ready(self) -> None:
         """Raise before anything is submitted if the backend cannot run (key, SDK)."""

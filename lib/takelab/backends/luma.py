@@ -58,6 +58,7 @@ _STATES = {"queued": JobState.QUEUED, "dreaming": JobState.RUNNING}
 class LumaBackend(ProviderBackend):
     """Luma's Ray models: 5 or 9 s, seven aspect ratios, 540p to 4k, no seed."""
 
+    lists_jobs: ClassVar[bool] = True
     name: ClassVar[str] = "luma"
     default_model: ClassVar[str] = "ray-2"
     models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
@@ -156,12 +157,11 @@ class LumaBackend(ProviderBackend):
             )
         return download(url, dest, sleep=self._sleep)
 
-    def reconcile(
+    def find_jobs(
         self, request: TakeRequest, *, since: float | None = None, pages: int = 5
-    ) -> str | None:
-        """The id of the one generation made for `request` (same model, prompt, duration,
-        aspect and resolution, created at or after `since` minus a minute), or None when
-        none or several match: a guess would risk paying for a stranger's job."""
+    ) -> list[str]:
+        """Generations made for what `request` sends (same model, prompt, duration, aspect
+        and resolution), created at or after `since` minus a minute, newest first."""
         params = self.create_params(request)
         client = self._client()
         after = datetime.fromtimestamp(since - 60, UTC) if since is not None else None
@@ -187,7 +187,7 @@ class LumaBackend(ProviderBackend):
             oldest = listing.generations[-1].created_at if listing.generations else None
             if not listing.has_more or too_old(oldest):
                 break
-        return found[0] if len(found) == 1 else None
+        return found
 
 
 def job_status(generation: Generation) -> JobStatus:

@@ -58,6 +58,7 @@ RECONCILE_LIMIT = 500  # listed jobs looked at, newest first
 class OpenAIVideosBackend(ProviderBackend):
     """The `/v1/videos` protocol: create a video job, poll it, stream its content."""
 
+    lists_jobs: ClassVar[bool] = True
     name: ClassVar[str] = "openai-videos"
     default_model: ClassVar[str] = "sora-2"
     models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
@@ -194,10 +195,9 @@ class OpenAIVideosBackend(ProviderBackend):
 
             return with_retries(once, what=f"download video {job_id}", sleep=self._sleep)
 
-    def reconcile(self, request: TakeRequest, *, since: float | None = None) -> str | None:
-        """The job an uncertain take created, found among the listed jobs by prompt, model,
-        seconds and size (created after `since`, a Unix time); None unless exactly one
-        matches, since repeats of a prompt are indistinguishable."""
+    def find_jobs(self, request: TakeRequest, *, since: float | None = None) -> list[str]:
+        """Listed jobs that match what `request` sends (prompt, model, seconds, size),
+        created after `since` (a Unix time), newest first."""
         seconds, size = self.settings(request)
         matches: list[str] = []
         with self.client(max_retries=2) as client:
@@ -220,11 +220,7 @@ class OpenAIVideosBackend(ProviderBackend):
                 sent = tuple(str(video.get(k)) for k in ("prompt", "model", "seconds", "size"))
                 if sent == wanted:
                     matches.append(str(video["id"]))
-        if len(matches) > 1:
-            log.warning(
-                "%d listed videos match take %s: not guessing", len(matches), request.take_id
-            )
-        return matches[0] if len(matches) == 1 else None
+        return matches
 
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)

@@ -63,6 +63,7 @@ MODERATION = re.compile(r"flagged as sensitive|\bE005\b|nsfw|content moderation|
 class ReplicateBackend(ProviderBackend):
     """Official video models on Replicate, one prediction per take."""
 
+    lists_jobs: ClassVar[bool] = True
     name: ClassVar[str] = "replicate"
     default_model: ClassVar[str] = KLING_MASTER
     models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
@@ -192,28 +193,29 @@ class ReplicateBackend(ProviderBackend):
         with self._client() as client:
             client.predictions.cancel(job_id)
 
-    def reconcile(self, request: TakeRequest, *, since: float | None = None) -> str | None:
-        """The id of the prediction an uncertain create made, if it exists: the newest one
-        of this model with this prompt, created at or after `since` (Unix seconds)."""
+    def find_jobs(self, request: TakeRequest, *, since: float | None = None) -> list[str]:
+        """Predictions of this model with this prompt, created at or after `since` (Unix
+        seconds, less a minute of clock skew), newest first."""
+        found: list[str] = []
         with self._client() as client:
             page = with_retries(client.predictions.list, what="replicate predictions")
             for _ in range(self.reconcile_pages):
                 for p in page.results:  # newest first
                     created = _timestamp(p.created_at)
                     if since is not None and created is not None and created < since - 60:
-                        return None
+                        return found
                     if p.model == request.model and (p.input or {}).get("prompt") == (
                         request.prompt
                     ):
-                        return str(p.id)
+                        found.append(str(p.id))
                 cursor = page.next
                 if not cursor:
-                    return None
+                    return found
                 page = with_retries(
                     functools.partial(client.predictions.list, cursor),
                     what="replicate predictions",
                 )
-        return None
+        return found
 
 
 def output_url(output: Any) -> str | None:
