@@ -167,7 +167,9 @@ def sweep(
     from takelab.sweep import run_sweep_notebook
 
     home = Home.from_env().ensure()
-    progress_file = home.tmp / f"progress-{time.time_ns()}.jsonl"
+    stamp = time.time_ns()
+    progress_file = home.tmp / f"progress-{stamp}.jsonl"
+    stop_file = home.tmp / f"stop-{stamp}"
     result: dict[str, Any] = {}
     error: list[BaseException] = []
 
@@ -184,20 +186,36 @@ def sweep(
                 retry_failed=retry_failed,
                 home=home,
                 progress_file=progress_file,
+                stop_file=stop_file,
             )
             result.update(summary, notebook=str(nb))
         except BaseException as exc:
             error.append(exc)
+        finally:
+            finished.set()
 
+    # An Event, not Thread.join: a join interrupted by Ctrl-C can report a live thread dead.
+    finished = threading.Event()
     thread = threading.Thread(target=work, daemon=True)
     try:
         thread.start()
-        _follow(progress_file, thread)
+        try:
+            _follow(progress_file, finished)
+        except KeyboardInterrupt:
+            # The kernel runs in its own session: ask its sweep to stop through a file.
+            stop_file.touch()
+            err.print(
+                "interrupted: no new takes are submitted; waiting for the running ones "
+                "(Ctrl-C again to leave now: submitted takes stay resumable)"
+            )
+            while not finished.wait(0.2):
+                pass
     except KeyboardInterrupt:
-        err.print("interrupted: running takes stay resumable; rerun the same command to finish")
+        err.print("left at once: rerun the same command to resume the submitted takes")
         sys.exit(130)
     finally:
         progress_file.unlink(missing_ok=True)
+        stop_file.unlink(missing_ok=True)
     if error:
         exc = error[0]
         if isinstance(exc, TakelabError):
@@ -207,9 +225,12 @@ def sweep(
             sys.exit(130)
         raise exc
     _print_sweep(result)
+    if result.get("interrupted"):
+        err.print("the sweep was interrupted; rerun the same command to finish the rest")
+        sys.exit(130)
 
 
-def _follow(progress_file: Path, thread: threading.Thread) -> None:
+def _follow(progress_file: Path, finished: threading.Event) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -222,8 +243,7 @@ def _follow(progress_file: Path, thread: threading.Thread) -> None:
     ) as bar:
         task = bar.add_task("starting kernel", total=None, last="")
         offset = 0
-        while thread.is_alive():
-            thread.join(0.2)
+        while not finished.wait(0.2):
             if not progress_file.exists():
                 continue
             with progress_file.open() as fh:
@@ -486,6 +506,33 @@ def resolve(take: str, job_id: str | None, not_created: bool, lost: bool) -> Non
         out.print(
             f"{after.take_id}: released ${record.reserved_usd:.2f}; the next sweep submits it"
         )
+
+
+# -- cut ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("project")
+@click.option(
+    "--out", "out_file", type=click.Path(path_type=Path), default=None, help="the MP4 to write"
+)
+def cut(project: str, out_file: Path | None) -> None:
+    """Assemble PROJECT's kept takes (a project file, or an id: prompts/<id>.yaml) into a
+    disclosed, signed MP4 with .otio, .xml, .edl and .fcpxml timelines."""
+    from takelab.post import make_cut
+
+    try:
+        result = make_cut(project, out_file, progress=sys.stderr.isatty())
+    except TakelabError as exc:
+        fail(exc)
+    for s in result.takes:
+        out.print(f"{s.entry.shot}: take {s.take_id} ({s.reason})")
+    out.print(f"cut: {result.video} ({result.duration_s:.2f} s)")
+    out.print("timelines: " + ", ".join(str(p) for p in result.timelines.values()))
+    if result.manifest is not None:
+        out.print(f"content credentials: {result.validation_state} ({result.manifest})")
+    if result.link:  # warnings were logged as they arose
+        out.print(f"MLflow cut run: {result.link}  (start the UI with `make ui`)")
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m takelab`

@@ -10,7 +10,7 @@ from typing import Any
 
 from takelab.errors import TakelabError, UsageError
 from takelab.home import Home
-from takelab.sweep import PROGRESS_ENV
+from takelab.sweep import PROGRESS_ENV, STOP_ENV
 
 # Errors raised in the kernel that are the user's to fix, shown as such.
 USER_ERRORS = {"UsageError", "PromptFileError", "BudgetError", "MissingKeyError", "BackendError"}
@@ -37,14 +37,17 @@ def execute(
     parameters: dict[str, Any],
     home: Home,
     progress_file: Path | None,
+    stop_file: Path | None = None,
 ) -> dict[str, Any]:
     """Run `source` into `out`; log the executed notebook on the sweep run; return summary."""
     result_file = Path(parameters["result_file"])
     result_file.unlink(missing_ok=True)
-    saved = {k: os.environ.get(k) for k in (PROGRESS_ENV, "TAKELAB_HOME")}
+    saved = {k: os.environ.get(k) for k in (PROGRESS_ENV, STOP_ENV, "TAKELAB_HOME")}
     os.environ["TAKELAB_HOME"] = str(home.root)
     if progress_file is not None:
         os.environ[PROGRESS_ENV] = str(progress_file)
+    if stop_file is not None:
+        os.environ[STOP_ENV] = str(stop_file)
     try:
         pm.execute_notebook(
             str(source),

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROGRESS_ENV = "TAKELAB_PROGRESS_FILE"
+STOP_ENV = "TAKELAB_STOP_FILE"  # a parent process asks a kernel's sweep to stop
 RECORDED_PACKAGES = ("takelab", "mlflow", "papermill", "av", "numpy", "pydantic")
 FAILED_STATES = ("failed", "blocked", "uncertain")
 
@@ -246,7 +247,8 @@ def run_sweep(
     if ctx.tracker is not None and sweep_run_id is not None:
         _finish_tracking(ctx.tracker, result, home)
     if interrupted:
-        raise KeyboardInterrupt
+        # Say what happened; the caller (notebook or CLI) decides how to end.
+        print(f"interrupted: {result.describe()}. Submitted takes stay resumable: rerun to finish.")
     return result
 
 
@@ -275,6 +277,7 @@ def _execute(
     bar = _Progress(len(planned), progress)
     results: dict[int, Outcome] = {}
     interrupted = False
+    stop_file = Path(os.environ[STOP_ENV]) if os.environ.get(STOP_ENV) else None
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="take")
     try:
         futures: dict[Future[Outcome], int] = {
@@ -290,6 +293,10 @@ def _execute(
                 ctx.stop.set()
                 log.warning("interrupted: no new takes are submitted; waiting for running ones")
                 continue
+            if stop_file is not None and not interrupted and stop_file.exists():
+                interrupted = True
+                assert ctx.stop is not None
+                ctx.stop.set()
             for fut in done:
                 outcome = _result(fut, planned[futures[fut]])
                 results[futures[fut]] = outcome
@@ -362,6 +369,7 @@ def run_sweep_notebook(
     retry_failed: bool = False,
     home: Home | None = None,
     progress_file: Path | None = None,
+    stop_file: Path | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
     notebook's path and the sweep's summary (read back from the notebook's output)."""
@@ -384,7 +392,7 @@ def run_sweep_notebook(
         "retry_failed": retry_failed,
         "result_file": str(home.tmp / f"{out.stem}.result.json"),
     }
-    summary = execute(pm, notebook_path(), out, parameters, home, progress_file)
+    summary = execute(pm, notebook_path(), out, parameters, home, progress_file, stop_file)
     return out, summary
 
 
@@ -402,6 +410,7 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
         "spend_usd": result.spend_usd,
         "budget_usd": result.budget_usd,
         "warnings": result.warnings,
+        "interrupted": result.interrupted,
         "outcomes": [asdict(o) for o in result.outcomes],
     }
     Path(path).write_text(json.dumps(data, indent=2))
