@@ -494,3 +494,17 @@ class Journal:
             args.append(backend)
         with self._connect() as conn:
             return {r[0] for r in conn.execute(sql, args).fetchall()}
+
+    def claim_logging(self, take_id: str) -> bool:
+        """Take over logging a finished take to MLflow, unless it is logged already or its
+        owner still runs (and will log it itself): one run per take, even across processes."""
+        with self._connect(write=True) as conn:
+            row = conn.execute(
+                "SELECT logged, owner FROM takes WHERE take_id = ?", (take_id,)
+            ).fetchone()
+            if row is None or row["logged"]:
+                return False
+            if row["owner"] != self.owner and owner_alive(row["owner"]):
+                return False
+            conn.execute("UPDATE takes SET owner = ? WHERE take_id = ?", (self.owner, take_id))
+        return True

@@ -132,7 +132,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     assert record is not None
     if result.claim is Claim.CACHED:
         out = _outcome(record, "cached")
-        if not record.logged:
+        if not record.logged and ctx.journal.claim_logging(record.take_id):
             out.logged = log_to_mlflow(ctx, record)
         return out
     if result.claim is Claim.BUSY:

@@ -28,6 +28,8 @@ def sync(home: Home | None = None) -> SyncReport:
     for record in journal.takes():
         if record.logged or record.state.active:
             continue
+        if not journal.claim_logging(record.take_id):  # a running sweep logs it itself
+            continue
         take_dir = Path(record.path).parent if record.path else None
         try:
             run_id = tracker.log_take(record, take_dir=take_dir, verdict=latest.get(record.take_id))
