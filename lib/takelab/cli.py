@@ -535,6 +535,37 @@ def cut(project: str, out_file: Path | None) -> None:
         out.print(f"MLflow cut run: {result.link}  (start the UI with `make ui`)")
 
 
+@main.command()
+@click.option("--dry-run", is_flag=True, help="only check; change nothing")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def doctor(dry_run: bool, fmt: str) -> None:
+    """Check the store (journal vs MLflow vs files) and repair what can be repaired."""
+    from dataclasses import asdict
+
+    from takelab.doctor import doctor as run_doctor
+
+    try:
+        report = run_doctor(repair=not dry_run)
+    except TakelabError as exc:
+        fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps([asdict(p) for p in report.problems], indent=2))
+    elif report.problems:
+        out.print(
+            _table(
+                "store problems",
+                ["problem", "subject", "detail", "repaired"],
+                [
+                    [p.kind, p.subject, p.detail, "yes" if p.repaired else "no"]
+                    for p in report.problems
+                ],
+            )
+        )
+    else:
+        out.print("the store is consistent: journal, MLflow and files agree")
+    sys.exit(1 if report.unrepaired else 0)
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m takelab`
     main()
 

@@ -434,6 +434,18 @@ class Journal:
             ).fetchone()
         return row[0] if row else None
 
+    def dead_sweeps(self) -> list[tuple[str, str | None]]:
+        """Sweeps marked running whose process is gone: (sweep id, MLflow run id)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT sweep_id, run_id, owner FROM sweeps WHERE status = 'running'"
+            ).fetchall()
+        return [
+            (r["sweep_id"], r["run_id"])
+            for r in rows
+            if r["owner"] != self.owner and not owner_alive(r["owner"])
+        ]
+
     def close_dead_sweeps(self) -> list[tuple[str, str | None]]:
         """Mark sweeps whose process died while running as failed; return (sweep, run id)."""
         closed: list[tuple[str, str | None]] = []
@@ -508,3 +520,41 @@ class Journal:
                 return False
             conn.execute("UPDATE takes SET owner = ? WHERE take_id = ?", (self.owner, take_id))
         return True
+
+    def adopt(
+        self,
+        request: TakeRequest,
+        *,
+        path: str,
+        sha256: str,
+        cost_usd: float,
+        run_id: str,
+        sweep_run_id: str | None,
+    ) -> None:
+        """Put back a finished take that MLflow knows and the journal lost (doctor)."""
+        now = time.time()
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO takes (take_id, project, shot, variant, backend, model,"
+                " seed, request_json, state, cost_usd, path, sha256, run_id, logged,"
+                " sweep_run_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                (
+                    request.take_id,
+                    request.project,
+                    request.shot,
+                    request.variant,
+                    request.backend,
+                    request.model,
+                    request.seed,
+                    request.model_dump_json(),
+                    str(TakeState.DONE),
+                    cost_usd,
+                    path,
+                    sha256,
+                    run_id,
+                    sweep_run_id,
+                    now,
+                    now,
+                ),
+            )
