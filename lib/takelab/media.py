@@ -248,9 +248,15 @@ class FrameWriter:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self._stderr = tempfile.TemporaryFile()
         cmd = encode_command(self.dest, self.width, self.height, self.fps)
-        self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr
-        )
+        try:
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr
+            )
+        except OSError as exc:
+            self._cleanup()
+            raise VideoError(
+                self.dest, f"cannot start ffmpeg ({exc})", hint="pip install imageio-ffmpeg"
+            ) from exc
         assert self._proc.stdin is not None
         widen_pipe(self._proc.stdin)
         return self
@@ -499,4 +505,5 @@ __all__ = [
     "make_preview_gif",
     "make_previews",
     "probe",
+    "widen_pipe",
 ]
