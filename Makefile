@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TAKELAB_HOME ?= $(CURDIR)/runs
 
-.PHONY: setup demo test lint lab ui bench clean
+.PHONY: setup demo test lint lab ui bench clean dev-cert
 
 setup: $(STAMP)
 
@@ -49,6 +49,10 @@ ui: setup
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# A development C2PA signer (local CA + leaf) for signing cuts in tests and demos.
+dev-cert: setup
+	@$(BIN)/python -m takelab.post.credentials $(CURDIR)/runs/dev-cert
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -38,7 +38,7 @@ from takelab.shots import (
     VariantSettings,
 )
 
-TOP_KEYS: tuple[str, ...] = ("project", "goal", "budget_usd", "defaults", "shots")
+TOP_KEYS: tuple[str, ...] = ("project", "goal", "budget_usd", "defaults", "shots", "cut")
 DEFAULT_KEYS: tuple[str, ...] = tuple(VariantSettings.model_fields)
 SHOT_KEYS: tuple[str, ...] = ("id", "notes", "variants")
 VARIANT_KEYS: tuple[str, ...] = (
@@ -374,9 +374,12 @@ class _Checker:
         budget = self.budget(doc)
         defaults = self.defaults(doc)
         shots = self.shots(doc)
+        from takelab._cut_loader import check_cut  # imports this module's helpers
+
+        cut = check_cut(self, doc, shots, defaults)
         try:
             project = Project(
-                project=name, goal=goal, budget_usd=budget, defaults=defaults, shots=shots
+                project=name, goal=goal, budget_usd=budget, defaults=defaults, shots=shots, cut=cut
             )
         except ValidationError as exc:
             self.fail(f"invalid project: {_first_error(exc)}", first, _EXAMPLE)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from takelab.cut_model import Cut
 from takelab.errors import PromptFileError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -167,6 +168,7 @@ class Project(BaseModel):
     budget_usd: float | None = None
     defaults: VariantSettings = Field(default_factory=VariantSettings)
     shots: list[Shot]
+    cut: Cut | None = Field(default=None, description="how kept takes become the piece")
 
     _path: Path | None = PrivateAttr(default=None)
     _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
