@@ -34,6 +34,19 @@ from takelab.errors import VideoError
 X264_PRESET = "superfast"
 X264_CRF = 23
 X264_THREADS = 2
+# Browsers assume BT.709 for HD video: convert to it and tag the stream so.
+BT709_ARGS: tuple[str, ...] = (
+    "-vf",
+    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+)
 _PIPE_SIZE = 1 << 20
 _REGENERATE = "generate the take again"
 
@@ -185,8 +198,7 @@ def encode_command(dest: str | Path, width: int, height: int, fps: float) -> lis
         "-i",
         "pipe:0",
         "-an",
-        "-vf",
-        "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+        *BT709_ARGS,
         "-c:v",
         "libx264",
         "-preset",
@@ -195,14 +207,6 @@ def encode_command(dest: str | Path, width: int, height: int, fps: float) -> lis
         str(X264_CRF),
         "-threads",
         str(X264_THREADS),
-        "-colorspace",
-        "bt709",
-        "-color_primaries",
-        "bt709",
-        "-color_trc",
-        "bt709",
-        "-color_range",
-        "tv",
         "-fflags",
         "+bitexact",
         "-flags:v",

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from takelab.cut_model import AudioBed, Card, Cut, resolve
 from takelab.errors import VideoError
-from takelab.media import X264_CRF, X264_PRESET, X264_THREADS, FrameWriter, probe
+from takelab.media import BT709_ARGS, X264_CRF, X264_PRESET, X264_THREADS, FrameWriter, probe
 from takelab.post.grade import Grader, grader
 from takelab.post.layout import Layout, Segment
 from takelab.post.text import RGBA, card_frame, label_image, overlay_image
@@ -38,18 +38,7 @@ Frame = NDArray[np.uint8]
 # Frame k of a layer is read at (k + EARLY) / fps: inside the frame, never on a boundary
 # that float rounding could push into the neighbouring frame.
 EARLY = 0.25
-COLOUR_ARGS = (
-    "-vf",
-    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
-    "-colorspace",
-    "bt709",
-    "-color_primaries",
-    "bt709",
-    "-color_trc",
-    "bt709",
-    "-color_range",
-    "tv",
-)
+COLOUR_ARGS = BT709_ARGS
 
 
 def output_args(metadata: Mapping[str, str]) -> list[str]:
