@@ -38,7 +38,15 @@ from takelab.shots import (
     VariantSettings,
 )
 
-TOP_KEYS: tuple[str, ...] = ("project", "goal", "budget_usd", "defaults", "shots", "cut")
+TOP_KEYS: tuple[str, ...] = (
+    "project",
+    "goal",
+    "budget_usd",
+    "defaults",
+    "shots",
+    "cut",
+    "allow_external_images",
+)
 DEFAULT_KEYS: tuple[str, ...] = tuple(VariantSettings.model_fields)
 SHOT_KEYS: tuple[str, ...] = ("id", "notes", "variants")
 VARIANT_KEYS: tuple[str, ...] = (
@@ -333,6 +341,7 @@ class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lines: dict[tuple[str, ...], int] = {}
+        self.allow_external_images = False
 
     def fail(self, message: str, pos: _Pos | None, hint: str) -> NoReturn:
         raise PromptFileError(
@@ -373,13 +382,20 @@ class _Checker:
         goal = self.text(doc, "goal", "goal")
         budget = self.budget(doc)
         defaults = self.defaults(doc)
+        self.allow_external_images = self.flag(doc, "allow_external_images")
         shots = self.shots(doc)
         from takelab._cut_loader import check_cut  # imports this module's helpers
 
         cut = check_cut(self, doc, shots, defaults)
         try:
             project = Project(
-                project=name, goal=goal, budget_usd=budget, defaults=defaults, shots=shots, cut=cut
+                project=name,
+                goal=goal,
+                budget_usd=budget,
+                defaults=defaults,
+                shots=shots,
+                cut=cut,
+                allow_external_images=self.allow_external_images,
             )
         except ValidationError as exc:
             self.fail(f"invalid project: {_first_error(exc)}", first, _EXAMPLE)
@@ -396,6 +412,18 @@ class _Checker:
                 _key_pos(mapping, key),
                 _unknown_key_hint(key, allowed, level),
             )
+
+    def flag(self, doc: CommentedMap, key: str) -> bool:
+        value = doc.get(key)
+        if value is None:
+            return False
+        if not _is_bool(value):
+            self.fail(
+                f"{key} must be true or false, got {_kind(value)}",
+                _value_pos(doc, key),
+                f"write `{key}: true` or `{key}: false`, without quotes",
+            )
+        return bool(value)
 
     def budget(self, doc: CommentedMap) -> float | None:
         value = doc.get("budget_usd")
@@ -713,6 +741,8 @@ class _Checker:
         if value is None:
             return None
         target = self.path.parent / value
+        if not self.allow_external_images:
+            self.image_inside(node, label, value, target)
         try:
             found = target.is_file()
         except (OSError, ValueError):
@@ -725,6 +755,22 @@ class _Checker:
                 "folder), or remove the image: line",
             )
         return value
+
+    def image_inside(self, node: CommentedMap, label: str, value: str, target: Path) -> None:
+        """Refuse an image outside the project file's folder (symlinks resolved), so that a
+        shared project file cannot make takelab read and send any file on the machine."""
+        folder = self.path.parent
+        try:
+            inside = target.resolve().is_relative_to(folder.resolve())
+        except (OSError, ValueError, RuntimeError):  # a symlink loop, a NUL in the path
+            inside = False
+        if not inside:
+            self.fail(
+                f"{label}: image {value!r} is outside the project file's folder ({folder})",
+                _value_pos(node, "image"),
+                "move the image next to the project file (e.g. into refs/ beside it), or set "
+                "`allow_external_images: true` at the top level of the project file",
+            )
 
     def allow(self, node: CommentedMap, label: str) -> list[str]:
         value = node.get("allow")

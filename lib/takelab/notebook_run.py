@@ -10,6 +10,7 @@ from typing import Any
 
 from takelab.errors import TakelabError, UsageError
 from takelab.home import Home
+from takelab.secrets import known_keys, looks_like_secret
 from takelab.sweep import PROGRESS_ENV, STOP_ENV
 
 # Errors raised in the kernel that are the user's to fix, shown as such.
@@ -40,6 +41,7 @@ def execute(
     stop_file: Path | None = None,
 ) -> dict[str, Any]:
     """Run `source` into `out`; log the executed notebook on the sweep run; return summary."""
+    check_parameters(parameters)
     result_file = Path(parameters["result_file"])
     result_file.unlink(missing_ok=True)
     saved = {k: os.environ.get(k) for k in (PROGRESS_ENV, STOP_ENV, "TAKELAB_HOME")}
@@ -75,6 +77,33 @@ def execute(
     _log_notebook(home, summary, out)
     result_file.unlink(missing_ok=True)
     return summary
+
+
+def check_parameters(parameters: dict[str, Any]) -> None:
+    """Refuse a parameter that carries an API key: papermill writes every parameter into the
+    executed notebook, which is kept in sweeps/ and logged to MLflow. The error names the
+    parameter, never its value."""
+    keys = known_keys()
+    for name, value in parameters.items():
+        for text in _texts(value):
+            if looks_like_secret(text) or any(
+                text == key or (len(key) >= 8 and key in text) for key in keys
+            ):
+                raise UsageError(
+                    f"the parameter {name!r} holds what looks like an API key; it is refused"
+                    " so that it is not written into the executed notebook",
+                    hint="keys come only from environment variables or a git-ignored .env",
+                )
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple | set):
+        return [t for item in value for t in _texts(item)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    return []
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -26,10 +26,9 @@ def parse_dotenv(text: str) -> dict[str, str]:
         if not m:
             continue
         key, value = m.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].strip()
+        # Quoted: what the quotes hold (a comment may follow); else up to a ` #` comment.
+        end = value.find(value[0], 1) if value[:1] in ("'", '"') else -1
+        value = value[1:end] if end > 0 else value.split(" #", 1)[0].strip()
         out[key] = value
     return out
 
@@ -59,6 +58,29 @@ def get_secret(name: str) -> str | None:
         if value:
             return value
     return None
+
+
+def key_variables() -> tuple[str, ...]:
+    """Every environment variable a backend reads an API key from (`key_env` and
+    `fallback_key_env` of each registered backend class; no provider SDK is imported)."""
+    from takelab.backends._registry import available_backends, backend_class
+
+    names: list[str] = []
+    for backend in available_backends():
+        try:
+            cls = backend_class(backend)
+        except Exception:  # a broken third-party backend is reported when it is used
+            continue
+        for attr in ("key_env", "fallback_key_env"):
+            value = getattr(cls, attr, None)
+            if isinstance(value, str) and value:
+                names.append(value)
+    return tuple(dict.fromkeys(names))
+
+
+def known_keys() -> list[str]:
+    """The values of the key variables that are set (environment or `.env`)."""
+    return [v for v in (get_secret(name) for name in key_variables()) if v]
 
 
 def looks_like_secret(value: str) -> bool:

@@ -169,6 +169,9 @@ class Project(BaseModel):
     defaults: VariantSettings = Field(default_factory=VariantSettings)
     shots: list[Shot]
     cut: Cut | None = Field(default=None, description="how kept takes become the piece")
+    allow_external_images: bool = Field(
+        default=False, description="let `image:` name files outside the project file's folder"
+    )
 
     _path: Path | None = PrivateAttr(default=None)
     _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
