@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +41,15 @@ __all__ = [
 ]
 
 
+_WRITER_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(path.resolve(), threading.Lock())
+
+
 class Journal(VerdictsAndSweeps):
     """The SQLite ledger at `path` (WAL mode; one connection per operation, thread-safe)."""
 
@@ -57,13 +67,16 @@ class Journal(VerdictsAndSweeps):
             conn.execute("PRAGMA busy_timeout = 60000")
             conn.execute("PRAGMA foreign_keys = ON")
             if write:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+                # Threads of one process queue here instead of in SQLite's busy handler,
+                # which sleeps and retries; other processes still wait on the file lock.
+                with _writer_lock(self.path):
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
             else:
                 yield conn
         finally:
