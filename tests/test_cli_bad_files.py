@@ -16,8 +16,11 @@ GOOD_VARIANT = "        prompt: a cat walks across a sunlit room, slow pan left\
 CASES: list[tuple[str, str | bytes, int]] = [
     ("yaml-syntax", HEAD + '        prompt: "unclosed\n        camera: x\n', 6),
     ("unknown-key", HEAD + GOOD_VARIANT + "        durration: 5\n", 7),
-    ("duplicate-shot", HEAD + GOOD_VARIANT + "  - id: s\n    variants:\n      - id: v\n"
-     + GOOD_VARIANT, 7),
+    (
+        "duplicate-shot",
+        HEAD + GOOD_VARIANT + "  - id: s\n    variants:\n      - id: v\n" + GOOD_VARIANT,
+        7,
+    ),
     ("duplicate-variant", HEAD + GOOD_VARIANT + "      - id: v\n" + GOOD_VARIANT, 7),
     ("prompt-and-fields", HEAD + GOOD_VARIANT + "        subject: a cat\n", 7),
     ("no-subject", HEAD + "        action: walks\n        camera: pan\n", 5),

@@ -272,13 +272,24 @@ class Tracker:
             exp_ids = [exp.experiment_id]
         else:
             exp_ids = [e.experiment_id for e in self.client.search_experiments()]
+        # mlflow.search_runs reads the global tracking URI (and setting it exports
+        # MLFLOW_TRACKING_URI to the environment): set it for this call only.
+        saved_env = os.environ.get("MLFLOW_TRACKING_URI")
+        saved_uri = mlflow.get_tracking_uri()
         mlflow.set_tracking_uri(self.uri)
-        raw = mlflow.search_runs(
-            experiment_ids=exp_ids,
-            filter_string=f"tags.`{KIND_TAG}` = 'take'",
-            output_format="pandas",
-            max_results=100_000,
-        )
+        try:
+            raw = mlflow.search_runs(
+                experiment_ids=exp_ids,
+                filter_string=f"tags.`{KIND_TAG}` = 'take'",
+                output_format="pandas",
+                max_results=100_000,
+            )
+        finally:
+            mlflow.set_tracking_uri(saved_uri)
+            if saved_env is None:
+                os.environ.pop("MLFLOW_TRACKING_URI", None)
+            else:
+                os.environ["MLFLOW_TRACKING_URI"] = saved_env
         return _tidy(raw)
 
 

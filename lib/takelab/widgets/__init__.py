@@ -1,0 +1,50 @@
+"""ipywidgets UIs for JupyterLab: Studio (write and try variants), Dailies (review takes)
+and Compare (decide what pays off), plus the library functions behind Compare.
+
+Importing this package imports no widget library; each UI imports ipywidgets when built.
+"""
+
+from takelab.widgets._player import JupyterServer, MediaLinks
+from takelab.widgets.compare import (
+    DEFAULT_ACCEPTANCE,
+    AcceptanceRate,
+    Compare,
+    acceptance_chart,
+    acceptance_history,
+    lint_by_verdict,
+    rejection_reasons,
+    summary_by,
+    table_html,
+    takes_table,
+)
+from takelab.widgets.dailies import Dailies
+from takelab.widgets.project_edit import (
+    Edit,
+    ProjectEditError,
+    add_variant,
+    duplicate_variant,
+    update_variant,
+)
+from takelab.widgets.studio import Studio
+
+__all__ = [
+    "DEFAULT_ACCEPTANCE",
+    "AcceptanceRate",
+    "Compare",
+    "Dailies",
+    "Edit",
+    "JupyterServer",
+    "MediaLinks",
+    "ProjectEditError",
+    "Studio",
+    "acceptance_chart",
+    "acceptance_history",
+    "add_variant",
+    "duplicate_variant",
+    "lint_by_verdict",
+    "rejection_reasons",
+    "summary_by",
+    "table_html",
+    "takes_table",
+    "update_variant",
+]

@@ -1,0 +1,55 @@
+"""Small helpers the widgets share: finding the project file, naming the project."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from takelab.home import repo_root
+
+
+def resolve_project_file(path: str | Path) -> Path:
+    """`path` as given if it exists, else relative to the repository root: notebooks run
+    from `notebooks/` but name project files as `prompts/<project>.yaml`."""
+    given = Path(path).expanduser()
+    if given.exists() or given.is_absolute():
+        return given
+    in_repo = repo_root() / given
+    return in_repo if in_repo.exists() else given
+
+
+def project_id(project: str | Path) -> str:
+    """The project id, given an id or the path of a project file."""
+    text = str(project)
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        from takelab.shots import load_project
+
+        return load_project(resolve_project_file(text)).project
+    return text
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value))
+
+
+def link(url: str, label: str) -> str:
+    """An anchor that opens in a new tab and looks like a link inside widget output."""
+    return (
+        f'<a href="{html.escape(url)}" target="_blank" '
+        f'style="color:#1a6fd1;text-decoration:underline">{html.escape(label)}</a>'
+    )
+
+
+def notice(text: str, *, kind: str = "info") -> str:
+    """A short coloured message line (info, ok, warn, error) as HTML."""
+    colour = {"info": "#555", "ok": "#1e7b34", "warn": "#9a6700", "error": "#b42318"}[kind]
+    return f'<div class="takelab-{kind}" style="color:{colour}">{text}</div>'
+
+
+def close_widgets(widgets: Sequence[Any]) -> None:
+    """Close widgets that are no longer shown, children first (frees their comms)."""
+    for widget in widgets:
+        close_widgets(getattr(widget, "children", ()))
+        widget.close()

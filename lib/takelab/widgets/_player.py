@@ -1,0 +1,184 @@
+"""Showing takes in the browser by URL, never as embedded bytes, so notebooks stay small.
+
+A take's files live under TAKELAB_HOME, which need not be inside the folder the Jupyter
+server serves. Two ways to reach them, tried in order:
+
+1. The Jupyter server's own `files/` route, when the file lies under the server's root
+   folder. The server that started this kernel is found through its runtime info file
+   (`jpserver-<pid>.json`, whose pid is the kernel's parent process).
+2. Otherwise a small read-only static file server on loopback (127.0.0.1, a free port)
+   that serves only `TAKELAB_HOME/takes`, started once per kernel in a daemon thread.
+   The browser runs on the same machine as the kernel in a local JupyterLab, so it can
+   reach loopback.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import os
+import threading
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote
+
+from takelab.home import Home
+
+
+@dataclass(frozen=True)
+class JupyterServer:
+    """What a kernel needs to know about its Jupyter server to build `files/` URLs."""
+
+    root_dir: Path
+    base_url: str = "/"
+
+    def files_url(self, path: Path) -> str | None:
+        """The server's URL for `path`, or None if the server cannot serve it."""
+        try:
+            rel = path.resolve().relative_to(self.root_dir.resolve())
+        except ValueError:
+            return None
+        if any(part.startswith(".") for part in rel.parts):
+            return None  # the files route refuses hidden paths
+        base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        return f"{base}files/{quote(rel.as_posix())}"
+
+
+def running_server() -> JupyterServer | None:
+    """The Jupyter server that started this kernel, if any (None under papermill)."""
+    try:
+        from jupyter_core.paths import jupyter_runtime_dir
+    except ImportError:  # pragma: no cover - jupyter_core comes with ipykernel
+        return None
+    parent = os.getppid()
+    try:
+        infos = sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json"))
+    except OSError:
+        return None
+    for info_file in infos:
+        try:
+            info = json.loads(info_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if info.get("pid") == parent and info.get("root_dir"):
+            return JupyterServer(Path(info["root_dir"]), str(info.get("base_url") or "/"))
+    return None
+
+
+class _ReadOnlyHandler(SimpleHTTPRequestHandler):
+    """GET and HEAD of files only: no listings, no logging to the notebook."""
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        self.send_error(404, "not found")
+        return None
+
+    def end_headers(self) -> None:
+        # take files never change (the take id is a content hash): let the browser cache
+        self.send_header("Cache-Control", "max-age=86400")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class TakeFileServer:
+    """A static file server on 127.0.0.1 for one folder, in a daemon thread."""
+
+    _lock = threading.Lock()
+    _servers: ClassVar[dict[Path, TakeFileServer]] = {}
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        handler = functools.partial(_ReadOnlyHandler, directory=str(self.root))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = int(self.httpd.server_address[1])
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, name="takelab-files", daemon=True
+        )
+        self.thread.start()
+
+    @classmethod
+    def for_folder(cls, root: Path) -> TakeFileServer:
+        """The one server of this kernel for `root`, started on first use."""
+        key = root.resolve()
+        with cls._lock:
+            server = cls._servers.get(key)
+            if server is None:
+                server = cls._servers[key] = cls(key)
+            return server
+
+    def url(self, path: Path) -> str:
+        rel = path.resolve().relative_to(self.root)
+        return f"http://127.0.0.1:{self.port}/{quote(rel.as_posix())}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        with self._lock:
+            self._servers.pop(self.root, None)
+
+
+class MediaLinks:
+    """Turns take files into URLs for `<video>` and `<img>` tags."""
+
+    def __init__(
+        self,
+        home: Home | None = None,
+        *,
+        jupyter: JupyterServer | Literal["auto"] | None = "auto",
+    ) -> None:
+        self.home = home or Home.from_env()
+        self.jupyter = running_server() if jupyter == "auto" else jupyter
+
+    def url(self, path: Path) -> str:
+        """A URL the browser can load for a file in the store's `takes/` folder."""
+        if self.jupyter is not None:
+            found = self.jupyter.files_url(path)
+            if found is not None:
+                return found
+        return TakeFileServer.for_folder(self.home.takes).url(path)
+
+    def take_file(self, take_id: str, name: str) -> str | None:
+        """The URL of `takes/<take_id>/<name>`, or None if the file is not there."""
+        path = self.home.take_dir(take_id) / name
+        return self.url(path) if path.is_file() else None
+
+
+def video_html(url: str, *, poster: str | None = None, width: int = 480) -> str:
+    """A `<video>` tag that streams from `url` (metadata only until played)."""
+    poster_attr = f' poster="{html.escape(poster)}"' if poster else ""
+    return (
+        f'<video src="{html.escape(url)}"{poster_attr} controls loop muted playsinline '
+        f'preload="metadata" style="width:{width}px;max-width:100%;background:#111"></video>'
+    )
+
+
+def image_html(url: str, *, width: int = 240, alt: str = "") -> str:
+    """An `<img>` that the browser loads only when it scrolls into view."""
+    return (
+        f'<img src="{html.escape(url)}" alt="{html.escape(alt)}" loading="lazy" '
+        f'style="width:{width}px;max-width:100%;display:block;background:#111">'
+    )
+
+
+def take_player(links: MediaLinks, take_id: str, *, width: int = 480) -> str:
+    """The take's video with its preview as poster, or a note when it has no file."""
+    video = links.take_file(take_id, "take.mp4")
+    if video is None:
+        return f"<i>no video file for take {html.escape(take_id)}</i>"
+    return video_html(video, poster=links.take_file(take_id, "preview.gif"), width=width)
+
+
+__all__ = [
+    "JupyterServer",
+    "MediaLinks",
+    "TakeFileServer",
+    "image_html",
+    "running_server",
+    "take_player",
+    "video_html",
+]

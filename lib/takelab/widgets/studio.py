@@ -1,0 +1,413 @@
+"""Studio: write and try variants of a shot's prompt.
+
+Edit a variant (free text or structured fields) and see the rendered prompt and the lint
+findings update as you type (debounced); apply or dismiss a finding's fix; pick backends
+and seeds and see the price, and the expected cost of one *accepted* clip, before
+spending; Generate runs the takes through the same sweep code as everything else and
+plays each one as it lands. Save, Save as new and Duplicate write the project file
+(comments and order kept) and commit it when it is in git, so takes record the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from takelab.backends import Backend, get_backend
+from takelab.home import Home
+from takelab.lint import Finding
+from takelab.runner import Outcome
+from takelab.shots import STRUCTURED_FIELDS, Variant, load_project
+from takelab.sweep import SweepResult, run_sweep
+from takelab.widgets._common import close_widgets, esc, link, notice, resolve_project_file
+from takelab.widgets._fixes import apply_fix
+from takelab.widgets._player import MediaLinks, take_player
+from takelab.widgets._studio_parts import (
+    backend_options,
+    draft_fields,
+    editor_inputs,
+    finding_rows,
+    lint_draft,
+    normal,
+    price_table,
+)
+from takelab.widgets.compare import AcceptanceRate, acceptance_history
+from takelab.widgets.project_edit import (
+    Edit,
+    add_variant,
+    duplicate_variant,
+    update_variant,
+)
+
+MODES = ("free text", "structured")
+
+
+class Studio:
+    """Edit, lint, price and generate the variants of one project file."""
+
+    def __init__(
+        self,
+        project_file: str | Path,
+        *,
+        backends: Sequence[str] = ("previz",),
+        seeds: int = 1,
+        commit: bool = True,
+        concurrency: int = 2,
+        debounce_s: float = 0.4,
+        home: Home | None = None,
+        links: MediaLinks | None = None,
+    ) -> None:
+        import ipywidgets as w
+
+        self.path = resolve_project_file(project_file).resolve()
+        self.project = load_project(self.path)
+        self.home = home or Home.from_env()
+        self.links = links or MediaLinks(self.home)
+        self.concurrency = concurrency
+        self.debounce_s = debounce_s
+        self.allow: list[str] = []
+        self.findings: list[Finding] = []
+        self.last_result: SweepResult | None = None
+        self._backends: dict[str, Backend] = {}
+        self._loading = False
+        self._timer: asyncio.TimerHandle | None = None
+
+        shots = [s.id for s in self.project.shots]
+        self.shot = w.Dropdown(options=shots, value=shots[0], description="shot")
+        self.variant = w.Dropdown(description="variant")
+        self.mode = w.ToggleButtons(options=MODES)
+        self.inputs: dict[str, Any] = editor_inputs()
+        self.rendered = w.HTML()
+        self.lint_box = w.VBox()
+        names, options = backend_options(backends)
+        self.backends = w.SelectMultiple(
+            options=options, value=tuple(names), description="backends", rows=4
+        )
+        self.seeds = w.BoundedIntText(value=seeds, min=1, max=100, description="seeds 1..N")
+        self.prices = w.HTML()
+        self.commit = w.Checkbox(value=commit, description="commit to git", indent=False)
+        self.save_button = w.Button(description="Save", icon="save")
+        self.save_new_button = w.Button(
+            description="Save as new variant", icon="plus", layout=w.Layout(width="auto")
+        )
+        self.duplicate_button = w.Button(description="Duplicate", icon="copy")
+        self.revert_button = w.Button(description="Revert", icon="undo")
+        self.edit_buttons = (
+            self.save_button, self.save_new_button, self.duplicate_button, self.revert_button
+        )  # fmt: skip
+        self.generate_button = w.Button(description="Generate", button_style="primary", icon="play")
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="takes")
+        self.progress_label = w.HTML()
+        self.results = w.GridBox(
+            layout=w.Layout(grid_template_columns="repeat(auto-fill, 330px)", grid_gap="8px")
+        )
+        self.status = w.HTML()
+
+        self.shot.observe(lambda _: self._load_shot(), names="value")
+        self.variant.observe(lambda _: self.load_variant(), names="value")
+        self.mode.observe(self._on_mode, names="value")
+        for control in self.inputs.values():
+            control.observe(lambda _: self._schedule(), names="value")
+        self.backends.observe(lambda _: self.refresh(), names="value")
+        self.seeds.observe(lambda _: self.refresh_prices(), names="value")
+        self.save_button.on_click(lambda _: self._guard(self.save))
+        self.save_new_button.on_click(lambda _: self._guard(self.save_as_new))
+        self.duplicate_button.on_click(lambda _: self._guard(self.duplicate))
+        self.revert_button.on_click(lambda _: self.load_variant())
+        self.generate_button.on_click(lambda _: self._guard(self.generate))
+
+        fields = w.VBox([self.mode, *self.inputs.values()], layout=w.Layout(width="55%"))
+        right = w.VBox(
+            [w.HTML("<b>Rendered prompt</b>"), self.rendered, w.HTML("<b>Lint</b>"), self.lint_box],
+            layout=w.Layout(width="45%"),
+        )
+        self.widget = w.VBox(
+            [
+                w.HBox([self.shot, self.variant]),
+                w.HBox([fields, right]),
+                w.HBox([self.backends, self.seeds]),
+                self.prices,
+                w.HBox([*self.edit_buttons, self.commit]),
+                w.HBox([self.generate_button, self.progress, self.progress_label]),
+                self.status,
+                self.results,
+            ]
+        )
+        self._load_shot()
+
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Change controls without each change re-linting (one refresh follows)."""
+        self._loading = True
+        try:
+            yield
+        finally:
+            self._loading = False
+
+    # -- loading -------------------------------------------------------------------------
+
+    @property
+    def saved(self) -> Variant:
+        """The selected variant as the file has it."""
+        return self.project.shot(self.shot.value).variant(self.variant.value)
+
+    def _load_shot(self) -> None:
+        self._select(self.project.shot(self.shot.value).variants[0].id)
+
+    def load_variant(self) -> None:
+        """Put the saved variant into the editor (dropping unsaved edits)."""
+        if self._loading or self.variant.value is None:
+            return
+        v = self.saved
+        with self._quiet():
+            self.mode.value = "structured" if v.structured else "free text"
+            for name, control in self.inputs.items():
+                value = getattr(v, name)
+                control.value = (
+                    "" if value is None else f"{value:g}" if name == "duration" else value
+                )
+            self.allow = list(v.allow)
+        self._show_mode()
+        self.refresh()
+
+    def _show_mode(self) -> None:
+        structured = self.mode.value == "structured"
+        self.inputs["prompt"].layout.display = "none" if structured else None
+        for name in STRUCTURED_FIELDS:
+            if name != "style":
+                self.inputs[name].layout.display = None if structured else "none"
+
+    def _on_mode(self, change: dict[str, Any]) -> None:
+        if self._loading:
+            return
+        if change["new"] == "free text" and not self.inputs["prompt"].value.strip():
+            with contextlib.suppress(ValueError):
+                rendered = self.draft_variant(structured=True).render(self.project.defaults)
+                self.inputs["prompt"].value = rendered
+        self._show_mode()
+        self.refresh()
+
+    # -- the draft -----------------------------------------------------------------------
+
+    def values(self) -> dict[str, str]:
+        """What the editor holds, as text, field by field."""
+        return {name: str(control.value or "") for name, control in self.inputs.items()}
+
+    def draft(self, *, structured: bool | None = None) -> dict[str, Any]:
+        """The editor as variant fields (None drops a field); ValueError on a bad duration."""
+        structured = self.structured if structured is None else structured
+        return draft_fields(self.values(), self.allow, structured=structured)
+
+    def draft_variant(self, *, structured: bool | None = None) -> Variant:
+        fields = {k: v for k, v in self.draft(structured=structured).items() if v is not None}
+        return Variant(id=self.variant.value, **fields)
+
+    @property
+    def dirty(self) -> bool:
+        """The editor differs from the file."""
+        try:
+            draft = self.draft_variant()
+        except ValueError:
+            return True
+        return normal(draft) != normal(self.saved)
+
+    # -- lint and prices -----------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        """Re-lint after a pause in typing (immediately outside a running kernel)."""
+        if self._loading:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.refresh()
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_later(self.debounce_s, self.refresh)
+
+    def _backend(self, spec: str) -> Backend:
+        if spec not in self._backends:
+            self._backends[spec] = get_backend(spec)
+        return self._backends[spec]
+
+    def refresh(self) -> None:
+        """Render, lint and price the draft."""
+        self._timer = None
+        try:
+            variant = self.draft_variant()
+        except ValueError as exc:
+            self.rendered.value = notice(esc(exc), kind="error")
+            return
+        self.rendered.value = (
+            f"<p style='max-width:70ch'>{esc(variant.render(self.project.defaults))}</p>"
+        )
+        backends = [self._backend(spec) for spec in self.backends.value]
+        self.findings = lint_draft(variant, self.project, self.shot.value, backends)
+        old = list(self.lint_box.children)
+        self.lint_box.children = finding_rows(
+            self.findings,
+            self.allow,
+            can_apply=lambda f: apply_fix(self.values(), f, structured=self.structured) is not None,
+            on_apply=self.apply,
+            on_dismiss=self.dismiss,
+            on_restore=self.restore,
+        )
+        close_widgets(old)
+        self.refresh_prices(variant)
+
+    @property
+    def structured(self) -> bool:
+        return bool(self.mode.value == "structured")
+
+    def apply(self, finding: Finding) -> None:
+        """Edit the draft as the finding's fix says (the file changes on Save)."""
+        fixed = apply_fix(self.values(), finding, structured=self.structured)
+        if fixed is None:
+            self.status.value = notice(f"{esc(finding.rule)}: this fix needs you", kind="warn")
+            return
+        with self._quiet():
+            for name, value in fixed.items():
+                self.inputs[name].value = value
+        self.refresh()
+
+    def dismiss(self, rule: str) -> None:
+        """Hide a finding for this variant; saved as `allow:` so errors no longer block."""
+        if rule not in self.allow:
+            self.allow.append(rule)
+        self.refresh()
+
+    def restore(self) -> None:
+        self.allow = []
+        self.refresh()
+
+    def acceptance(self) -> dict[str, AcceptanceRate]:
+        return acceptance_history(self.project.project, home=self.home)
+
+    def refresh_prices(self, variant: Variant | None = None) -> None:
+        """Price per backend and the expected cost of one accepted clip."""
+        try:
+            variant = variant or self.draft_variant()
+        except ValueError:
+            return
+        self.prices.value = price_table(
+            self.project,
+            self.project.shot(self.shot.value),
+            variant,
+            [self._backend(spec) for spec in self.backends.value],
+            int(self.seeds.value),
+            self.acceptance(),
+        )
+
+    # -- saving --------------------------------------------------------------------------
+
+    def _guard(self, action: Any) -> None:
+        try:
+            action()
+        except Exception as exc:  # show it where the user looks, not in the kernel log
+            self.status.value = notice(esc(exc), kind="error")
+
+    def _saved(self, edit: Edit, verb: str) -> None:
+        self.project = load_project(self.path)
+        commit = f" (commit {edit.commit[:10]})" if edit.commit else ""
+        self.status.value = notice(
+            f"{verb} {esc(edit.name)} in {esc(self.path.name)}{commit}", kind="ok"
+        )
+
+    def _select(self, variant_id: str) -> None:
+        with self._quiet():
+            self.variant.options = [v.id for v in self.project.shot(self.shot.value).variants]
+            self.variant.value = variant_id
+        self.load_variant()
+
+    def save(self) -> Edit:
+        """Write the draft over the selected variant."""
+        edit = update_variant(
+            self.path, self.shot.value, self.variant.value, self.draft(), commit=self.commit.value
+        )
+        self._saved(edit, "saved")
+        return edit
+
+    def save_as_new(self) -> Edit:
+        """Write the draft as a new variant after the selected one, and select it."""
+        edit = add_variant(
+            self.path,
+            self.shot.value,
+            self.draft(),
+            after=self.variant.value,
+            commit=self.commit.value,
+        )
+        self._saved(edit, "added")
+        self._select(edit.variant)
+        return edit
+
+    def duplicate(self) -> Edit:
+        """Copy the selected variant as saved; unsaved edits carry over to the copy."""
+        values, allow, mode = self.values(), list(self.allow), self.mode.value
+        edit = duplicate_variant(
+            self.path, self.shot.value, self.variant.value, commit=self.commit.value
+        )
+        self._saved(edit, "duplicated as")
+        self._select(edit.variant)
+        with self._quiet():
+            self.mode.value = mode
+            for name, value in values.items():
+                self.inputs[name].value = value
+        self.allow = allow
+        self._show_mode()
+        self.refresh()
+        return edit
+
+    # -- generating ----------------------------------------------------------------------
+
+    def generate(self) -> SweepResult:
+        """Save pending edits, then run the selected variant on each backend and seed."""
+        if self.dirty:
+            self.save()
+        name = f"{self.shot.value}/{self.variant.value}"
+        seeds = list(range(1, int(self.seeds.value) + 1))
+        self.progress.max = max(1, len(self.backends.value) * len(seeds))
+        self.progress.value = 0
+        self.progress_label.value = f"running {esc(name)}..."
+        close_widgets(list(self.results.children))
+        self.results.children = []
+        result = run_sweep(
+            self.path,
+            variants=[name],
+            backends=list(self.backends.value),
+            seeds=seeds,
+            concurrency=self.concurrency,
+            progress=False,
+            on_outcome=self._landed,
+            home=self.home,
+        )
+        self.last_result = result
+        warnings = "".join(notice(f"warning: {esc(x)}", kind="warn") for x in result.warnings)
+        runs = " · " + link(result.link, "sweep in MLflow") if result.link else ""
+        self.progress_label.value = "done"
+        self.status.value = notice(f"{esc(result.describe())}{runs}", kind="ok") + warnings
+        self.refresh_prices()
+        return result
+
+    def _landed(self, outcome: Outcome) -> None:
+        import ipywidgets as w
+
+        self.progress.value += 1
+        caption = (
+            f"<div>{esc(outcome.backend)} seed {outcome.seed}: <b>{esc(outcome.status)}</b>"
+            f" ${outcome.cost_usd:.2f}</div>"
+        )
+        if outcome.path and Path(outcome.path).exists():
+            body = take_player(self.links, outcome.take_id, width=320)
+        else:
+            body = f"<div style='width:320px'>{esc(outcome.message)}</div>"
+        self.results.children = [*self.results.children, w.HTML(body + caption)]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+__all__ = ["Studio"]

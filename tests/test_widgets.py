@@ -1,0 +1,373 @@
+"""The widgets driven from Python as a user drives them in JupyterLab: set values, click
+buttons, then look at what changed for the user: the project file, git, the journal, MLflow."""
+
+from __future__ import annotations
+
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from takelab.home import Home
+from takelab.journal import Journal
+from takelab.review import record_verdict
+from takelab.shots import load_project
+from takelab.tracking import Tracker, takes_frame
+from takelab.widgets import (
+    Compare,
+    Dailies,
+    JupyterServer,
+    MediaLinks,
+    Studio,
+    lint_by_verdict,
+    rejection_reasons,
+    summary_by,
+    takes_table,
+    update_variant,
+)
+from takelab.widgets._player import TakeFileServer
+from takes_home import copy_home, write_project
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository holding the small project file, committed."""
+    root = tmp_path / "repo"
+    write_project(root / "prompts")
+    git(root, "init", "-q")
+    git(root, "config", "user.name", "Test User")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "config", "commit.gpgsign", "false")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "initial")
+    return root / "prompts" / "mini.yaml"
+
+
+@pytest.fixture
+def swept(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Home:
+    """TAKELAB_HOME pointing at a private copy of a store with 24 takes of `mini`."""
+    home = copy_home(tmp_path_factory, tmp_path / "swept-home")
+    monkeypatch.setenv("TAKELAB_HOME", str(home))
+    return Home(home)
+
+
+def rules(studio: Studio) -> set[str]:
+    return {f.rule for f in studio.findings if not f.overridden}
+
+
+# -- Studio ------------------------------------------------------------------------------
+
+
+def test_studio_lints_as_you_type_applies_and_dismisses_fixes(project_file: Path) -> None:
+    studio = Studio(project_file)
+    studio.shot.value = "cat"
+    assert studio.variant.value == "v1" and studio.mode.value == "structured"
+    assert "a black cat stretches" in studio.rendered.value.lower()
+    assert rules(studio) == set()
+
+    studio.inputs["camera"].value = ""
+    studio.inputs["lighting"].value = ""
+    assert {"no-camera", "no-lighting"} <= rules(studio)
+    assert "Camera:" not in studio.rendered.value
+
+    camera = next(f for f in studio.findings if f.rule == "no-camera")
+    studio.apply(camera)
+    assert studio.inputs["camera"].value == "slow dolly in at eye level"
+    assert "no-camera" not in rules(studio)
+    assert "Camera: slow dolly in at eye level" in studio.rendered.value
+
+    # the findings panel has a Dismiss button per finding; click the one for no-lighting
+    row = next(r for r in studio.lint_box.children if "no-lighting" in r.children[0].value)
+    row.children[1].children[1].click()
+    assert "no-lighting" not in rules(studio) and studio.allow == ["no-lighting"]
+
+    studio.save_button.click()
+    text = project_file.read_text()
+    assert "# a comment that must survive" in text
+    cat = load_project(project_file).shot("cat").variant("v1")
+    assert cat.camera == "slow dolly in at eye level" and cat.lighting is None
+    assert cat.allow == ["no-lighting"]
+    assert "saved cat/v1" in studio.status.value
+    # the other shot's lines did not move
+    assert (
+        text.splitlines()[:22]
+        == write_project(project_file.parent / "x").read_text().splitlines()[:22]
+    )
+
+
+def test_studio_free_text_fix_and_error_finding(project_file: Path) -> None:
+    studio = Studio(project_file)
+    studio.inputs["prompt"].value = "Barack Obama waves from a stage, slow dolly in, warm spotlight"
+    assert "public-figure" in rules(studio)
+    apply_button = next(
+        r.children[1].children[0]
+        for r in studio.lint_box.children
+        if "public-figure" in r.children[0].value
+    )
+    assert not apply_button.disabled
+    apply_button.click()
+    assert "Obama" not in studio.inputs["prompt"].value
+    assert "a silver-haired man in a navy suit" in studio.inputs["prompt"].value
+    assert "public-figure" not in rules(studio)
+
+    studio.inputs["duration"].value = "abc"
+    assert "duration must be a number" in studio.rendered.value
+    studio.save_button.click()
+    assert "duration must be a number" in studio.status.value
+    assert (
+        "Obama" not in project_file.read_text() and "silver-haired" not in project_file.read_text()
+    )
+
+
+def test_studio_save_as_new_and_duplicate_commit_to_git(repo: Path) -> None:
+    studio = Studio(repo)
+    studio.inputs["prompt"].value = "A woman in a red raincoat runs through the rain at dusk"
+    studio.save_new_button.click()
+    assert studio.variant.value == "v3", studio.status.value
+    assert git(repo.parent, "log", "-1", "--format=%s") == "studio: add variant walk/v3"
+    assert git(repo.parent, "show", "--name-only", "--format=", "HEAD") == "prompts/mini.yaml"
+    shot = load_project(repo).shot("walk")
+    assert [v.id for v in shot.variants] == ["v1", "v3", "v2"]
+    assert shot.variant("v3").prompt == "A woman in a red raincoat runs through the rain at dusk"
+    assert shot.variant("v1").prompt is not None and "runs" not in shot.variant("v1").prompt
+
+    studio.duplicate_button.click()
+    assert studio.variant.value == "v4"
+    assert git(repo.parent, "log", "-1", "--format=%s") == "studio: duplicate walk/v3 as walk/v4"
+    assert "# a comment that must survive" in repo.read_text()
+    head = git(repo.parent, "rev-parse", "HEAD")
+
+    studio.commit.value = False
+    studio.inputs["negative"].value = "text, watermark"
+    studio.save_button.click()
+    assert git(repo.parent, "rev-parse", "HEAD") == head
+    assert git(repo.parent, "status", "--porcelain") == "M prompts/mini.yaml"
+    assert load_project(repo).shot("walk").variant("v4").negative == "text, watermark"
+
+
+def test_studio_generate_records_the_commit_prices_and_plays(repo: Path) -> None:
+    studio = Studio(repo, backends=["priced"], seeds=2)
+    studio.shot.value = "cat"
+    prices = studio.prices.value
+    assert "priced:tenth" in prices and "$0.10" in prices and "$0.20" in prices
+    assert "15% assumed" in prices and "$0.67" in prices  # 0.10 / 0.15
+
+    studio.inputs["style"].value = "35mm film"
+    studio.generate_button.click()
+    assert "2 done" in studio.status.value, studio.status.value
+    head = git(repo.parent, "rev-parse", "HEAD")
+    assert git(repo.parent, "log", "-1", "--format=%s") == "studio: update variant cat/v1"
+    assert studio.progress.value == 2 and len(studio.results.children) == 2
+
+    html = studio.results.children[0].value
+    assert "<video" in html and "base64" not in html
+    url = html.split('src="')[1].split('"')[0]
+    with urllib.request.urlopen(url, timeout=10) as response:  # the loopback file server
+        assert response.read(12)[4:8] == b"ftyp"
+
+    result = studio.last_result
+    assert result is not None
+    tracker = Tracker()
+    for outcome in result.outcomes:
+        run_id = tracker.find_take_run("mini", outcome.take_id)
+        assert run_id is not None
+        run = tracker.client.get_run(run_id)
+        assert run.data.params["git_commit"] == head
+        assert run.data.params["variant"] == "v1" and run.data.params["backend"] == "priced"
+
+    record_verdict(result.outcomes[0].take_id, "accept")
+    record_verdict(result.outcomes[1].take_id, "reject", ["static"])
+    studio.refresh_prices()
+    assert "50% (1 of 2 reviewed)" in studio.prices.value and "$0.20</b>" in studio.prices.value
+
+
+def test_project_edit_refuses_a_broken_file(project_file: Path) -> None:
+    before = project_file.read_text()
+    with pytest.raises(Exception, match="aspect"):
+        update_variant(project_file, "walk", "v1", {"aspect": "5:4"}, commit=False)
+    assert project_file.read_text() == before
+
+
+# -- Dailies -----------------------------------------------------------------------------
+
+
+def test_dailies_verdicts_reach_journal_and_mlflow(swept: Home) -> None:
+    dailies = Dailies("mini")
+    assert len(dailies.records) == 24 and "24 unreviewed" in dailies.position.value
+    first = dailies.current
+    assert first is not None and first.take_id in dailies.info.value
+    assert "<video" in dailies.player.value and "preview.gif" in dailies.player.value
+
+    reasons = {b.description: b for b in dailies.reasons}
+    reasons["static"].value = True
+    reasons["flicker"].value = True
+    dailies.note.value = "nothing moves"
+    dailies.reject_button.click()
+    assert dailies.index == 1 and "reject saved" in dailies.status.value
+    assert not reasons["static"].value and dailies.note.value == ""
+
+    verdict = Journal(swept.journal).latest_verdicts()[first.take_id]
+    assert verdict.verdict == "reject" and verdict.reasons == ["flicker", "static"]
+    tracker = Tracker(swept)
+    run = tracker.client.get_run(tracker.find_take_run("mini", first.take_id) or "")
+    assert run.data.tags["takelab.verdict"] == "reject"
+    assert run.data.tags["takelab.reasons"] == "flicker,static"
+    assert run.data.metrics["accepted"] == 0
+
+    dailies.prev_button.click()
+    assert dailies.current == first and "nothing moves" in dailies.history.value
+    dailies.accept_button.click()
+    dailies.prev_button.click()
+    assert dailies.history.value.count("<li>") == 2
+    assert dailies.history.value.index("accept") < dailies.history.value.index("reject")
+    run = tracker.client.get_run(run.info.run_id)
+    assert run.data.tags["takelab.verdict"] == "accept" and run.data.metrics["accepted"] == 1
+
+    dailies.keys.value = "j"  # next, then accept from the keyboard
+    second = dailies.current
+    assert second is not None and second != first
+    dailies.keys.value = "a"
+    assert dailies.keys.value == ""
+    assert Journal(swept.journal).latest_verdicts()[second.take_id].verdict == "accept"
+
+
+def test_dailies_filters_grid_and_paging(swept: Home) -> None:
+    takes = Journal(swept.journal).takes(project="mini")
+    record_verdict(takes[0].take_id, "accept")
+    dailies = Dailies("mini", page_size=10)
+    assert dailies.records[-1].take_id == takes[0].take_id  # unreviewed first
+    dailies.shot.value = "cat"
+    assert len(dailies.records) == 12 and {r.shot for r in dailies.records} == {"cat"}
+    dailies.backend.value = "priced:tenth"
+    assert len(dailies.records) == 6
+    dailies.shot.value = "(all)"
+    dailies.backend.value = "(all)"
+    dailies.verdict.value = "accept"
+    assert [r.take_id for r in dailies.records] == [takes[0].take_id]
+    dailies.verdict.value = "reject"
+    assert not dailies.records and "No takes match these filters" in dailies.empty.value
+    record_verdict(takes[1].take_id, "reject", ["blurry"])  # from the CLI, say
+    dailies.refresh_button.click()
+    assert [r.take_id for r in dailies.records] == [takes[1].take_id]
+    assert dailies.empty.value == ""
+    dailies.verdict.value = "unreviewed"
+    assert len(dailies.records) == 22
+
+    dailies.mode.value = "grid"
+    assert dailies.single.layout.display == "none" and dailies.grid.layout.display is None
+    assert len(dailies.cards.children) == 10 and "page 1 of 3" in dailies.page_label.value
+    card = dailies.cards.children[0]
+    assert "preview.gif" in card.children[0].value and 'loading="lazy"' in card.children[0].value
+    dailies.next_page.click()
+    dailies.next_page.click()
+    assert len(dailies.cards.children) == 2 and dailies.next_page.disabled
+    target = dailies.records[20]
+    dailies.cards.children[0].children[1].click()  # Review
+    assert dailies.mode.value == "one at a time" and dailies.current == target
+
+
+def test_dailies_on_a_fresh_home_says_how_to_get_takes(project_file: Path) -> None:
+    dailies = Dailies(project_file)
+    assert dailies.project == "mini"
+    assert "No finished takes" in dailies.empty.value and "sweep" in dailies.empty.value
+    assert dailies.single.layout.display == "none" and dailies.grid.layout.display == "none"
+    dailies.accept_button.click()  # nothing to accept: nothing happens, nothing breaks
+    assert not Home.from_env().journal.exists() or not Journal(Home.from_env().journal).verdicts()
+
+
+# -- Compare -----------------------------------------------------------------------------
+
+
+def test_compare_tables_from_mlflow(swept: Home) -> None:
+    takes = Journal(swept.journal).takes(project="mini")
+    walk_priced = [t for t in takes if (t.shot, t.variant, t.backend) == ("walk", "v1", "priced")]
+    record_verdict(walk_priced[0].take_id, "accept")
+    record_verdict(walk_priced[1].take_id, "reject", ["static"])
+    record_verdict(walk_priced[2].take_id, "reject", ["static", "blurry"])
+    cat_previz = next(t for t in takes if (t.shot, t.backend) == ("cat", "previz"))
+    record_verdict(cat_previz.take_id, "reject", ["warped"])
+
+    frame = takes_frame("mini")
+    by_vb = summary_by(frame, "variant x backend").set_index(["shot", "variant", "backend"])
+    row = by_vb.loc[("walk", "v1", "priced")]
+    assert (row["takes"], row["reviewed"], row["accepted"]) == (3, 3, 1)
+    assert row["acceptance_rate"] == pytest.approx(1 / 3)
+    assert row["spend_usd"] == pytest.approx(0.30)
+    assert row["cost_per_accepted_usd"] == pytest.approx(0.30)
+    assert "searchFilter=" in row["runs"] and "workflowType=machine_learning" in row["runs"]
+    by_backend = summary_by(frame, "backend").set_index("backend")
+    assert by_backend.loc["priced", "spend_usd"] == pytest.approx(1.2)
+    assert pd.isna(by_backend.loc["previz", "cost_per_accepted_usd"])
+
+    reasons = rejection_reasons(frame).set_index("backend")
+    assert reasons.loc["priced", "static"] == 2 and reasons.loc["priced", "blurry"] == 1
+    assert reasons.loc["previz", "warped"] == 1
+
+    table = takes_table(frame)
+    assert len(table) == 24 and table["link"].str.contains("/runs/").all()
+
+    compare = Compare("mini")
+    assert "24 takes, 4 reviewed, $1.20 spent" in compare.header.value
+    assert compare.summary.value.count(">runs</a>") == 4  # one per variant
+    compare.by.value = "backend"
+    assert "priced" in compare.summary.value and compare.summary.value.count("<tr>") == 3
+    assert compare.chart.value[:4] == b"\x89PNG"
+    assert "warped" in compare.reasons.value
+
+
+def test_lint_rules_on_rejected_versus_accepted() -> None:
+    frame = pd.DataFrame(
+        {
+            "verdict": ["accept", "accept", "reject", "reject", "unreviewed"],
+            "lint": ["", "no-camera", "no-camera,legible-text", "legible-text", "hard-cut"],
+        }
+    )
+    table = lint_by_verdict(frame).set_index("rule")
+    assert list(table.index) == ["legible-text", "no-camera"]  # most rejected first
+    assert table.loc["legible-text", "rejected"] == 2 and table.loc["legible-text", "accepted"] == 0
+    assert table.loc["no-camera", "share_of_accepted"] == 0.5
+    assert lint_by_verdict(frame.iloc[0:0]).empty
+
+
+def test_compare_on_a_fresh_home_explains_itself() -> None:
+    compare = Compare("mini")
+    assert "No takes in MLflow" in compare.header.value
+    assert compare.chart.layout.display == "none"
+
+
+# -- the player ----------------------------------------------------------------------------
+
+
+def test_media_urls_use_the_jupyter_files_route_or_loopback(tmp_path: Path) -> None:
+    home = Home(tmp_path / "root" / "runs").ensure()
+    take = home.take_dir("abc123")
+    take.mkdir()
+    (take / "preview.gif").write_bytes(b"GIF89a-test")
+
+    inside = MediaLinks(home, jupyter=JupyterServer(tmp_path / "root", "/lab-base/"))
+    assert (
+        inside.take_file("abc123", "preview.gif") == "/lab-base/files/runs/takes/abc123/preview.gif"
+    )
+    assert inside.take_file("abc123", "take.mp4") is None
+
+    outside = MediaLinks(home, jupyter=JupyterServer(tmp_path / "elsewhere"))
+    url = outside.take_file("abc123", "preview.gif")
+    assert url is not None and url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == b"GIF89a-test"
+    server = TakeFileServer.for_folder(home.takes)
+    for path in ("", "abc123/", "../journal.sqlite"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"http://127.0.0.1:{server.port}/{path}", timeout=10)
+        assert err.value.code == 404
+    server.close()
