@@ -226,6 +226,9 @@ def test_dailies_verdicts_reach_journal_and_mlflow(swept: Home) -> None:
 
     dailies.prev_button.click()
     assert dailies.current == first and "nothing moves" in dailies.history.value
+    # The learning loop: what to try next for each rejection reason.
+    assert "Try next" in dailies.history.value
+    assert "add a camera move" in dailies.history.value  # the fix for `static`
     dailies.accept_button.click()
     dailies.prev_button.click()
     assert dailies.history.value.count("<li>") == 2
@@ -371,3 +374,19 @@ def test_media_urls_use_the_jupyter_files_route_or_loopback(tmp_path: Path) -> N
             urllib.request.urlopen(f"http://127.0.0.1:{server.port}/{path}", timeout=10)
         assert err.value.code == 404
     server.close()
+
+
+def test_studio_shows_what_to_try_next_from_rejected_takes(project_file: Path) -> None:
+    from takelab.review import record_verdict
+    from takelab.sweep import run_sweep
+
+    result = run_sweep(project_file, shots=["walk"], variants=["walk/v1"], progress=False)
+    record_verdict(result.outcomes[0].take_id, "reject", ["garbled-text"])
+    studio = Studio(project_file)
+    studio.shot.value = "walk"
+    studio.variant.value = "v1"
+    studio.refresh()
+    assert "Try next" in studio.rendered.value and "overlay" in studio.rendered.value
+    studio.variant.value = "v2"  # no rejected takes: nothing to suggest
+    studio.refresh()
+    assert "Try next" not in studio.rendered.value

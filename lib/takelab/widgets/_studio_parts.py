@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from takelab.backends import Backend, available_backends, get_backend
+from takelab.home import Home
 from takelab.lint import Finding, lint_variant
 from takelab.plan import build_request
 from takelab.shots import ASPECTS, RESOLUTIONS, STRUCTURED_FIELDS, Project, Shot, Variant
@@ -154,3 +155,28 @@ def price_table(
     names = ("backend", "per take", "takes", "total", "acceptance", "per accepted clip")
     head = "".join(f"<th style='{PAD}'>{n}</th>" for n in names)
     return f"<table class='takelab-prices'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def variant_tips(home: Home, project: str, shot: str, variant: str) -> str:
+    """'Try next' for a variant: the fixes for the reasons its takes were rejected for and
+    the quality flags they raised (the learning loop, shown beside the variant)."""
+    from takelab.journal import Journal
+    from takelab.learning import suggestions
+
+    if not home.journal.exists():
+        return ""
+    journal = Journal(home.journal)
+    latest = journal.latest_verdicts()
+    tags: list[str] = []
+    for record in journal.takes(project=project):
+        if record.shot != shot or record.variant != variant:
+            continue
+        verdict = latest.get(record.take_id)
+        if verdict is not None and verdict.verdict == "reject":
+            tags.extend(verdict.reasons)
+        tags.extend(record.flags)
+    tips = "".join(
+        f"<li class='takelab-tip'><b>{esc(tag)}</b>: {esc(fix)}</li>"
+        for tag, fix in suggestions(tags)
+    )
+    return f"<b>Try next</b> (from this variant's takes)<ul>{tips}</ul>" if tips else ""

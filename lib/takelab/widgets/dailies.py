@@ -14,6 +14,7 @@ from typing import Any
 
 from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, TakeState, VerdictRecord
+from takelab.learning import suggestions
 from takelab.lint import RULES
 from takelab.review import reason_tags, record_verdict
 from takelab.widgets._common import close_widgets, esc, link, notice, project_id
@@ -292,6 +293,12 @@ class Dailies:
             f"<p style='max-width:60ch'>{esc(r.request.prompt)}</p>"
             + (f"<b>Lint</b><ul>{lint}</ul>" if lint else "<div>Lint: no findings</div>")
             + (f"<div><b>Quality</b> {metrics}</div>" if metrics else "")
+            + (
+                f"<div><b>Flags</b> <span class='takelab-flags'>"
+                f"{esc(', '.join(r.flags))}</span></div>"
+                if r.flags
+                else ""
+            )
         )
 
     def _history(self, take_id: str) -> str:
@@ -306,7 +313,14 @@ class Dailies:
             + "</li>"
             for v in reversed(history)
         )
-        return f"<b>Verdicts</b> (latest first)<ul>{items}</ul>"
+        record = journal.get(take_id) if journal is not None else None
+        tags = [*history[-1].reasons, *(record.flags if record else [])]
+        tips = "".join(
+            f"<li class='takelab-tip'><b>{esc(tag)}</b>: {esc(fix)}</li>"
+            for tag, fix in suggestions(tags)
+        )
+        tried = f"<b>Try next</b><ul class='takelab-suggestions'>{tips}</ul>" if tips else ""
+        return f"<b>Verdicts</b> (latest first)<ul>{items}</ul>{tried}"
 
     def _card(self, r: TakeRecord) -> Any:
         import ipywidgets as w

@@ -33,6 +33,7 @@ from takelab.widgets._studio_parts import (
     lint_draft,
     normal,
     price_table,
+    variant_tips,
 )
 from takelab.widgets.compare import AcceptanceRate, acceptance_history
 from takelab.widgets.project_edit import (
@@ -244,7 +245,7 @@ class Studio:
             return
         self.rendered.value = (
             f"<p style='max-width:70ch'>{esc(variant.render(self.project.defaults))}</p>"
-        )
+        ) + variant_tips(self.home, self.project.project, self.shot.value, variant.id)
         backends = [self._backend(spec) for spec in self.backends.value]
         self.findings = lint_draft(variant, self.project, self.shot.value, backends)
         old = list(self.lint_box.children)
