@@ -33,7 +33,7 @@ lint: setup
 	$(BIN)/python tests/check_notebooks.py notebooks
 
 test: lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15
 
 lab: setup
 	$(BIN)/jupyter lab notebooks
