@@ -114,8 +114,7 @@ def _check_sweeps(journal: Journal, tracker: Tracker, report: Report, repair: bo
     if not repair:
         return
     for sweep_id, run_id in journal.close_dead_sweeps():
-        if run_id:
-            tracker.client.set_terminated(run_id, "FAILED")
+        tracker.fail_sweep_runs(sweep_id, run_id)
         for p in report.problems:
             if p.kind == "dead-sweep" and p.subject == sweep_id:
                 p.repaired = True

@@ -198,8 +198,7 @@ def run_sweep(
     }
     for dead_sweep, dead_run in journal.close_dead_sweeps():
         warnings.append(f"sweep {dead_sweep} was killed mid-run; its takes resume here")
-        if dead_run:
-            _close_run(home, dead_run)
+        _close_run(home, dead_sweep, dead_run)
     journal.start_sweep(sweep_id, project.project, budget, params)
     tracker: Tracker | None = Tracker(home)
     experiment_id = None
@@ -252,11 +251,11 @@ def run_sweep(
     return result
 
 
-def _close_run(home: Home, run_id: str) -> None:
+def _close_run(home: Home, sweep_id: str, run_id: str | None) -> None:
     try:
-        Tracker(home).client.set_terminated(run_id, "FAILED")
+        Tracker(home).fail_sweep_runs(sweep_id, run_id)
     except Exception as exc:  # MLflow down: the journal already says it failed
-        log.warning("could not mark sweep run %s failed in MLflow: %s", run_id, exc)
+        log.warning("could not mark sweep %s failed in MLflow: %s", sweep_id, exc)
 
 
 def _relative(path: Path) -> str:

@@ -173,6 +173,20 @@ class Tracker:
             self.client.log_artifact(run_id, str(path))
         self.client.set_terminated(run_id, status)
 
+    def fail_sweep_runs(self, sweep_id: str, run_id: str | None) -> None:
+        """Mark a dead sweep's run failed; found by its tag when the process died before
+        the journal learnt the run id."""
+        run_ids = {run_id} if run_id else set()
+        if not run_ids:
+            exp_ids = [e.experiment_id for e in self.client.search_experiments()]
+            for run in self.client.search_runs(
+                exp_ids, f"tags.`takelab.sweep_id` = '{sweep_id}'", max_results=10
+            ):
+                run_ids.add(run.info.run_id)
+        for rid in run_ids:
+            if self.client.get_run(rid).info.status == "RUNNING":
+                self.client.set_terminated(rid, "FAILED")
+
     def log_sweep_artifact(self, run_id: str, path: Path) -> None:
         self.client.log_artifact(run_id, str(path))
 
