@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from takes_home import SMALL_PROJECT
+
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
@@ -48,34 +50,5 @@ def project_file(tmp_path: Path) -> Path:
     """A small, fast project: 2 shots x 2 variants, 1 s clips at 480p."""
     path = tmp_path / "proj" / "mini.yaml"
     path.parent.mkdir(parents=True)
-    path.write_text(
-        """\
-project: mini            # a comment that must survive
-goal: tests
-defaults:
-  duration: 1
-  aspect: "16:9"
-  resolution: 480p
-shots:
-  - id: walk
-    variants:
-      - id: v1
-        prompt: A woman in a red raincoat walks toward the camera at night, neon light
-          flickering on, slow dolly back, 1 second
-      - id: v2
-        subject: a woman in a red raincoat
-        action: walks left, then pauses to look up
-        camera: slow pan right at eye level
-        lighting: neon reflections on wet asphalt, rain easing
-  - id: cat
-    variants:
-      - id: v1
-        subject: a black cat
-        action: stretches and turns its head toward the window
-        camera: static close-up
-        lighting: golden hour sun setting through the window
-      - id: v2
-        prompt: A black cat jumps onto a windowsill, handheld medium shot, soft morning light
-"""
-    )
+    path.write_text(SMALL_PROJECT)
     return path
