@@ -242,9 +242,11 @@ def run_sweep(
         experiment_id=experiment_id,
         interrupted=interrupted,
     )
-    journal.finish_sweep(sweep_id, "interrupted" if interrupted else "finished")
+    # MLflow first: a process killed in between leaves the journal saying "running", and
+    # the next start closes the run only if MLflow still has it running.
     if ctx.tracker is not None and sweep_run_id is not None:
         _finish_tracking(ctx.tracker, result, home)
+    journal.finish_sweep(sweep_id, "interrupted" if interrupted else "finished")
     if interrupted:
         # Say what happened; the caller (notebook or CLI) decides how to end.
         print(f"interrupted: {result.describe()}. Submitted takes stay resumable: rerun to finish.")
