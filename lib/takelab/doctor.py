@@ -113,8 +113,12 @@ def _check_sweeps(journal: Journal, tracker: Tracker, report: Report, repair: bo
         report.add("dead-sweep", sweep_id, "left running by a process that died")
     if not repair:
         return
-    for sweep_id, run_id in journal.close_dead_sweeps():
+
+    def close_run(sweep_id: str, run_id: str | None) -> bool:
         tracker.fail_sweep_runs(sweep_id, run_id)
+        return True
+
+    for sweep_id, _ in journal.close_dead_sweeps(close_run):
         for p in report.problems:
             if p.kind == "dead-sweep" and p.subject == sweep_id:
                 p.repaired = True

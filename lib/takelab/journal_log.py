@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -121,19 +121,22 @@ class VerdictsAndSweeps:
             if r["owner"] != self.owner and not owner_alive(r["owner"])
         ]
 
-    def close_dead_sweeps(self) -> list[tuple[str, str | None]]:
-        """Mark sweeps whose process died while running as failed; return (sweep, run id)."""
+    def close_dead_sweeps(
+        self, close_run: Callable[[str, str | None], bool] | None = None
+    ) -> list[tuple[str, str | None]]:
+        """Mark sweeps whose process died while running as failed; return (sweep, run id).
+
+        `close_run(sweep_id, run_id)` closes the sweep's MLflow run first; a sweep whose run
+        could not be closed stays "running" here, so a later start tries again."""
         closed: list[tuple[str, str | None]] = []
-        with self._connect(write=True) as conn:
-            rows = conn.execute(
-                "SELECT sweep_id, run_id, owner FROM sweeps WHERE status = 'running'"
-            ).fetchall()
-            for row in rows:
-                if row["owner"] == self.owner or owner_alive(row["owner"]):
-                    continue
+        for sweep_id, run_id in self.dead_sweeps():
+            if close_run is not None and not close_run(sweep_id, run_id):
+                continue
+            with self._connect(write=True) as conn:
                 conn.execute(
-                    "UPDATE sweeps SET status = 'failed', finished_at = ? WHERE sweep_id = ?",
-                    (time.time(), row["sweep_id"]),
+                    "UPDATE sweeps SET status = 'failed', finished_at = ?"
+                    " WHERE sweep_id = ? AND status = 'running'",
+                    (time.time(), sweep_id),
                 )
-                closed.append((row["sweep_id"], row["run_id"]))
+            closed.append((sweep_id, run_id))
         return closed

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,9 +197,9 @@ def run_sweep(
         "git_dirty": git.dirty,
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
-    for dead_sweep, dead_run in journal.close_dead_sweeps():
+    closer = partial(_close_run, home)
+    for dead_sweep, _ in journal.close_dead_sweeps(closer):
         warnings.append(f"sweep {dead_sweep} was killed mid-run; its takes resume here")
-        _close_run(home, dead_sweep, dead_run)
     journal.start_sweep(sweep_id, project.project, budget, params)
     tracker: Tracker | None = Tracker(home)
     experiment_id = None
@@ -253,11 +254,13 @@ def run_sweep(
     return result
 
 
-def _close_run(home: Home, sweep_id: str, run_id: str | None) -> None:
+def _close_run(home: Home, sweep_id: str, run_id: str | None) -> bool:
     try:
         Tracker(home).fail_sweep_runs(sweep_id, run_id)
-    except Exception as exc:  # MLflow down: the journal already says it failed
+    except Exception as exc:  # MLflow down: retried on a later start
         log.warning("could not mark sweep %s failed in MLflow: %s", sweep_id, exc)
+        return False
+    return True
 
 
 def _relative(path: Path) -> str:
