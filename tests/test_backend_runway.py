@@ -279,9 +279,10 @@ def test_a_first_frame_goes_to_image_to_video_as_a_data_uri(
     assert task.body["promptImage"].startswith("data:image/png;base64,iVBORw0KGgo")
     assert fake.count("POST", IMAGE_TO_VIDEO) == 1
 
-    with pytest.raises(SubmitError, match="first frame only") as err:
+    # Refused before sending: a plain takelab error, which the runner books as not sent.
+    with pytest.raises(UsageError, match="first frame only") as err:
         backend.submit(request(model="gen4_turbo"))
-    assert err.value.reached_provider is False
+    assert not isinstance(err.value, SubmitError)
     assert fake.creates == 1
 
 

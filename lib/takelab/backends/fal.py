@@ -38,7 +38,7 @@ from takelab.backends._provider import (
     transient_delay,
     with_retries,
 )
-from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+from takelab.errors import BackendError, UsageError
 
 if TYPE_CHECKING:
     import fal_client
@@ -222,13 +222,9 @@ class FalBackend(ProviderBackend):
         )
 
     def submit(self, request: TakeRequest) -> str:
-        try:
-            arguments = self.arguments(request)
-            self.check_ready()
-        except TakelabError as exc:  # refused here: nothing was sent
-            raise SubmitError(
-                self.name, exc.message, reached_provider=False, code="not-sent"
-            ) from exc
+        # A TakelabError raised here means nothing was sent (the runner books it so).
+        arguments = self.arguments(request)
+        self.check_ready()
         from fal_client.client import _request
 
         url = queue_url() + request.model

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, submit_once, with_retries, write_stream
-from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+from takelab.errors import BackendError, SubmitError, UsageError
 from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
@@ -158,15 +158,9 @@ class OpenAIVideosBackend(ProviderBackend):
             self.check_served(request.model)
             args = self.create_args(request)
             client = self.client(max_retries=0)  # a create is never repeated blindly
-        except (TakelabError, OSError) as exc:
-            message = exc.message if isinstance(exc, TakelabError) else str(exc)
-            raise SubmitError(
-                self.name,
-                message.removeprefix(f"{self.name}: "),
-                reached_provider=False,
-                code="not-sent",
-                hint=getattr(exc, "hint", None),
-            ) from exc
+        except OSError as exc:  # the image could not be read: nothing was sent
+            # (a TakelabError from here needs no wrapping: the runner books it as not sent)
+            raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
         with client:
             video = submit_once(self.name, lambda: client.videos.create(**args))
         return str(video.id)

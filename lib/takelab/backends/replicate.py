@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
-from takelab.errors import BackendError, OutputGoneError, SubmitError, TakelabError, UsageError
+from takelab.errors import BackendError, OutputGoneError, UsageError
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -123,13 +123,9 @@ class ReplicateBackend(ProviderBackend):
             client._client.close()
 
     def submit(self, request: TakeRequest) -> str:
-        try:
-            model_input = self.model_input(request)
-            self.check_ready()
-        except TakelabError as exc:  # refused here: nothing was sent
-            raise SubmitError(
-                self.name, exc.message, reached_provider=False, code="not-sent"
-            ) from exc
+        # A TakelabError raised here means nothing was sent (the runner books it so).
+        model_input = self.model_input(request)
+        self.check_ready()
         with self._client() as client:
             prediction = submit_once(
                 self.name,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
-from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+from takelab.errors import BackendError, SubmitError, UsageError
 from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
@@ -164,15 +164,9 @@ class RunwayBackend(ProviderBackend):
         try:
             endpoint, args = self.create_args(request)
             client = self.client(max_retries=0)  # a create is never repeated blindly
-        except (TakelabError, OSError) as exc:
-            message = exc.message if isinstance(exc, TakelabError) else str(exc)
-            raise SubmitError(
-                self.name,
-                message.removeprefix(f"{self.name}: "),
-                reached_provider=False,
-                code="not-sent",
-                hint=getattr(exc, "hint", None),
-            ) from exc
+        except OSError as exc:  # the image could not be read: nothing was sent
+            # (a TakelabError from here needs no wrapping: the runner books it as not sent)
+            raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
         with client:
             resource = (
                 client.image_to_video if endpoint == "image_to_video" else client.text_to_video
