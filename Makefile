@@ -6,15 +6,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TAKELAB_HOME ?= $(CURDIR)/runs
 
-.PHONY: setup demo test lint lab ui bench clean dev-cert
+.PHONY: setup setup-local demo test lint lab ui bench clean dev-cert team-up team-down
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,providers]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,providers,team,ray]'
 	touch $(STAMP)
+
+# Local models (diffusers) need PyTorch. TORCH pins the build: the default is the CPU
+# wheel the tests use; on a GPU host, `make setup-local TORCH=torch` takes PyPI's CUDA build.
+TORCH ?= torch==2.13.0
+LOCAL_STAMP := $(VENV)/.installed-local
+
+setup-local: $(LOCAL_STAMP)
+
+$(LOCAL_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet '$(TORCH)'
+	$(BIN)/python -m pip install --quiet -e '.[dev,providers,team,ray,local]'
+	touch $(LOCAL_STAMP)
 
 demo: setup
 	$(BIN)/takelab lint prompts/tokyo-rain.yaml || true
@@ -32,7 +44,7 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/python tests/check_notebooks.py notebooks
 
-test: lint
+test: setup-local lint
 	$(BIN)/pytest -q -p no:cacheprovider --durations=15
 
 lab: setup

@@ -22,7 +22,7 @@ def _norm(req: str) -> tuple[str, str]:
 def test_environment_yml_lists_the_same_dependencies_as_pyproject() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_norm(r) for r in pyproject["dependencies"]}
-    for extra in ("dev", "providers"):
+    for extra in ("dev", "providers", "team", "ray", "local"):
         wanted |= {_norm(r) for r in pyproject["optional-dependencies"][extra]}
     env = YAML(typ="safe").load((ROOT / "environment.yml").read_text())
     listed = [d for d in env["dependencies"] if isinstance(d, str)]

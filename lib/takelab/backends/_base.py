@@ -145,6 +145,13 @@ class Backend(ABC):
     lists_jobs: ClassVar[bool] = False  # find_jobs sees every job of the account
     poll_interval_s: ClassVar[float] = 5.0
     deadline_s: ClassVar[float] = 1800.0
+    # A local backend generates inside the calling process (no provider, no job to
+    # resume elsewhere); distributed sweeps run its whole take on one worker.
+    runs_locally: ClassVar[bool] = False
+
+    def gpus_per_take(self) -> float:
+        """GPUs one take needs on a worker (Ray's num_gpus); 0 for provider backends."""
+        return 0.0
 
     def __init__(self, model: str | None = None) -> None:
         self.model = model or self.default_model
