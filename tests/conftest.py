@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from takes_home import SMALL_PROJECT
+from team_server import TeamServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -35,7 +36,13 @@ def takelab_home(
     home.mkdir()
     shutil.copy(mlflow_store_template, home / "mlflow.db")
     monkeypatch.setenv("TAKELAB_HOME", str(home))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for var in (
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "TAKELAB_JOURNAL_URL",
+    ):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("TAKELAB_PROGRESS_FILE", raising=False)
     # The priced test backend (tests/fakes/priced.py), reachable from papermill kernels too.
     monkeypatch.setenv("TAKELAB_BACKENDS", "priced=fakes.priced:PricedPreviz")
@@ -52,3 +59,23 @@ def project_file(tmp_path: Path) -> Path:
     path.parent.mkdir(parents=True)
     path.write_text(SMALL_PROJECT)
     return path
+
+
+@pytest.fixture(scope="session")
+def team_server() -> Iterator[TeamServer]:
+    """PostgreSQL and the authenticated MLflow server of `make team-up`, on loopback ports
+    of their own, started once for the tests that ask for it."""
+    from team_server import start_team_server
+
+    with start_team_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal_at(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's journal lives: a SQLite file, or a fresh database on the team's
+    PostgreSQL (the same tests run on both)."""
+    if request.param == "sqlite":
+        return tmp_path / "j.sqlite"
+    server: TeamServer = request.getfixturevalue("team_server")
+    return server.fresh_database()

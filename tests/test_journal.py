@@ -53,21 +53,21 @@ def test_an_old_journal_is_migrated_forward(tmp_path: Path) -> None:
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
-def test_a_sweep_whose_process_died_is_closed_as_failed(tmp_path: Path) -> None:
+def test_a_sweep_whose_process_died_is_closed_as_failed(journal_at: str | Path) -> None:
     import socket
 
-    j = Journal(tmp_path / "j.sqlite")
+    j = Journal(journal_at)
     j.start_sweep("dead", "p", None, {})
     j.set_sweep_run("dead", "run-1")
     j.start_sweep("mine", "p", None, {})
-    with sqlite3.connect(tmp_path / "j.sqlite") as conn:
+    with j._connect(write=True) as conn:
         conn.execute(
             "UPDATE sweeps SET owner = ? WHERE sweep_id = 'dead'",
             (f"{socket.gethostname()}:999999:0",),
         )
     assert j.close_dead_sweeps() == [("dead", "run-1")]
     assert j.close_dead_sweeps() == []  # once
-    with sqlite3.connect(tmp_path / "j.sqlite") as conn:
+    with j._connect(write=True) as conn:
         status = dict(conn.execute("SELECT sweep_id, status FROM sweeps").fetchall())
     assert status == {"dead": "failed", "mine": "running"}
 
@@ -80,8 +80,8 @@ def test_take_id_is_a_content_hash() -> None:
     assert req(image_path="/x.png").take_id == req().take_id
 
 
-def test_claim_new_then_cached_after_settle(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_claim_new_then_cached_after_settle(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     r = j.claim(req(), 0.2, sweep_id="a")
     assert r.claim is Claim.NEW and r.record and r.record.reserved_usd == 0.2
     j.mark_submitting(req().take_id)
@@ -93,8 +93,8 @@ def test_claim_new_then_cached_after_settle(tmp_path: Path) -> None:
     assert j.spent(project="p") == pytest.approx(0.15)
 
 
-def test_over_budget_is_recorded_and_admitted_later_with_more_budget(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_over_budget_is_recorded_and_admitted_with_more_budget(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     assert j.claim(req(1), 0.3, sweep_id="a", sweep_budget_usd=0.5).claim is Claim.NEW
     second = j.claim(req(2), 0.3, sweep_id="a", sweep_budget_usd=0.5)
     assert second.claim is Claim.OVER_BUDGET
@@ -102,8 +102,8 @@ def test_over_budget_is_recorded_and_admitted_later_with_more_budget(tmp_path: P
     assert j.claim(req(2), 0.3, sweep_id="b", sweep_budget_usd=1.0).claim is Claim.NEW
 
 
-def test_project_budget_counts_every_sweep(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_project_budget_counts_every_sweep(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     assert j.claim(req(1), 0.4, sweep_id="a", project_budget_usd=0.5).claim is Claim.NEW
     assert j.claim(req(2), 0.4, sweep_id="b", project_budget_usd=0.5).claim is Claim.OVER_BUDGET
     # Another project has its own budget.
@@ -111,8 +111,8 @@ def test_project_budget_counts_every_sweep(tmp_path: Path) -> None:
     assert j.claim(other, 0.4, sweep_id="b", project_budget_usd=0.5).claim is Claim.NEW
 
 
-def test_budget_holds_under_16_threads(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_budget_holds_under_16_threads(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     admitted: list[float] = []
     lock = threading.Lock()
 
@@ -133,16 +133,16 @@ def test_budget_holds_under_16_threads(tmp_path: Path) -> None:
     assert j.spent(sweep_id="s") == pytest.approx(sum(admitted))
 
 
-def test_submitting_take_of_a_dead_process_becomes_uncertain(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_submitting_take_of_a_dead_process_becomes_uncertain(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     j.claim(req(), 0.2, sweep_id="a")
     j.mark_submitting(req().take_id)
-    with sqlite3.connect(tmp_path / "j.sqlite") as conn:
+    with j._connect(write=True) as conn:
         conn.execute("UPDATE takes SET owner = 'nohost-dead:1:1'")
     # An owner on another host counts as alive; make it this host's dead pid instead.
     import socket
 
-    with sqlite3.connect(tmp_path / "j.sqlite") as conn:
+    with j._connect(write=True) as conn:
         conn.execute("UPDATE takes SET owner = ?", (f"{socket.gethostname()}:999999:0",))
     r = j.claim(req(), 0.2, sweep_id="b")
     assert r.claim is Claim.SETTLED
@@ -151,16 +151,16 @@ def test_submitting_take_of_a_dead_process_becomes_uncertain(tmp_path: Path) -> 
     assert j.spent(project="p") == pytest.approx(0.2)  # the money stays held
 
 
-def test_submitted_take_is_resumed_by_its_job_id(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_submitted_take_is_resumed_by_its_job_id(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     j.claim(req(), 0.2, sweep_id="a")
     j.record_job(req().take_id, "job-42")
     r = j.claim(req(), 0.2, sweep_id="b")
     assert r.claim is Claim.RESUME and r.record and r.record.job_id == "job-42"
 
 
-def test_verdict_history_is_kept(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_verdict_history_is_kept(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     j.claim(req(), 0.0, sweep_id="a")
     j.add_verdict(req().take_id, "reject", ["static"], "nothing moves")
     j.add_verdict(req().take_id, "accept", [], "on second look")
@@ -172,8 +172,8 @@ def test_verdict_history_is_kept(tmp_path: Path) -> None:
         j.add_verdict("0" * 16, "accept")
 
 
-def test_find_by_prefix(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+def test_find_by_prefix(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
     for s in range(40):
         j.claim(req(s), 0.0, sweep_id="a")
     tid = req(3).take_id

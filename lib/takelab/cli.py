@@ -493,7 +493,7 @@ def resolve(take: str, job_id: str | None, not_created: bool, lost: bool) -> Non
     if sum((job_id is not None, not_created, lost)) != 1:
         fail(UsageError("give exactly one of --job ID, --not-created or --lost"))
     try:
-        journal = Journal(Home.from_env().journal)
+        journal = Journal(Home.from_env().journal_url)
         record = journal.find(take)
         after = journal.resolve_uncertain(record.take_id, job_id=job_id, created=not not_created)
     except TakelabError as exc:

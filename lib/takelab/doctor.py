@@ -53,9 +53,9 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
     """Check the store; with `repair`, fix every problem that can be fixed safely."""
     home = home or Home.from_env()
     report = Report()
-    if not home.journal.exists():
+    if not home.has_journal:
         return report
-    journal = Journal(home.journal)
+    journal = Journal(home.journal_url)
     tracker = Tracker(home)
     _check_sweeps(journal, tracker, report, repair)
     runs = _take_runs(tracker, report)

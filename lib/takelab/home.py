@@ -39,6 +39,16 @@ class Home:
         return self.root / "journal.sqlite"
 
     @property
+    def journal_url(self) -> str | Path:
+        """TAKELAB_JOURNAL_URL if set (a team's PostgreSQL), else the local journal file."""
+        return os.environ.get("TAKELAB_JOURNAL_URL") or self.journal
+
+    @property
+    def has_journal(self) -> bool:
+        """Whether there is a journal to read (a team journal always counts)."""
+        return bool(os.environ.get("TAKELAB_JOURNAL_URL")) or self.journal.exists()
+
+    @property
     def mlflow_db(self) -> Path:
         return self.root / "mlflow.db"
 

@@ -1,4 +1,5 @@
-"""The journal: a local SQLite ledger of takes, job ids, budget reservations and verdicts.
+"""The journal: the ledger of takes, job ids, budget reservations and verdicts, in a
+local SQLite file or a team's PostgreSQL (`journal_db`).
 
 It is the source of truth for money. MLflow is a view of it that can lag behind (and
 `takelab sync` catches it up); the journal never does. Every state change that
@@ -9,20 +10,18 @@ processes see a consistent budget.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from takelab.backends._base import TakeRequest
 from takelab.errors import TakelabError, TakeNotFoundError
+from takelab.journal_db import Conn, is_url, open_db
 from takelab.journal_log import VerdictsAndSweeps
 from takelab.journal_schema import (
     HOLDING,
-    MIGRATIONS,
     Claim,
     ClaimResult,
     TakeRecord,
@@ -41,72 +40,24 @@ __all__ = [
 ]
 
 
-_WRITER_LOCKS: dict[Path, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _writer_lock(path: Path) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _WRITER_LOCKS.setdefault(path.resolve(), threading.Lock())
-
-
 class Journal(VerdictsAndSweeps):
-    """The SQLite ledger at `path` (WAL mode; one connection per operation, thread-safe)."""
+    """The ledger at `location`: a SQLite file path (WAL mode), or a PostgreSQL URL that a
+    team shares (`TAKELAB_JOURNAL_URL`). One transaction per operation; thread-safe."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, location: Path | str) -> None:
+        self.db = open_db(location)
+        self.path = Path(location) if not is_url(location) else None
+        self.where = self.db.where
         self.owner = current_owner()
-        self._migrate()
+        self.db.migrate()
 
-    @contextmanager
-    def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 60000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if write:
-                # Threads of one process queue here instead of in SQLite's busy handler,
-                # which sleeps and retries; other processes still wait on the file lock.
-                with _writer_lock(self.path):
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield conn
-                    except BaseException:
-                        conn.execute("ROLLBACK")
-                        raise
-                    conn.execute("COMMIT")
-            else:
-                yield conn
-        finally:
-            conn.close()
-
-    def _migrate(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout = 60000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("BEGIN IMMEDIATE")
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > len(MIGRATIONS):
-                conn.execute("ROLLBACK")
-                raise TakelabError(
-                    f"{self.path} was written by a newer takelab (schema {version})",
-                    hint="upgrade takelab",
-                )
-            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, sql.split(";")):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    def _connect(self, *, write: bool = False) -> AbstractContextManager[Conn]:
+        return cast(AbstractContextManager[Conn], self.db.connect(write=write))
 
     # -- reading -------------------------------------------------------------------------
 
     @staticmethod
-    def _record(row: sqlite3.Row) -> TakeRecord:
+    def _record(row: Any) -> TakeRecord:
         data = dict(row)
         data["request"] = TakeRequest.model_validate_json(data.pop("request_json"))
         data["lint"] = [x for x in (data["lint"] or "").split(",") if x]
@@ -167,9 +118,7 @@ class Journal(VerdictsAndSweeps):
             return self._spent(conn, project=project, sweep_id=sweep_id)
 
     @staticmethod
-    def _spent(
-        conn: sqlite3.Connection, *, project: str | None = None, sweep_id: str | None = None
-    ) -> float:
+    def _spent(conn: Conn, *, project: str | None = None, sweep_id: str | None = None) -> float:
         holding = ",".join(f"'{s}'" for s in HOLDING)
         sql = (
             f"SELECT COALESCE(SUM(CASE WHEN state IN ({holding}) THEN reserved_usd "
@@ -287,7 +236,7 @@ class Journal(VerdictsAndSweeps):
             rec = self.get_in(conn, take_id)
         return ClaimResult(Claim.NEW if fits else Claim.OVER_BUDGET, rec)
 
-    def get_in(self, conn: sqlite3.Connection, take_id: str) -> TakeRecord:
+    def get_in(self, conn: Conn, take_id: str) -> TakeRecord:
         row = conn.execute("SELECT * FROM takes WHERE take_id = ?", (take_id,)).fetchone()
         return self._record(row)
 

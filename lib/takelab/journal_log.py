@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from takelab.errors import TakeNotFoundError
+from takelab.journal_db import Conn
 from takelab.journal_schema import VerdictRecord
 from takelab.owners import owner_alive
 
@@ -19,7 +19,7 @@ class VerdictsAndSweeps:
 
     owner: str
 
-    def _connect(self, *, write: bool = False) -> AbstractContextManager[sqlite3.Connection]:
+    def _connect(self, *, write: bool = False) -> AbstractContextManager[Conn]:
         raise NotImplementedError
 
     # -- verdicts ------------------------------------------------------------------------
@@ -31,16 +31,15 @@ class VerdictsAndSweeps:
         with self._connect(write=True) as conn:
             if conn.execute("SELECT 1 FROM takes WHERE take_id = ?", (take_id,)).fetchone() is None:
                 raise TakeNotFoundError(take_id)
-            cur = conn.execute(
+            row = conn.execute(
                 "INSERT INTO verdicts (take_id, verdict, reasons, note, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) RETURNING *",
                 (take_id, verdict, ",".join(reasons), note, time.time()),
-            )
-            row = conn.execute("SELECT * FROM verdicts WHERE id = ?", (cur.lastrowid,)).fetchone()
+            ).fetchone()
         return self._verdict(row)
 
     @staticmethod
-    def _verdict(row: sqlite3.Row) -> VerdictRecord:
+    def _verdict(row: Any) -> VerdictRecord:
         data = dict(row)
         data["reasons"] = [r for r in data["reasons"].split(",") if r]
         data["logged"] = bool(data["logged"])

@@ -135,8 +135,8 @@ def structured_fields(frame: pd.DataFrame) -> pd.DataFrame:
 
     home = Home.from_env()
     filled: dict[str, dict[str, bool]] = {}
-    if home.journal.exists():
-        for record in Journal(home.journal).takes():
+    if home.has_journal:
+        for record in Journal(home.journal_url).takes():
             filled[record.take_id] = {f: f in record.request.fields for f in STRUCTURED}
     data = [filled.get(t, dict.fromkeys(STRUCTURED, False)) for t in frame["take_id"]]
     return pd.DataFrame(data, index=frame.index, columns=list(STRUCTURED))

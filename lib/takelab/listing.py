@@ -25,9 +25,9 @@ COLUMNS = (
 def take_rows(project: str | None = None, *, home: Home | None = None) -> list[dict[str, Any]]:
     """One dict per take in the journal, oldest first."""
     home = home or Home.from_env()
-    if not home.journal.exists():
+    if not home.has_journal:
         return []
-    journal = Journal(home.journal)
+    journal = Journal(home.journal_url)
     latest = journal.latest_verdicts()
     rows = []
     for rec in journal.takes(project=project):

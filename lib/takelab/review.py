@@ -77,7 +77,7 @@ def record_verdict(
     """Record a verdict for a take (id or unique prefix) in the journal, then in MLflow."""
     home = home or Home.from_env()
     clean = check_reasons(verdict, reasons)
-    journal = Journal(home.journal)
+    journal = Journal(home.journal_url)
     record = journal.find(take)
     saved = journal.add_verdict(record.take_id, verdict, clean, note)
     logged = mirror_verdict(journal, Tracker(home), record, saved)

@@ -21,7 +21,7 @@ class SyncReport:
 def sync(home: Home | None = None) -> SyncReport:
     """Log unlogged takes (with their latest verdict) and unlogged verdicts."""
     home = home or Home.from_env()
-    journal = Journal(home.journal)
+    journal = Journal(home.journal_url)
     tracker = Tracker(home)
     report = SyncReport()
     latest = journal.latest_verdicts()

@@ -178,7 +178,7 @@ def make_cut(
         cut = with_order(cut, project, shots)
 
     log.info("1/5 selecting takes for %s", project.project)
-    selected = select_takes(project, cut, Journal(home.journal))
+    selected = select_takes(project, cut, Journal(home.journal_url))
     layout = build_layout(cut, selected, project.path)
     config = signing_config(cut.credentials, base) if sign else None
     folder, stem = _destination(home, project.project, Path(out) if out else None)

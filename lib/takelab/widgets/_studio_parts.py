@@ -163,9 +163,9 @@ def variant_tips(home: Home, project: str, shot: str, variant: str) -> str:
     from takelab.journal import Journal
     from takelab.learning import suggestions
 
-    if not home.journal.exists():
+    if not home.has_journal:
         return ""
-    journal = Journal(home.journal)
+    journal = Journal(home.journal_url)
     latest = journal.latest_verdicts()
     tags: list[str] = []
     for record in journal.takes(project=project):

@@ -73,9 +73,9 @@ class AcceptanceRate:
 def acceptance_history(project: str, *, home: Home | None = None) -> dict[str, AcceptanceRate]:
     """Per backend spec (`name:model`), the latest verdicts of the project's takes."""
     home = home or Home.from_env()
-    if not home.journal.exists():
+    if not home.has_journal:
         return {}
-    journal = Journal(home.journal)
+    journal = Journal(home.journal_url)
     latest = journal.latest_verdicts()
     counts: dict[str, list[int]] = {}
     for rec in journal.takes(project=project, states=[TakeState.DONE]):

@@ -91,7 +91,7 @@ class CutEditor:
         if not self.path.exists():  # a project id: prompts/<id>.yaml
             self.path = resolve_project(str(project_file))
         self.project = load_project(self.path)
-        self.journal = Journal(self.home.journal)
+        self.journal = Journal(self.home.journal_url)
         self.links = links or MediaLinks(self.home)
         self.result: CutResult | None = None
 

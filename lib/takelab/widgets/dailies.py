@@ -152,8 +152,8 @@ class Dailies:
 
     def _journal(self) -> Journal | None:
         """The store's journal, opened once it exists (a fresh store has none)."""
-        if self._open_journal is None and self.home.journal.exists():
-            self._open_journal = Journal(self.home.journal)
+        if self._open_journal is None and self.home.has_journal:
+            self._open_journal = Journal(self.home.journal_url)
         return self._open_journal
 
     @staticmethod

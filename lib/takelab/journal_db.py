@@ -1,0 +1,296 @@
+"""Where the journal lives: a local SQLite file (the default) or a team's PostgreSQL.
+
+Both give the journal the same two things: a connection whose `execute` takes SQLite's
+`?` placeholders, and write transactions that exclude every other writer, so a claim
+reads the budget and reserves its price with nobody in between. SQLite gets that from
+BEGIN IMMEDIATE; PostgreSQL from a transaction-scoped advisory lock that every
+takelab writer takes first, on whichever machine it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from takelab.errors import TakelabError
+from takelab.journal_schema import MIGRATIONS
+
+JOURNAL_URL_ENV = "TAKELAB_JOURNAL_URL"
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Conn(Protocol):
+    def execute(self, sql: str, parameters: Any = (), /) -> Cursor: ...
+
+
+class JournalDb(Protocol):
+    """A journal store: `connect(write=True)` is one exclusive transaction."""
+
+    where: str  # for messages: a path, or a URL without its password
+
+    def connect(self, *, write: bool = False) -> Any: ...
+
+    def migrate(self) -> None: ...
+
+
+def is_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def open_db(location: str | Path) -> JournalDb:
+    """The store at `location`: a PostgreSQL URL or a SQLite file path."""
+    if is_url(location):
+        return PostgresDb(str(location))
+    if isinstance(location, str) and "://" in location:
+        raise TakelabError(
+            f"{JOURNAL_URL_ENV} is not a PostgreSQL URL: {redact(location)}",
+            hint="use postgresql://USER:PASSWORD@HOST:PORT/DB, or unset it for the local journal",
+        )
+    return SqliteDb(Path(location))
+
+
+def redact(url: str) -> str:
+    """A URL with its password replaced, safe for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
+
+
+# -- SQLite ----------------------------------------------------------------------------
+
+_WRITER_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(path.resolve(), threading.Lock())
+
+
+class SqliteDb:
+    """A SQLite file in WAL mode; one connection per operation (thread-safe)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if write:
+                # Threads of one process queue here instead of in SQLite's busy handler,
+                # which sleeps and retries; other processes still wait on the file lock.
+                with _writer_lock(self.path):
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+            else:
+                yield conn
+        finally:
+            conn.close()
+
+    def migrate(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            _check_version(version, self.where, conn.execute)
+            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, sql.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+
+def _check_version(version: int, where: str, execute: Any) -> None:
+    if version > len(MIGRATIONS):
+        execute("ROLLBACK")
+        raise TakelabError(
+            f"{where} was written by a newer takelab (schema {version})",
+            hint="upgrade takelab",
+        )
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+# Every takelab writer holds this transaction-scoped advisory lock: one writer at a time
+# across all clients of the team's database, as with SQLite's single writer.
+_WRITE_LOCK_KEY = 0x74616B65  # "take"
+
+
+def pg_sql(sql: str) -> str:
+    """The journal's SQLite dialect as PostgreSQL: placeholders, upserts, column types."""
+    sql = sql.replace("%", "%%").replace("?", "%s")
+    if sql.lstrip().upper().startswith("INSERT OR IGNORE"):
+        sql = re.sub(r"(?i)INSERT OR IGNORE", "INSERT", sql, count=1) + " ON CONFLICT DO NOTHING"
+    return sql
+
+
+def pg_schema(sql: str) -> str:
+    """A SQLite migration as PostgreSQL DDL (REAL is 4 bytes there: times need 8)."""
+    sql = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+    return re.sub(r"\bseed INTEGER\b", "seed BIGINT", sql)
+
+
+class _Row:
+    """A row as sqlite3.Row gives it: by name or position, iterating its values."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: list[str], values: Sequence[Any]) -> None:
+        self._names = names
+        self._values = tuple(values)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, int):
+            return self._values[key]
+        return self._values[self._names.index(key)]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = [d.name for d in cursor.description or ()]
+
+    def make(values: Sequence[Any]) -> _Row:
+        return _Row(names, values)
+
+    return make
+
+
+class _PgConn:
+    """A psycopg connection that speaks the journal's SQLite dialect."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.raw.execute(pg_sql(sql), tuple(parameters) or None)
+
+
+class PostgresDb:
+    """A team journal on PostgreSQL: one connection per thread, reused."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise TakelabError(
+                f"{JOURNAL_URL_ENV} points at PostgreSQL, but psycopg is not installed",
+                hint="pip install 'takelab[team]' (or unset TAKELAB_JOURNAL_URL)",
+            ) from exc
+        self._psycopg = psycopg
+        self.url = url
+        self.where = redact(url)
+        self._local = threading.local()
+
+    def _raw(self) -> Any:
+        held = getattr(self._local, "conn", None)
+        if held is not None and held[0] == os.getpid() and not held[1].closed:
+            return held[1]
+        try:
+            conn = self._psycopg.connect(
+                self.url, autocommit=True, connect_timeout=10, row_factory=_row_factory
+            )
+        except self._psycopg.Error as exc:
+            raise TakelabError(
+                f"cannot reach the team journal at {self.where}: {_first_line(exc)}",
+                hint="is the team server up (`make team-up`)? check TAKELAB_JOURNAL_URL",
+            ) from None
+        self._local.conn = (os.getpid(), conn)
+        return conn
+
+    def _drop(self) -> None:
+        held = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if held is not None and held[0] == os.getpid():
+            with suppress(Exception):
+                held[1].close()
+
+    @contextmanager
+    def connect(self, *, write: bool = False) -> Iterator[_PgConn]:
+        raw = self._raw()
+        conn = _PgConn(raw)
+        try:
+            if write:
+                raw.execute("BEGIN")
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK_KEY,))
+                try:
+                    yield conn
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+            else:
+                yield conn
+        except self._psycopg.OperationalError as exc:
+            self._drop()
+            raise TakelabError(
+                f"lost the team journal at {self.where}: {_first_line(exc)}",
+                hint="nothing half-written was kept; rerun the command when the server is back",
+            ) from None
+        except BaseException:
+            if raw.closed or raw.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+                self._drop()
+            raise
+
+    def migrate(self) -> None:
+        with self.connect(write=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS takelab_schema (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM takelab_schema").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO takelab_schema (version) VALUES (0)")
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise TakelabError(
+                    f"{self.where} was written by a newer takelab (schema {version})",
+                    hint="upgrade takelab",
+                )
+            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, pg_schema(sql).split(";")):
+                    conn.raw.execute(statement)
+                conn.execute("UPDATE takelab_schema SET version = ?", (number,))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
