@@ -62,6 +62,14 @@ ui: setup
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# Team mode: PostgreSQL + an authenticated MLflow server on loopback (README, "Team mode").
+# Needs TAKELAB_ADMIN_PASSWORD (12+ characters); prints the environment clients export.
+team-up: setup
+	@$(BIN)/python -m takelab.team up
+
+team-down: setup
+	@$(BIN)/python -m takelab.team down
+
 # A development C2PA signer (local CA + leaf) for signing cuts in tests and demos.
 dev-cert: setup
 	@$(BIN)/python -m takelab.post.credentials $(CURDIR)/runs/dev-cert
