@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class TakelabError(Exception):
@@ -17,6 +18,18 @@ class TakelabError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields, not its __init__ arguments, so that every subclass
+        # crosses a process boundary (a Ray worker's error) with its fields intact.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[TakelabError], args: tuple[Any, ...], state: dict[str, Any]) -> TakelabError:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class PromptFileError(TakelabError):
