@@ -394,6 +394,7 @@ class PrevizBackend(Backend):
     models = ("animatic",)
     price_note = "free: rendered locally, offline"
     poll_interval_s = 0.0
+    runs_locally = True  # renders in the calling process: no job to resume elsewhere
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
