@@ -152,6 +152,19 @@ def estimate(
 @click.option("--budget", type=click.FloatRange(min=0), default=None, help="USD ceiling")
 @click.option("--concurrency", type=click.IntRange(min=1, max=64), default=4, show_default=True)
 @click.option("--retry-failed", is_flag=True, help="submit failed takes again")
+@click.option(
+    "--executor",
+    type=click.Choice(["threads", "ray"]),
+    default="threads",
+    show_default=True,
+    help="where takes run: local threads, or Ray tasks (pip install takelab[ray])",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="ADDR",
+    help="Ray cluster to join (HOST:PORT, ray://HOST:PORT); default: start a local one",
+)
 def sweep(
     file: Path,
     shots: tuple[str, ...],
@@ -161,6 +174,8 @@ def sweep(
     budget: float | None,
     concurrency: int,
     retry_failed: bool,
+    executor: str,
+    ray_address: str | None,
 ) -> None:
     """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/)."""
     from takelab.home import Home
@@ -187,6 +202,8 @@ def sweep(
                 home=home,
                 progress_file=progress_file,
                 stop_file=stop_file,
+                executor=executor,
+                ray_address=ray_address,
             )
             result.update(summary, notebook=str(nb))
         except BaseException as exc:
@@ -255,6 +272,9 @@ def _follow(progress_file: Path, finished: threading.Event) -> None:
                 event = json.loads(line)
                 if "total" in event:
                     bar.update(task, total=event["total"], description="takes")
+                elif "states" in event:  # where unfinished takes stand (Ray executor)
+                    states = ", ".join(f"{n} {s}" for s, n in event["states"].items())
+                    bar.update(task, description=f"takes ({states})" if states else "takes")
                 else:
                     bar.advance(task)
                     bar.update(task, last=f"{event['take'][:10]} {event['status']}")

@@ -27,8 +27,9 @@ from takelab.gitinfo import git_state
 from takelab.home import Home
 from takelab.journal import Journal
 from takelab.plan import PlannedTake, plan
+from takelab.ray_sweep import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
-from takelab.shots import load_project
+from takelab.shots import Project, load_project
 from takelab.tracking import Tracker, run_link
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ class _Progress:
             self.bar = tqdm(total=total, desc="takes", unit="take")
         path = os.environ.get(PROGRESS_ENV)
         self.file = Path(path).open("a", buffering=1) if path else None  # noqa: SIM115
+        self.last = ""
+        self.phases: dict[str, int] = {}
         self._emit({"total": total})
 
     def _emit(self, event: dict[str, Any]) -> None:
@@ -125,10 +128,24 @@ class _Progress:
             self.file.write(json.dumps(event) + "\n")
 
     def update(self, outcome: Outcome) -> None:
+        self.last = f"{outcome.shot}/{outcome.variant} {outcome.status}"
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix_str(f"{outcome.shot}/{outcome.variant} {outcome.status}")
+            self._postfix()
         self._emit({"take": outcome.take_id, "status": outcome.status, "cost": outcome.cost_usd})
+
+    def states(self, phases: dict[str, int]) -> None:
+        """Where the unfinished takes stand (e.g. on a Ray cluster: 3 running, 1 fetching)."""
+        if phases == self.phases:
+            return
+        self.phases = phases
+        if self.bar is not None:
+            self._postfix()
+        self._emit({"states": phases})
+
+    def _postfix(self) -> None:
+        now = ", ".join(f"{n} {phase}" for phase, n in self.phases.items())
+        self.bar.set_postfix_str(" | ".join(filter(None, [self.last, now])))
 
     def close(self) -> None:
         if self.bar is not None:
@@ -161,14 +178,58 @@ def run_sweep(
     progress: bool = True,
     home: Home | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    executor: str = "threads",
+    ray_address: str | None = None,
 ) -> SweepResult:
-    """Run every take of the grid concurrently under the budget; finished takes are reused."""
+    """Run every take of the grid concurrently under the budget; finished takes are reused.
+
+    `executor="ray"` runs the takes' backend calls as Ray tasks, on the cluster at
+    `ray_address` or on a local one started (and stopped) here; the budget, the journal and
+    MLflow stay in this process.
+    """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise UsageError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
     budget = _check_budget(budget_usd)
+    check_executor(executor, ray_address)
     home = (home or Home.from_env()).ensure()
     project = load_project(project_file)
     planned = plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
+    with executor_session(executor, ray_address) as cluster:
+        return _run(
+            project,
+            cluster.wrap(planned) if cluster is not None else planned,
+            home=home,
+            grid={
+                "shots": ",".join(shots),
+                "variants": ",".join(variants),
+                "backends": ",".join(backends),
+                "seeds": json.dumps(seeds if isinstance(seeds, int) else list(seeds)),
+                "executor": executor,
+            },
+            budget=budget,
+            concurrency=concurrency,
+            retry_failed=retry_failed,
+            sweep_run_id=sweep_run_id,
+            progress=progress,
+            on_outcome=on_outcome,
+            states=cluster.board.counts if cluster is not None else None,
+        )
+
+
+def _run(
+    project: Project,
+    planned: list[PlannedTake],
+    *,
+    home: Home,
+    grid: dict[str, Any],
+    budget: float | None,
+    concurrency: int,
+    retry_failed: bool,
+    sweep_run_id: str | None,
+    progress: bool,
+    on_outcome: Callable[[Outcome], None] | None,
+    states: Callable[[], dict[str, int]] | None,
+) -> SweepResult:
     for backend in {p.backend.spec: p.backend for p in planned}.values():
         backend.check_ready()
     journal = Journal(home.journal)
@@ -187,10 +248,7 @@ def run_sweep(
     sweep_id = uuid.uuid4().hex[:16]
     params = {
         "project_file": str(project.path),
-        "shots": ",".join(shots),
-        "variants": ",".join(variants),
-        "backends": ",".join(backends),
-        "seeds": json.dumps(seeds if isinstance(seeds, int) else list(seeds)),
+        **grid,
         "budget_usd": "" if budget is None else f"{budget:g}",
         "concurrency": concurrency,
         "git_commit": git.commit or "",
@@ -230,7 +288,7 @@ def run_sweep(
         retry_failed=retry_failed,
         stop=threading.Event(),
     )
-    outcomes, interrupted = _execute(planned, ctx, concurrency, progress, on_outcome)
+    outcomes, interrupted = _execute(planned, ctx, concurrency, progress, on_outcome, states)
     spend = sum(o.cost_usd for o in outcomes if o.status != "cached")
     result = SweepResult(
         project=project.project,
@@ -276,6 +334,7 @@ def _execute(
     concurrency: int,
     progress: bool,
     on_outcome: Callable[[Outcome], None] | None,
+    states: Callable[[], dict[str, int]] | None = None,
 ) -> tuple[list[Outcome], bool]:
     """Run takes on a thread pool; Ctrl-C stops new submissions and waits for the rest."""
     bar = _Progress(len(planned), progress)
@@ -297,6 +356,8 @@ def _execute(
                 ctx.stop.set()
                 log.warning("interrupted: no new takes are submitted; waiting for running ones")
                 continue
+            if states is not None:
+                bar.states(states())
             if stop_file is not None and not interrupted and stop_file.exists():
                 interrupted = True
                 assert ctx.stop is not None
@@ -374,6 +435,8 @@ def run_sweep_notebook(
     home: Home | None = None,
     progress_file: Path | None = None,
     stop_file: Path | None = None,
+    executor: str = "threads",
+    ray_address: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
     notebook's path and the sweep's summary (read back from the notebook's output)."""
@@ -384,6 +447,12 @@ def run_sweep_notebook(
     home = (home or Home.from_env()).ensure()
     project = load_project(project_file)  # fail fast, before a kernel starts
     _check_budget(budget_usd)
+    check_executor(executor, ray_address)
+    if executor == "ray":
+        from takelab.ray_sweep import check_address, import_ray
+
+        import_ray()
+        check_address(ray_address)
     out = home.sweeps / f"{_stamp()}-{project.project}.ipynb"
     parameters: dict[str, Any] = {
         "project_file": str(project.path),
@@ -394,6 +463,8 @@ def run_sweep_notebook(
         "budget_usd": budget_usd,
         "concurrency": concurrency,
         "retry_failed": retry_failed,
+        "executor": executor,
+        "ray_address": ray_address,
         "result_file": str(home.tmp / f"{out.stem}.result.json"),
     }
     summary = execute(pm, notebook_path(), out, parameters, home, progress_file, stop_file)
