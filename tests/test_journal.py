@@ -225,3 +225,11 @@ def test_resolve_needs_exactly_one_choice() -> None:
 
     result = CliRunner().invoke(main, ["resolve", "abcd", "--lost", "--not-created"])
     assert result.exit_code == 2 and "exactly one" in result.output
+
+
+def test_the_first_run_bound_to_a_take_wins(journal_at: str | Path) -> None:
+    j = Journal(journal_at)
+    j.claim(req(), 0.0, sweep_id="a")
+    assert j.bind_run(req().take_id, "run-a") == "run-a"
+    assert j.bind_run(req().take_id, "run-b") == "run-a"  # the other client logs to run-a
+    assert j.get(req().take_id).run_id == "run-a"  # type: ignore[union-attr]

@@ -307,6 +307,17 @@ class Journal(VerdictsAndSweeps):
                 (take_id, str(TakeState.RESERVED)),
             )
 
+    def bind_run(self, take_id: str, run_id: str) -> str:
+        """Make `run_id` the take's MLflow run unless another process bound one first;
+        return the take's run. Two clients logging the same take meet here, not in MLflow."""
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "UPDATE takes SET run_id = ? WHERE take_id = ? AND run_id IS NULL",
+                (run_id, take_id),
+            )
+            row = conn.execute("SELECT run_id FROM takes WHERE take_id = ?", (take_id,)).fetchone()
+        return str(row[0]) if row is not None and row[0] else run_id
+
     def mark_logged(self, take_id: str, run_id: str) -> None:
         self._update(take_id, logged=1, run_id=run_id)
 

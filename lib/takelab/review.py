@@ -3,6 +3,7 @@ in the journal and mirrored to the take's MLflow run."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -91,7 +92,9 @@ def mirror_verdict(
     try:
         run_id = record.run_id or tracker.find_take_run(record.project, record.take_id)
         if run_id is None:
-            run_id = tracker.log_take(record, verdict=verdict)
+            run_id = tracker.log_take(
+                record, verdict=verdict, bind=functools.partial(journal.bind_run, record.take_id)
+            )
             journal.mark_logged(record.take_id, run_id)
         history = [v.id for v in journal.verdicts(record.take_id)]
         step = history.index(verdict.id) if verdict.id in history else len(history)

@@ -7,6 +7,7 @@ may have reached the provider is never repeated, and a file is moved into
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -380,7 +381,10 @@ def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
         verdicts = ctx.journal.verdicts(record.take_id)
         take_dir = Path(record.path).parent if record.path else None
         run_id = ctx.tracker.log_take(
-            record, take_dir=take_dir, verdict=verdicts[-1] if verdicts else None
+            record,
+            take_dir=take_dir,
+            verdict=verdicts[-1] if verdicts else None,
+            bind=functools.partial(ctx.journal.bind_run, record.take_id),
         )
     except Exception as exc:  # MLflow down or misconfigured: the journal has it all
         if not ctx.tracking_warned:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,12 @@ def sync(home: Home | None = None) -> SyncReport:
             continue
         take_dir = Path(record.path).parent if record.path else None
         try:
-            run_id = tracker.log_take(record, take_dir=take_dir, verdict=latest.get(record.take_id))
+            run_id = tracker.log_take(
+                record,
+                take_dir=take_dir,
+                verdict=latest.get(record.take_id),
+                bind=functools.partial(journal.bind_run, record.take_id),
+            )
         except Exception as exc:
             report.errors.append(f"{record.take_id}: {exc}")
             continue

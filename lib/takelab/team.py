@@ -271,6 +271,9 @@ def _auth_ini(cfg: TeamConfig) -> Path:
         f"database_uri = {cfg.db_uri('mlflow_auth', driver='postgresql+psycopg')}\n"
         f"admin_username = {cfg.admin_user}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        # A login is checked (PBKDF2) once per 30 s per worker, not on every request: a
+        # sweep logs many. A changed password reaches other workers within those 30 s.
+        "auth_cache_ttl_seconds = 30\n"
     )
     path.chmod(0o600)
     return path

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,8 +207,12 @@ class Tracker:
         *,
         take_dir: Path | None = None,
         verdict: VerdictRecord | None = None,
+        bind: Callable[[str], str] | None = None,
     ) -> str:
-        """Create or update the one run of this take, with every contract name."""
+        """Create or update the one run of this take, with every contract name.
+
+        `bind(new_run_id)` (the journal's `bind_run`) settles which run is the take's when
+        two processes create one at once: the loser deletes its own and logs to the other."""
         from mlflow.entities import Metric, Param, RunTag
 
         req = record.request
@@ -240,6 +244,9 @@ class Tracker:
                 run_tags["mlflow.parentRunId"] = record.sweep_run_id
             run = self.client.create_run(self.experiment_id(req.project), tags={**run_tags, **tags})
             run_id = str(run.info.run_id)
+            if bind is not None and (bound := bind(run_id)) != run_id:
+                self.client.delete_run(run_id)
+                run_id, new = bound, False
         params = take_params(record)
         if not new:
             # An earlier attempt may have died between creating the run and logging to it;

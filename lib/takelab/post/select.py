@@ -179,10 +179,15 @@ def _named(
 
 
 def _file(take: TakeRecord) -> Path | None:
-    if not take.path:
+    """The take's video here; in team mode, fetched from MLflow if made elsewhere."""
+    from takelab.home import Home
+    from takelab.take_files import local_video
+
+    try:
+        return local_video(Home.from_env(), take)
+    except TakelabError as exc:
+        log.warning("%s", exc)
         return None
-    file = Path(take.path)
-    return file if file.is_file() else None
 
 
 __all__ = ["CutError", "SelectedTake", "accepted_takes", "quality_rank", "select_takes"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 from takelab.home import Home
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class MediaLinks:
     ) -> None:
         self.home = home or Home.from_env()
         self.jupyter = running_server() if jupyter == "auto" else jupyter
+        self._unfetchable: set[str] = set()
 
     def url(self, path: Path) -> str:
         """A URL the browser can load for a file in the store's `takes/` folder."""
@@ -145,7 +149,27 @@ class MediaLinks:
     def take_file(self, take_id: str, name: str) -> str | None:
         """The URL of `takes/<take_id>/<name>`, or None if the file is not there."""
         path = self.home.take_dir(take_id) / name
+        if not path.is_file() and not self._fetch(take_id):
+            return None
         return self.url(path) if path.is_file() else None
+
+    def _fetch(self, take_id: str) -> bool:
+        """In team mode, bring a colleague's take from MLflow (once; failures are noted)."""
+        if not os.environ.get("TAKELAB_JOURNAL_URL") or take_id in self._unfetchable:
+            return False
+        from takelab.errors import TakelabError
+        from takelab.journal import Journal, TakeState
+        from takelab.take_files import fetch_take
+
+        try:
+            record = Journal(self.home.journal_url).get(take_id)
+            if record is not None and record.state is TakeState.DONE and record.run_id:
+                fetch_take(self.home, record)
+                return True
+        except TakelabError as exc:
+            log.warning("%s", exc)
+        self._unfetchable.add(take_id)
+        return False
 
 
 def video_html(url: str, *, poster: str | None = None, width: int = 480) -> str:
