@@ -58,6 +58,8 @@ def test_the_tracking_api_refuses_requests_without_a_valid_login(team_server: Te
         assert _get(base + path, auth=("admin", "wrong-password-123")) == 401, path
         assert _get(base + path, auth=("nobody", team_server.admin_password)) == 401, path
     assert _get(base + "/api/2.0/mlflow/experiments/create", data=create) == 401
+    # The job API of CVE-2026-0545 is not open either.
+    assert _get(base + "/ajax-api/3.0/jobs/search", data=b"{}") in (401, 403, 404, 405)
     admin = ("admin", team_server.admin_password)
     assert _get(base + reads[0], auth=admin) == 200
     # The server and PostgreSQL listen on the loopback only.

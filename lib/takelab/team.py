@@ -312,6 +312,8 @@ def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) ->
         MLFLOW_AUTH_ADMIN_PASSWORD=password,
         MLFLOW_FLASK_SERVER_SECRET_KEY=_secret(cfg, "flask-secret"),
         PGPASSWORD=db_password(cfg),
+        # takelab needs no server-side jobs; off, whatever the host's environment says.
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
     )
     cmd = [
         sys.executable,
