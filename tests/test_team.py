@@ -238,3 +238,16 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     links = MediaLinks(home, jupyter=None)
     assert links.take_file(done[-1].take_id, "take.mp4") is not None
     assert (home.take_dir(done[-1].take_id) / "take.mp4").is_file()
+
+
+def test_a_team_journal_without_the_team_mlflow_is_refused_before_anything_runs(
+    project_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from takelab.cli import main
+
+    monkeypatch.setenv("TAKELAB_JOURNAL_URL", "postgresql://takelab:pw@127.0.0.1:1/takelab")
+    result = CliRunner().invoke(main, ["sweep", str(project_file)])
+    assert result.exit_code == 2, result.output
+    assert "MLFLOW_TRACKING_URI" in result.output and "Traceback" not in result.output

@@ -182,6 +182,10 @@ def sweep(
     from takelab.sweep import run_sweep_notebook
 
     home = Home.from_env().ensure()
+    try:
+        _ = home.tracking_uri  # a team journal needs the team's MLflow too
+    except TakelabError as bad_setup:
+        fail(bad_setup)
     stamp = time.time_ns()
     progress_file = home.tmp / f"progress-{stamp}.jsonl"
     stop_file = home.tmp / f"stop-{stamp}"

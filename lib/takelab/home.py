@@ -78,4 +78,14 @@ class Home:
     @property
     def tracking_uri(self) -> str:
         """MLFLOW_TRACKING_URI if set (a team server), else the local SQLite store."""
-        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_db}"
+        uri = os.environ.get("MLFLOW_TRACKING_URI")
+        if not uri and os.environ.get("TAKELAB_JOURNAL_URL"):
+            from takelab.errors import UsageError
+
+            # A shared journal with a private MLflow would bind takes to runs that the
+            # other clients cannot see.
+            raise UsageError(
+                "TAKELAB_JOURNAL_URL points at a team journal, but MLFLOW_TRACKING_URI is unset",
+                hint="export the MLflow settings that `make team-up` printed",
+            )
+        return uri or f"sqlite:///{self.mlflow_db}"
