@@ -141,6 +141,8 @@ def cluster(fake: TimedLumaFake, driver_env: None) -> Iterator[Cluster]:
 
 
 def luma_project(folder: Path, name: str) -> Path:
+    """Two variants; the prompts carry `name`, so that the fake's job list (shared by the
+    module's tests, each with its own journal) matches no other test's jobs."""
     path = folder / "proj" / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -154,9 +156,9 @@ shots:
   - id: cat
     variants:
       - id: v1
-        prompt: A black cat stretches on a windowsill, static close-up, golden hour light
+        prompt: A black cat stretches on a windowsill ({name}), static close-up, golden light
       - id: v2
-        prompt: A black cat jumps down from a windowsill, slow pan, soft morning light
+        prompt: A black cat jumps down from a windowsill ({name}), slow pan, morning light
 """
     )
     return path
@@ -262,6 +264,48 @@ def test_a_worker_killed_mid_poll_leaves_every_take_done_once(
     assert sorted(r.data.tags["takelab.take_id"] for r in runs) == sorted(
         o.take_id for o in outcomes
     )
+
+
+def test_a_worker_killed_inside_a_create_call_leaves_the_take_uncertain_never_resent(
+    cluster: Cluster,
+    fake: TimedLumaFake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TAKELAB_POLL_INTERVAL_S", "0.3")
+    monkeypatch.setattr(fake, "create_delay_s", 3.0)  # the job exists, the reply waits
+    path = luma_project(tmp_path, "ray-submit")
+    creates = fake.creates
+    killed: list[str] = []
+
+    def kill_the_submitter() -> None:
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            if fake.creates > creates:
+                for pid, title in cluster.processes().items():
+                    if title.startswith("ray::takelab_submit"):
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(title)
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_the_submitter)
+    killer.start()
+    kwargs = {"variants": ["cat/v1"], "progress": False, "executor": "ray"}
+    first = run_sweep(path, backends=["luma"], ray_address=cluster.address, **kwargs)
+    killer.join()
+    assert killed, "no worker was seen inside a create call"
+    (outcome,) = first.outcomes
+    assert outcome.status == "uncertain"  # Ray did not run the create call again
+    assert fake.creates - creates == 1
+
+    # The rerun finds the job at the provider (Luma lists jobs) and resumes it.
+    monkeypatch.setattr(fake, "create_delay_s", 0.0)
+    again = run_sweep(path, backends=["luma"], ray_address=cluster.address, **kwargs)
+    assert [o.status for o in again.outcomes] == ["done"], again.summary
+    assert fake.creates - creates == 1
+    record = Journal(Home.from_env().journal).get(outcome.take_id)
+    assert record is not None and record.state is TakeState.DONE
+    assert len(take_runs("ray-submit")) == 1
 
 
 def test_takelab_sweep_executor_ray_renders_previz_on_the_workers(

@@ -2,7 +2,8 @@
 
 A generation is queued for its first moments, dreaming until `job_s` seconds after its
 create call, then completed; `poll_delay_s` makes every GET slow, so that a worker is
-likely to be inside a poll when a test kills it.
+likely to be inside a poll when a test kills it, and `create_delay_s` holds a create call's
+reply after the generation exists (a worker killed then has created a job it never saw).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fakes.luma_fake import LumaFake
 class TimedLumaFake(LumaFake):
     job_s: float = 3.0
     poll_delay_s: float = 0.0
+    create_delay_s: float = 0.0
     born: dict[str, float] = field(default_factory=dict)
 
     def _create(self, req: Request) -> Response:
@@ -25,6 +27,7 @@ class TimedLumaFake(LumaFake):
         if resp.status == 201:
             with self.lock:
                 self.born[resp.body["id"]] = time.monotonic()
+            time.sleep(self.create_delay_s)
         return resp
 
     def _get(self, req: Request) -> Response:
