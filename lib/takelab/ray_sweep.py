@@ -490,6 +490,7 @@ def connect(address: str | None) -> RayCluster:
         if "token" in str(exc).lower() or "authenticat" in str(exc).lower():
             hint = "the cluster wants its token: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN"
         raise UsageError(f"cannot start or join {where}: {exc}", hint=hint) from None
+    log.info("sweep takes run on %s", f"the Ray cluster at {address}" if address else "local Ray")
     return RayCluster(ray, owned=True, address=address)
 
 
