@@ -192,6 +192,7 @@ def run_sweep(
     budget = _check_budget(budget_usd)
     check_executor(executor, ray_address)
     home = (home or Home.from_env()).ensure()
+    _ = home.tracking_uri  # a team journal without the team's MLflow is refused up front
     project = load_project(project_file)
     planned = plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
     with executor_session(executor, ray_address) as cluster:
@@ -232,7 +233,7 @@ def _run(
 ) -> SweepResult:
     for backend in {p.backend.spec: p.backend for p in planned}.values():
         backend.check_ready()
-    journal = Journal(home.journal)
+    journal = Journal(home.journal_url)
     git = git_state(project.path)
     warnings: list[str] = []
     if git.commit is None:
