@@ -149,3 +149,22 @@ class OutputGoneError(BackendError):
             hint="output URLs expire (often within 24-48 h); the job was paid, generate it anew",
         )
         self.job_id = job_id
+
+
+class LocalModelError(BackendError):
+    """A local model whose weights cannot be found or loaded; raised before anything runs."""
+
+    def __init__(
+        self, backend: str, model: str, source: str, variable: str, detail: str
+    ) -> None:
+        super().__init__(
+            backend,
+            f"cannot load model {model!r} from {source}: {detail}",
+            hint=(
+                f"set {variable} to a local diffusers folder, or to a Hugging Face hub id "
+                "you can download (`hf auth login` for gated models)"
+            ),
+        )
+        self.model = model
+        self.source = source
+        self.variable = variable

@@ -15,7 +15,7 @@ from takelab.errors import PromptFileError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
-RESOLUTIONS: tuple[str, ...] = ("480p", "540p", "720p", "1080p", "4k")
+RESOLUTIONS: tuple[str, ...] = ("144p", "480p", "540p", "720p", "1080p", "4k")
 STRUCTURED_FIELDS: tuple[str, ...] = (
     "subject",
     "secondary",
@@ -27,8 +27,9 @@ STRUCTURED_FIELDS: tuple[str, ...] = (
 SETTING_FIELDS: tuple[str, ...] = ("duration", "aspect", "resolution", "negative")
 MAX_DURATION_S = 600.0
 
-# Frame sizes for each resolution name at 16:9; other aspects keep the short side.
-SHORT_SIDE = {"480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "4k": 2160}
+# Frame sizes for each resolution name at 16:9; other aspects keep the short side. 144p
+# (256x144) is a thumbnail-sized draft, e.g. for a quick look from a local model.
+SHORT_SIDE = {"144p": 144, "480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "4k": 2160}
 
 
 class VariantSettings(BaseModel):
@@ -38,7 +39,7 @@ class VariantSettings(BaseModel):
 
     duration: float | None = Field(default=None, description="clip length in seconds")
     aspect: str | None = Field(default=None, description="aspect ratio, e.g. 16:9")
-    resolution: str | None = Field(default=None, description="480p, 540p, 720p, 1080p or 4k")
+    resolution: str | None = Field(default=None, description="144p, 480p, 540p, 720p, 1080p or 4k")
     negative: str | None = Field(default=None, description="what the clip must not show")
     style: str | None = Field(default=None, description="look: film stock, lens, palette")
 

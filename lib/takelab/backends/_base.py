@@ -79,6 +79,7 @@ class Capabilities(BaseModel):
     resolutions: tuple[str, ...] = ("720p",)
     seed: bool = True
     image_input: bool = False
+    image_required: bool = False  # an image-to-video model: no take without a first frame
     audio: bool = False
 
     def allows_duration(self, seconds: float) -> bool:
@@ -110,6 +111,8 @@ class Capabilities(BaseModel):
             )
         if request.image_sha256 and not self.image_input:
             out.append("a first-frame image is not accepted by this model")
+        if self.image_required and not request.image_sha256:
+            out.append("this model needs a first-frame image (add `image:` to the variant)")
         return out
 
 

@@ -78,6 +78,13 @@ def _openai_videos() -> type[Backend]:
     return OpenAIVideosBackend
 
 
+@register("diffusers")
+def _diffusers() -> type[Backend]:
+    from takelab.backends.local_diffusers import DiffusersBackend
+
+    return DiffusersBackend
+
+
 def _load_target(target: str, name: str) -> type[Backend]:
     module_name, _, attr = target.partition(":")
     try:

@@ -7,9 +7,11 @@ from third-party pages rather than the provider's own.
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field
 
-from takelab.errors import BackendError
+from takelab.errors import BackendError, UsageError
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,43 @@ PRICES: tuple[Price, ...] = (
         retired="2026-09-24",
     ),
 )
+
+
+# Local models (`diffusers:*`) send no bill, but the machine's time is money: a take is
+# charged its measured generation seconds at an hourly rate, and reserved at the most
+# seconds a take may run, so the reservation always covers the charge.
+GPU_USD_PER_HOUR_ENV = "TAKELAB_GPU_USD_PER_HOUR"
+GPU_USD_PER_HOUR = 2.50
+GPU_SOURCE = (
+    "(3rd) a round figure for one on-demand H100 from a GPU cloud, 2025-26 ($2-3/h); "
+    "set TAKELAB_GPU_USD_PER_HOUR to your own (0 for a machine you own)"
+)
+LOCAL_MAX_S_ENV = "TAKELAB_DIFFUSERS_MAX_S"
+LOCAL_MAX_S = 600.0  # a take still generating after this is stopped (and not charged more)
+
+
+def _env_number(name: str, default: float, *, positive: bool = False) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        wanted = "a number > 0" if positive else "a number >= 0"
+        raise UsageError(f"{name}={raw!r} is not {wanted}", hint=f"unset it for {default:g}")
+    return value
+
+
+def gpu_usd_per_hour() -> float:
+    """The hourly rate local takes are charged at (TAKELAB_GPU_USD_PER_HOUR, else $2.50)."""
+    return _env_number(GPU_USD_PER_HOUR_ENV, GPU_USD_PER_HOUR)
+
+
+def local_max_seconds() -> float:
+    """The most seconds one local take may generate (TAKELAB_DIFFUSERS_MAX_S, else 600)."""
+    return _env_number(LOCAL_MAX_S_ENV, LOCAL_MAX_S, positive=True)
 
 
 def find_price(backend: str, model: str) -> Price | None:
