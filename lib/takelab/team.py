@@ -16,247 +16,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
-import secrets
-import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
-from takelab.errors import TakelabError, UsageError
-from takelab.home import repo_root
+from takelab.errors import TakelabError
+from takelab.team_config import (
+    DB_USER,
+    TeamConfig,
+    admin_password,
+    db_password,
+    team_secret,
+    url_host,
+)
+from takelab.team_postgres import start_postgres, stop_postgres
 
-ADMIN_PASSWORD_ENV = "TAKELAB_ADMIN_PASSWORD"
-MIN_ADMIN_PASSWORD = 12
-DB_USER = "takelab"
-DATABASES = ("takelab", "mlflow", "mlflow_auth")
-
-
-@dataclass(frozen=True)
-class TeamConfig:
-    """Where and how the team server runs (all from the environment)."""
-
-    root: Path
-    host: str = "127.0.0.1"
-    port: int = 5000
-    pg_port: int = 5432
-    admin_user: str = "admin"
-    default_permission: str = "EDIT"
-    workers: int = 2
-
-    @classmethod
-    def from_env(cls) -> TeamConfig:
-        env = os.environ
-        root = Path(env.get("TAKELAB_TEAM_DIR") or repo_root() / "runs" / "team")
-        try:
-            return cls(
-                root=root.expanduser().resolve(),
-                host=env.get("TAKELAB_TEAM_HOST", "127.0.0.1"),
-                port=int(env.get("TAKELAB_TEAM_PORT", "5000")),
-                pg_port=int(env.get("TAKELAB_PG_PORT", "5432")),
-                admin_user=env.get("TAKELAB_ADMIN_USER", "admin"),
-                default_permission=env.get("TAKELAB_TEAM_DEFAULT_PERMISSION", "EDIT"),
-                workers=int(env.get("TAKELAB_TEAM_WORKERS", "2")),
-            )
-        except ValueError as exc:
-            raise UsageError(
-                f"a team port or worker count is not a number: {exc}",
-                hint="TAKELAB_TEAM_PORT, TAKELAB_PG_PORT and TAKELAB_TEAM_WORKERS take integers",
-            ) from None
-
-    @property
-    def pgdata(self) -> Path:
-        return self.root / "pg"
-
-    @property
-    def secrets_dir(self) -> Path:
-        return self.root / "secrets"
-
-    @property
-    def tracking_uri(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.port}"
-
-    def db_uri(self, database: str, *, driver: str = "postgresql") -> str:
-        """A database URI without the password (the server gets it as PGPASSWORD)."""
-        return f"{driver}://{DB_USER}@{_url_host(self.host)}:{self.pg_port}/{database}"
-
-
-def _url_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "") else host
-
-
-def admin_password() -> str:
-    """The admin password from the environment: required, never defaulted, 12+ characters."""
-    value = os.environ.get(ADMIN_PASSWORD_ENV, "")
-    if not value:
-        raise UsageError(
-            f"{ADMIN_PASSWORD_ENV} is not set",
-            hint=f"export {ADMIN_PASSWORD_ENV}=... (at least {MIN_ADMIN_PASSWORD} characters);"
-            " there is no default",
-        )
-    if len(value) < MIN_ADMIN_PASSWORD:
-        raise UsageError(
-            f"{ADMIN_PASSWORD_ENV} is {len(value)} characters; at least "
-            f"{MIN_ADMIN_PASSWORD} are needed",
-            hint="choose a longer password",
-        )
-    return value
-
-
-# -- PostgreSQL ------------------------------------------------------------------------
-
-
-def pg_tool(name: str) -> str:
-    """A PostgreSQL server program (initdb, pg_ctl): on PATH or in Debian's folder."""
-    found = shutil.which(name)
-    if found:
-        return found
-    for bindir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (bindir / name).exists():
-            return str(bindir / name)
-    raise TakelabError(
-        f"PostgreSQL's {name} was not found",
-        hint="install Debian's package: sudo apt-get install postgresql",
-    )
-
-
-def _server_user() -> str | None:
-    """PostgreSQL refuses to run as root: run it as the `postgres` user then."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        raise TakelabError(
-            "running as root, and there is no `postgres` user to run PostgreSQL as",
-            hint="install Debian's postgresql package, or run make team-up as a normal user",
-        ) from None
-    return "postgres"
-
-
-def _as_server_user(cmd: list[str]) -> list[str]:
-    user = _server_user()
-    return ["runuser", "-u", user, "--", *cmd] if user else cmd
-
-
-def _chown_to_server_user(path: Path) -> None:
-    user = _server_user()
-    if user:
-        entry = pwd.getpwnam(user)
-        for p in (path, *path.rglob("*")):
-            os.chown(p, entry.pw_uid, entry.pw_gid)
-
-
-def _run(cmd: list[str], what: str) -> str:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise TakelabError(f"{what} failed: {' / '.join(detail)}", hint="see the message above")
-    return done.stdout
-
-
-def _secret(cfg: TeamConfig, name: str) -> str:
-    """A generated secret kept in the team folder (0600), made on first use."""
-    cfg.secrets_dir.mkdir(parents=True, exist_ok=True)
-    cfg.secrets_dir.chmod(0o700)
-    path = cfg.secrets_dir / name
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
-
-
-def db_password(cfg: TeamConfig) -> str:
-    return _secret(cfg, "pg-password")
-
-
-def _pg_running(cfg: TeamConfig) -> bool:
-    if not (cfg.pgdata / "PG_VERSION").exists():
-        return False
-    cmd = _as_server_user([pg_tool("pg_ctl"), "-D", str(cfg.pgdata), "status"])
-    return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
-
-
-def start_postgres(cfg: TeamConfig) -> None:
-    """Create the cluster on first use, start it on the loopback (or TAKELAB_TEAM_HOST)."""
-    password = db_password(cfg)
-    if not (cfg.pgdata / "PG_VERSION").exists():
-        cfg.pgdata.mkdir(parents=True, exist_ok=True)
-        pwfile = cfg.pgdata.parent / ".initdb-pw"
-        pwfile.write_text(password + "\n")
-        pwfile.chmod(0o600)
-        try:
-            _chown_to_server_user(cfg.pgdata)
-            _chown_to_server_user(pwfile)
-            _run(
-                _as_server_user(
-                    [
-                        pg_tool("initdb"),
-                        "-D",
-                        str(cfg.pgdata),
-                        "-U",
-                        DB_USER,
-                        f"--pwfile={pwfile}",
-                        "--auth=scram-sha-256",
-                        "-E",
-                        "UTF8",
-                        "--locale=C",
-                    ]
-                ),
-                "initdb",
-            )
-        finally:
-            pwfile.unlink(missing_ok=True)
-    if not _pg_running(cfg):
-        log = cfg.root / "postgres.log"
-        log.touch()
-        _chown_to_server_user(log)
-        options = f"-c listen_addresses={cfg.host} -p {cfg.pg_port} -c unix_socket_directories="
-        _run(
-            _as_server_user(
-                [
-                    pg_tool("pg_ctl"),
-                    "-D",
-                    str(cfg.pgdata),
-                    "-l",
-                    str(log),
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    options,
-                    "start",
-                ]
-            ),
-            f"starting PostgreSQL on {cfg.host}:{cfg.pg_port} (log: {log})",
-        )
-    _create_databases(cfg, password)
-
-
-def _create_databases(cfg: TeamConfig, password: str) -> None:
-    import psycopg
-
-    dsn = f"host={_url_host(cfg.host)} port={cfg.pg_port} user={DB_USER} dbname=postgres"
-    with psycopg.connect(dsn, password=password, autocommit=True, connect_timeout=10) as conn:
-        have = {r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()}
-        for name in DATABASES:
-            if name not in have:
-                conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def stop_postgres(cfg: TeamConfig) -> bool:
-    if not _pg_running(cfg):
-        return False
-    _run(
-        _as_server_user([pg_tool("pg_ctl"), "-D", str(cfg.pgdata), "-m", "fast", "-w", "stop"]),
-        "stopping PostgreSQL",
-    )
-    return True
+__all__ = ["TeamConfig", "admin_password", "client_env", "down", "main", "up"]
 
 
 # -- the MLflow server -----------------------------------------------------------------
@@ -310,7 +88,7 @@ def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) ->
         MLFLOW_AUTH_CONFIG_PATH=str(_auth_ini(cfg)),
         MLFLOW_AUTH_ADMIN_USERNAME=cfg.admin_user,
         MLFLOW_AUTH_ADMIN_PASSWORD=password,
-        MLFLOW_FLASK_SERVER_SECRET_KEY=_secret(cfg, "flask-secret"),
+        MLFLOW_FLASK_SERVER_SECRET_KEY=team_secret(cfg, "flask-secret"),
         PGPASSWORD=db_password(cfg),
         # takelab needs no server-side jobs; off, whatever the host's environment says.
         MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
@@ -391,7 +169,7 @@ def client_env(cfg: TeamConfig, password: str) -> dict[str, str]:
         "MLFLOW_TRACKING_USERNAME": cfg.admin_user,
         "MLFLOW_TRACKING_PASSWORD": password,
         "TAKELAB_JOURNAL_URL": (
-            f"postgresql://{DB_USER}:{db}@{_url_host(cfg.host)}:{cfg.pg_port}/takelab"
+            f"postgresql://{DB_USER}:{db}@{url_host(cfg.host)}:{cfg.pg_port}/takelab"
         ),
     }
 
