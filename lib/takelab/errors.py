@@ -154,9 +154,7 @@ class OutputGoneError(BackendError):
 class LocalModelError(BackendError):
     """A local model whose weights cannot be found or loaded; raised before anything runs."""
 
-    def __init__(
-        self, backend: str, model: str, source: str, variable: str, detail: str
-    ) -> None:
+    def __init__(self, backend: str, model: str, source: str, variable: str, detail: str) -> None:
         super().__init__(
             backend,
             f"cannot load model {model!r} from {source}: {detail}",
