@@ -179,7 +179,7 @@ def sweep(
 ) -> None:
     """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/)."""
     from takelab.home import Home
-    from takelab.sweep import run_sweep_notebook
+    from takelab.sweep_notebook import run_sweep_notebook
 
     home = Home.from_env().ensure()
     try:

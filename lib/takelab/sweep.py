@@ -1,8 +1,8 @@
 """Sweeps: a grid of takes run together under a budget, tracked as one MLflow parent run.
 
 `run_sweep` is the library call (the notebook `02_sweep.ipynb` calls it);
-`run_sweep_notebook` executes that notebook through papermill, which is what
-`takelab sweep` does, so every sweep leaves an executed notebook behind.
+`takelab sweep` runs that notebook through papermill (sweep_notebook.py), so every sweep
+leaves an executed notebook behind.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from takelab.gitinfo import git_state
 from takelab.home import Home
 from takelab.journal import Journal
 from takelab.plan import PlannedTake, plan
-from takelab.ray_sweep import check_executor, executor_session
+from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
 from takelab.shots import Project, load_project
 from takelab.tracking import Tracker, run_link
@@ -154,7 +154,8 @@ class _Progress:
             self.file.close()
 
 
-def _check_budget(budget_usd: float | None) -> float | None:
+def check_budget(budget_usd: float | None) -> float | None:
+    """The budget in dollars, or a UsageError if it is not a number of dollars >= 0."""
     if budget_usd is None:
         return None
     if isinstance(budget_usd, bool) or not isinstance(budget_usd, int | float):
@@ -189,7 +190,7 @@ def run_sweep(
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise UsageError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
-    budget = _check_budget(budget_usd)
+    budget = check_budget(budget_usd)
     check_executor(executor, ray_address)
     home = (home or Home.from_env()).ensure()
     _ = home.tracking_uri  # a team journal without the team's MLflow is refused up front
@@ -410,83 +411,3 @@ def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home) -> None:
     finally:
         csv.unlink(missing_ok=True)
         csv.parent.rmdir()
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def notebook_path() -> Path:
-    """The sweep notebook shipped with the repository."""
-    from takelab.home import repo_root
-
-    return repo_root() / "notebooks" / "02_sweep.ipynb"
-
-
-def run_sweep_notebook(
-    project_file: str | Path,
-    *,
-    shots: Sequence[str] = (),
-    variants: Sequence[str] = (),
-    backends: Sequence[str] = ("previz",),
-    seeds: int | Sequence[int] = 1,
-    budget_usd: float | None = None,
-    concurrency: int = 4,
-    retry_failed: bool = False,
-    home: Home | None = None,
-    progress_file: Path | None = None,
-    stop_file: Path | None = None,
-    executor: str = "threads",
-    ray_address: str | None = None,
-) -> tuple[Path, dict[str, Any]]:
-    """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
-    notebook's path and the sweep's summary (read back from the notebook's output)."""
-    import papermill as pm
-
-    from takelab.notebook_run import execute
-
-    home = (home or Home.from_env()).ensure()
-    project = load_project(project_file)  # fail fast, before a kernel starts
-    _check_budget(budget_usd)
-    check_executor(executor, ray_address)
-    if executor == "ray":
-        from takelab.ray_sweep import check_address, import_ray
-
-        import_ray()
-        check_address(ray_address)
-    out = home.sweeps / f"{_stamp()}-{project.project}.ipynb"
-    parameters: dict[str, Any] = {
-        "project_file": str(project.path),
-        "shots": list(shots),
-        "variants": list(variants),
-        "backends": list(backends),
-        "seeds": seeds if isinstance(seeds, int) else list(seeds),
-        "budget_usd": budget_usd,
-        "concurrency": concurrency,
-        "retry_failed": retry_failed,
-        "executor": executor,
-        "ray_address": ray_address,
-        "result_file": str(home.tmp / f"{out.stem}.result.json"),
-    }
-    summary = execute(pm, notebook_path(), out, parameters, home, progress_file, stop_file)
-    return out, summary
-
-
-def write_result(result: SweepResult, path: str | Path | None) -> None:
-    """Hand the sweep's summary to the process that ran the notebook (no-op without a path)."""
-    if not path:
-        return
-    data = {
-        "project": result.project,
-        "sweep_id": result.sweep_id,
-        "sweep_run_id": result.sweep_run_id,
-        "experiment_id": result.experiment_id,
-        "link": result.link,
-        "metrics": result.metrics,
-        "spend_usd": result.spend_usd,
-        "budget_usd": result.budget_usd,
-        "warnings": result.warnings,
-        "interrupted": result.interrupted,
-        "outcomes": [asdict(o) for o in result.outcomes],
-    }
-    Path(path).write_text(json.dumps(data, indent=2))
