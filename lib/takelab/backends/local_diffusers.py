@@ -84,7 +84,7 @@ class DiffusersBackend(Backend):
     price_note: ClassVar[str] = (
         f"local: measured seconds x ${GPU_USD_PER_HOUR:.2f}/GPU hour (TAKELAB_GPU_USD_PER_HOUR)"
     )
-    poll_interval_s: ClassVar[float] = 0.25
+    poll_interval_s: ClassVar[float] = 0.1  # a poll reads memory
     # Takes of one sweep queue for the one device, so a take's wait includes the others'.
     deadline_s: ClassVar[float] = 6 * 3600.0
     runs_locally: ClassVar[bool] = True
@@ -232,7 +232,10 @@ def _generate(job: _Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: in
         try:
             # A CPU generator draws the same noise on any device: a seed names the same take.
             generator = torch.Generator("cpu").manual_seed(seed % 2**63)
-            loaded.pipe.set_progress_bar_config(desc=job.label, leave=False)
+            # diffusers' own bar over the steps, named after the take; settings made on the
+            # pipeline before (e.g. disable=True) are kept.
+            bar = dict(getattr(loaded.pipe, "_progress_bar_config", {}))
+            loaded.pipe.set_progress_bar_config(**{**bar, "desc": job.label, "leave": False})
             out = loaded.pipe(**kwargs, generator=generator, callback_on_step_end=on_step)
             job.frames = _to_frames(np.asarray(out.frames[0]), job.shape)
         except _TooSlow:
