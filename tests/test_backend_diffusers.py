@@ -273,25 +273,32 @@ def test_a_local_take_through_a_sweep_lands_done_with_its_cost(
     project = tmp_path / "proj" / "local.yaml"
     project.parent.mkdir()
     project.write_text(PROJECT)
-    result = run_sweep(project, backends=["diffusers:ltx"], seeds=1, progress=False)
-    [done] = result.outcomes
-    assert done.status == "done", done.message
+    # Two takes in flight at once: they queue for the one generation at a time.
+    result = run_sweep(project, backends=["diffusers:ltx"], seeds=2, progress=False)
+    assert [o.status for o in result.outcomes] == ["done", "done"], result.summary
     journal = Journal(Home.from_env().journal)
-    record = journal.get(done.take_id)
-    assert record is not None and record.state is TakeState.DONE
-    assert record.cost_usd is not None and 0 < record.cost_usd <= 36 * 600 / 3600
-    assert result.spend_usd == pytest.approx(record.cost_usd)
-    info = media.check_decodes(Path(record.path or ""))
-    assert (info.width, info.height, info.frames) == (256, 144, 25)
-    run = Tracker().client.search_runs(
-        [Tracker().experiment_id("local")], "tags.`takelab.kind` = 'take'"
-    )[0]
-    assert run.data.metrics["cost_usd"] == pytest.approx(record.cost_usd)
-    assert run.data.metrics["conforms"] == 1.0
+    records = [journal.get(o.take_id) for o in result.outcomes]
+    costs = {}
+    for record in records:
+        assert record is not None and record.state is TakeState.DONE
+        assert record.cost_usd is not None and 0 < record.cost_usd <= 36 * 600 / 3600
+        costs[record.take_id] = record.cost_usd
+        info = media.check_decodes(Path(record.path or ""))
+        assert (info.width, info.height, info.frames) == (256, 144, 25)
+    assert result.spend_usd == pytest.approx(sum(costs.values()))
+    tracker = Tracker()
+    runs = tracker.client.search_runs(
+        [tracker.experiment_id("local")], "tags.`takelab.kind` = 'take'"
+    )
+    assert len(runs) == 2
+    for run in runs:
+        take_id = run.data.tags["takelab.take_id"]
+        assert run.data.metrics["cost_usd"] == pytest.approx(costs[take_id])
+        assert run.data.metrics["conforms"] == 1.0
 
     # Weights that cannot be loaded: the take fails as not sent, and costs nothing.
     monkeypatch.setenv("TAKELAB_DIFFUSERS_LTX", str(tmp_path / "no-such-weights"))
-    failed = run_sweep(project, backends=["diffusers:ltx"], seeds=[2], progress=False)
+    failed = run_sweep(project, backends=["diffusers:ltx"], seeds=[3], progress=False)
     [out] = failed.outcomes
     record = journal.get(out.take_id)
     assert record is not None and record.state is TakeState.FAILED

@@ -14,6 +14,7 @@ seconds a take may take at that rate; a take past that limit is stopped (prices.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -38,6 +39,7 @@ from takelab.media import FrameWriter
 from takelab.shots import ASPECTS
 
 RESOLUTIONS = ("144p", "480p", "540p", "720p")
+log = logging.getLogger(__name__)
 
 
 class _TooSlow(Exception):
@@ -73,6 +75,7 @@ class _Job:
 _JOBS: dict[str, _Job] = {}
 _JOBS_LOCK = threading.Lock()
 _GENERATE = threading.Lock()
+_WARNED_PROMPT = False
 
 
 class DiffusersBackend(Backend):
@@ -130,8 +133,13 @@ class DiffusersBackend(Backend):
             raise BackendError(self.name, "; ".join(problems), hint="see `takelab backends`")
         image = self._first_frame(request)
         loaded = models.load(self.local)
-        shape = self.local.shape(loaded.pipe, request)
-        kwargs = self.local.call_kwargs(request, shape, image)
+        try:
+            shape = self.local.shape(loaded.pipe, request)
+            kwargs = self.local.call_kwargs(request, shape, image)
+        except Exception as exc:  # nothing has run yet: the take is not sent, not uncertain
+            raise BackendError(
+                self.name, f"cannot set up the take: {type(exc).__name__}: {exc}"
+            ) from exc
         job = _Job(
             id=f"local-{uuid.uuid4().hex}",
             label=f"{self.spec} {request.take_id[:8]}",
@@ -154,6 +162,10 @@ class DiffusersBackend(Backend):
     def _first_frame(self, request: TakeRequest) -> Image.Image | None:
         if not self.local.image_input:
             return None
+        global _WARNED_PROMPT
+        if not _WARNED_PROMPT:
+            _WARNED_PROMPT = True
+            log.warning("%s animates the first frame alone: prompts are not used", self.spec)
         path = Path(request.image_path or "")
         if not request.image_path:
             raise BackendError(
