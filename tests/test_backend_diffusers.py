@@ -4,6 +4,7 @@ costs, time limits, missing models, lost jobs, and a take through a whole sweep.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -304,3 +305,17 @@ def test_a_local_take_through_a_sweep_lands_done_with_its_cost(
     assert record is not None and record.state is TakeState.FAILED
     assert record.error_code == "not-sent" and record.cost_usd == 0
     assert "TAKELAB_DIFFUSERS_LTX" in (record.error_message or "")
+
+
+def test_a_sweep_stops_before_it_starts_without_pytorch_or_with_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = DiffusersBackend("ltx")
+    backend.check_ready()
+    monkeypatch.setenv("TAKELAB_GPU_USD_PER_HOUR", "two dollars")
+    with pytest.raises(UsageError, match="TAKELAB_GPU_USD_PER_HOUR"):
+        backend.check_ready()
+    monkeypatch.delenv("TAKELAB_GPU_USD_PER_HOUR")
+    monkeypatch.setitem(sys.modules, "diffusers", None)  # as if not installed
+    with pytest.raises(BackendError, match=r"pip install '\.\[local\]'"):
+        backend.check_ready()

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -60,8 +60,6 @@ class _Job:
     error_code: str | None = None
     error_message: str | None = None
     frames: NDArray[np.uint8] | None = None
-    written: bool = False
-    done: threading.Event = field(default_factory=threading.Event)
 
     @property
     def cost_usd(self) -> float | None:
@@ -106,7 +104,12 @@ class DiffusersBackend(Backend):
         return 1.0 if models.device().startswith("cuda") else 0.0
 
     def check_ready(self) -> None:
+        """PyTorch and diffusers installed, and every TAKELAB_* setting readable."""
         models.import_stack()
+        gpu_usd_per_hour()
+        local_max_seconds()
+        models.steps(self.local)
+        self.local.dtype(models.device())
 
     def capabilities(self) -> Capabilities:
         m = self.local
@@ -264,7 +267,6 @@ def _generate(job: _Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: in
             job.state = JobState.SUCCEEDED if job.frames is not None else JobState.FAILED
             if job.frames is not None:
                 job.progress = 1.0
-            job.done.set()
 
 
 def _to_frames(video: NDArray[Any], shape: models.Shape) -> NDArray[np.uint8]:
