@@ -15,6 +15,7 @@ seconds a take may take at that rate; a take past that limit is stopped (prices.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -68,11 +69,22 @@ class _Job:
         return min(self.cap_usd, self.usd_per_hour * self.seconds / 3600.0)
 
 
-# Jobs of this process. One generation at a time: a second take waits (queued) for the
-# device rather than sharing its memory.
+@dataclass(frozen=True)
+class _Work:
+    job: _Job
+    loaded: models.Loaded
+    kwargs: dict[str, Any]
+    seed: int
+
+
+# Jobs of this process. One generation at a time, in one long-lived worker thread: a second
+# take waits (queued) for the device rather than sharing its memory, and PyTorch's CPU
+# thread pool is made once, not per take.
 _JOBS: dict[str, _Job] = {}
 _JOBS_LOCK = threading.Lock()
 _GENERATE = threading.Lock()
+_QUEUE: queue.SimpleQueue[_Work] = queue.SimpleQueue()
+_WORKER: threading.Thread | None = None
 _WARNED_PROMPT = False
 
 
@@ -153,13 +165,7 @@ class DiffusersBackend(Backend):
         )
         with _JOBS_LOCK:
             _JOBS[job.id] = job
-        worker = threading.Thread(
-            target=_generate,
-            args=(job, loaded, kwargs, request.seed),
-            name=f"takelab-{job.id}",
-            daemon=True,
-        )
-        worker.start()
+        _enqueue(_Work(job, loaded, kwargs, request.seed))
         return job.id
 
     def _first_frame(self, request: TakeRequest) -> Image.Image | None:
@@ -229,8 +235,24 @@ class DiffusersBackend(Backend):
         return job.seconds if job is not None else None
 
 
+def _enqueue(work: _Work) -> None:
+    """Queue a take for the worker thread, starting the thread if there is none."""
+    global _WORKER
+    with _JOBS_LOCK:
+        _QUEUE.put(work)
+        if _WORKER is None or not _WORKER.is_alive():
+            _WORKER = threading.Thread(target=_work, name="takelab-diffusers", daemon=True)
+            _WORKER.start()
+
+
+def _work() -> None:
+    while True:
+        work = _QUEUE.get()
+        _generate(work.job, work.loaded, work.kwargs, work.seed)
+
+
 def _generate(job: _Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: int) -> None:
-    """The worker thread: wait for the device, denoise, decode, keep the frames."""
+    """One take in the worker thread: wait for the device, denoise, decode, keep the frames."""
     torch, _ = models.import_stack()
     with _GENERATE:
         job.state = JobState.RUNNING
