@@ -286,9 +286,10 @@ def _generate(job: _Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: in
             job.error_message = f"{type(exc).__name__}: {exc}"[:1000]
         finally:
             job.seconds = time.monotonic() - started
-            job.state = JobState.SUCCEEDED if job.frames is not None else JobState.FAILED
             if job.frames is not None:
                 job.progress = 1.0
+            # Last: a poll that sees the end sees the frames, seconds and progress with it.
+            job.state = JobState.SUCCEEDED if job.frames is not None else JobState.FAILED
 
 
 def _to_frames(video: NDArray[Any], shape: models.Shape) -> NDArray[np.uint8]:
