@@ -251,3 +251,28 @@ def test_a_team_journal_without_the_team_mlflow_is_refused_before_anything_runs(
     result = CliRunner().invoke(main, ["sweep", str(project_file)])
     assert result.exit_code == 2, result.output
     assert "MLFLOW_TRACKING_URI" in result.output and "Traceback" not in result.output
+
+
+def test_team_up_prints_exports_a_shell_can_source(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import takelab.team as team
+
+    env = {
+        "MLFLOW_TRACKING_URI": "http://127.0.0.1:5000",
+        "MLFLOW_TRACKING_USERNAME": "admin",
+        "MLFLOW_TRACKING_PASSWORD": "long-enough-password",
+        "TAKELAB_JOURNAL_URL": "postgresql://takelab:pw@127.0.0.1:5432/takelab",
+    }
+    monkeypatch.setattr(team, "up", lambda cfg=None: env)
+    monkeypatch.setenv("TAKELAB_TEAM_DIR", str(tmp_path))
+    assert team.main(["up"]) == 0
+    out = capsys.readouterr().out
+    script = tmp_path / "env.sh"
+    script.write_text(
+        out + 'printf "%s|%s|%s|%s" "$MLFLOW_TRACKING_URI" "$MLFLOW_TRACKING_USERNAME"'
+        ' "$MLFLOW_TRACKING_PASSWORD" "$TAKELAB_JOURNAL_URL"\n'
+    )
+    sourced = subprocess.run(["bash", str(script)], capture_output=True, text=True, env={})
+    assert sourced.stdout == "|".join(env.values())
+    assert team.main(["sideways"]) == 2

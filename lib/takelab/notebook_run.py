@@ -11,7 +11,7 @@ from typing import Any
 from takelab.errors import TakelabError, UsageError
 from takelab.home import Home
 from takelab.secrets import known_keys, looks_like_secret
-from takelab.sweep import PROGRESS_ENV, STOP_ENV
+from takelab.sweep_progress import PROGRESS_ENV, STOP_ENV
 
 # Errors raised in the kernel that are the user's to fix, shown as such.
 USER_ERRORS = {"UsageError", "PromptFileError", "BudgetError", "MissingKeyError", "BackendError"}

@@ -30,6 +30,7 @@ from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
 from takelab.shots import Project, load_project
+from takelab.sweep_progress import STOP_ENV, SweepProgress
 from takelab.tracking import Tracker, run_link
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROGRESS_ENV = "TAKELAB_PROGRESS_FILE"
-STOP_ENV = "TAKELAB_STOP_FILE"  # a parent process asks a kernel's sweep to stop
 RECORDED_PACKAGES = ("takelab", "mlflow", "papermill", "av", "numpy", "pydantic")
 FAILED_STATES = ("failed", "blocked", "uncertain")
 
@@ -106,52 +105,6 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "absent"
     return out
-
-
-class _Progress:
-    """A tqdm bar in notebooks/terminals, plus JSON lines for a parent CLI to follow."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.bar: Any = None
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc="takes", unit="take")
-        path = os.environ.get(PROGRESS_ENV)
-        self.file = Path(path).open("a", buffering=1) if path else None  # noqa: SIM115
-        self.last = ""
-        self.phases: dict[str, int] = {}
-        self._emit({"total": total})
-
-    def _emit(self, event: dict[str, Any]) -> None:
-        if self.file is not None:
-            self.file.write(json.dumps(event) + "\n")
-
-    def update(self, outcome: Outcome) -> None:
-        self.last = f"{outcome.shot}/{outcome.variant} {outcome.status}"
-        if self.bar is not None:
-            self.bar.update(1)
-            self._postfix()
-        self._emit({"take": outcome.take_id, "status": outcome.status, "cost": outcome.cost_usd})
-
-    def states(self, phases: dict[str, int]) -> None:
-        """Where the unfinished takes stand (e.g. on a Ray cluster: 3 running, 1 fetching)."""
-        if phases == self.phases:
-            return
-        self.phases = phases
-        if self.bar is not None:
-            self._postfix()
-        self._emit({"states": phases})
-
-    def _postfix(self) -> None:
-        now = ", ".join(f"{n} {phase}" for phase, n in self.phases.items())
-        self.bar.set_postfix_str(" | ".join(filter(None, [self.last, now])))
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        if self.file is not None:
-            self.file.close()
 
 
 def check_budget(budget_usd: float | None) -> float | None:
@@ -339,7 +292,7 @@ def _execute(
     states: Callable[[], dict[str, int]] | None = None,
 ) -> tuple[list[Outcome], bool]:
     """Run takes on a thread pool; Ctrl-C stops new submissions and waits for the rest."""
-    bar = _Progress(len(planned), progress)
+    bar = SweepProgress(len(planned), progress)
     results: dict[int, Outcome] = {}
     interrupted = False
     stop_file = Path(os.environ[STOP_ENV]) if os.environ.get(STOP_ENV) else None
