@@ -238,6 +238,13 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     links = MediaLinks(home, jupyter=None)
     assert links.take_file(done[-1].take_id, "take.mp4") is not None
     assert (home.take_dir(done[-1].take_id) / "take.mp4").is_file()
+    # `takelab doctor` here checks this machine's copies only: the takes made "elsewhere"
+    # are not missing files, and nothing is written into the other clients' folders.
+    from takelab.doctor import doctor
+
+    report = doctor(home)
+    assert not [p for p in report.problems if p.kind in ("missing-file", "sha-mismatch")]
+    assert not any((other / "takes").exists() for other in homes)
 
 
 def test_a_team_journal_without_the_team_mlflow_is_refused_before_anything_runs(

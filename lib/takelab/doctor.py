@@ -133,6 +133,12 @@ def _check_file(
     repair: bool,
 ) -> None:
     path = Path(record.path) if record.path else home.take_dir(record.take_id) / "take.mp4"
+    if home.shared_journal:
+        # A team's takes were made on many machines: only this machine's copies are
+        # checked; one made elsewhere is fetched from MLflow when it is needed.
+        path = home.take_dir(record.take_id) / "take.mp4"
+        if not path.exists():
+            return
     if not path.exists():
         problem = report.add("missing-file", record.take_id, f"{path} does not exist")
     elif record.sha256 and sha256_file(path) != record.sha256:

@@ -44,6 +44,11 @@ class Home:
         return os.environ.get("TAKELAB_JOURNAL_URL") or self.journal
 
     @property
+    def shared_journal(self) -> bool:
+        """Whether the journal is a team's (its takes' files may be on other machines)."""
+        return bool(os.environ.get("TAKELAB_JOURNAL_URL"))
+
+    @property
     def has_journal(self) -> bool:
         """Whether there is a journal to read (a team journal always counts)."""
         return bool(os.environ.get("TAKELAB_JOURNAL_URL")) or self.journal.exists()

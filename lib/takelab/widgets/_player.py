@@ -155,7 +155,7 @@ class MediaLinks:
 
     def _fetch(self, take_id: str) -> bool:
         """In team mode, bring a colleague's take from MLflow (once; failures are noted)."""
-        if not os.environ.get("TAKELAB_JOURNAL_URL") or take_id in self._unfetchable:
+        if not self.home.shared_journal or take_id in self._unfetchable:
             return False
         from takelab.errors import TakelabError
         from takelab.journal import Journal, TakeState
