@@ -21,7 +21,7 @@ from takelab import media
 from takelab.backends import JobState, JobStatus, TakeRequest, get_backend, local_diffusers
 from takelab.backends import _diffusers_models as models
 from takelab.backends.local_diffusers import DiffusersBackend
-from takelab.errors import BackendError, LocalModelError, UsageError
+from takelab.errors import BackendError, LocalModelError, OutputGoneError, UsageError
 from takelab.home import Home
 from takelab.journal import Journal, TakeState
 from takelab.tracking import Tracker
@@ -151,6 +151,8 @@ def test_each_model_makes_a_clip_of_the_asked_length_and_size(
     assert (info.codec, info.pix_fmt) == ("h264", "yuv420p")
     # The frames were written once and freed; the take's file is what remains.
     assert backend.poll(job_id).state is JobState.SUCCEEDED
+    with pytest.raises(OutputGoneError):
+        backend.fetch(job_id, tmp_path / "again.mp4")
 
 
 def test_the_same_seed_gives_the_same_frames_and_another_seed_does_not(tmp_path: Path) -> None:

@@ -209,9 +209,7 @@ class SVD(LocalModel):
         assert image is not None
         from PIL import ImageOps
 
-        fitted = ImageOps.fit(
-            image.convert("RGB"), (shape.gen_width, shape.gen_height), Image.Resampling.BICUBIC
-        )
+        fitted = ImageOps.fit(image, (shape.gen_width, shape.gen_height), Image.Resampling.BICUBIC)
         # Decoding a few frames at a time keeps the VAE's memory flat for long clips.
         extra = {"image": fitted, "fps": shape.fps, "decode_chunk_size": 8}
         return {**super().call_kwargs(request, shape, image), **extra}

@@ -53,7 +53,6 @@ class _Job:
     label: str
     shape: models.Shape
     usd_per_hour: float
-    cap_usd: float
     max_s: float
     state: JobState = JobState.QUEUED
     progress: float = 0.0
@@ -66,7 +65,8 @@ class _Job:
     def cost_usd(self) -> float | None:
         if self.seconds is None:
             return None
-        return min(self.cap_usd, self.usd_per_hour * self.seconds / 3600.0)
+        # Never more than the reservation, price(): a stopped take may overrun by a step.
+        return self.usd_per_hour * min(self.seconds, self.max_s) / 3600.0
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,6 @@ class DiffusersBackend(Backend):
             label=f"{self.spec} {request.take_id[:8]}",
             shape=shape,
             usd_per_hour=gpu_usd_per_hour(),
-            cap_usd=self.price(request),
             max_s=local_max_seconds(),
         )
         with _JOBS_LOCK:
@@ -171,17 +170,17 @@ class DiffusersBackend(Backend):
     def _first_frame(self, request: TakeRequest) -> Image.Image | None:
         if not self.local.image_input:
             return None
-        global _WARNED_PROMPT
-        if not _WARNED_PROMPT:
-            _WARNED_PROMPT = True
-            log.warning("%s animates the first frame alone: prompts are not used", self.spec)
-        path = Path(request.image_path or "")
         if not request.image_path:
             raise BackendError(
                 self.name,
                 f"{self.model} animates a first frame and none was given",
                 hint="add `image:` to the variant",
             )
+        global _WARNED_PROMPT
+        if not _WARNED_PROMPT:
+            _WARNED_PROMPT = True
+            log.warning("%s animates the first frame alone: prompts are not used", self.spec)
+        path = Path(request.image_path)
         try:
             with Image.open(path) as im:
                 rgb: Image.Image = im.convert("RGB")
@@ -253,7 +252,6 @@ def _work() -> None:
 
 def _generate(job: _Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: int) -> None:
     """One take in the worker thread: wait for the device, denoise, decode, keep the frames."""
-    torch, _ = models.import_stack()
     with _GENERATE:
         job.state = JobState.RUNNING
         started = time.monotonic()
@@ -267,6 +265,7 @@ def _generate(job: _Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: in
             return tensors
 
         try:
+            torch, _ = models.import_stack()  # in the try: a failure ends the job, not the thread
             # A CPU generator draws the same noise on any device: a seed names the same take.
             generator = torch.Generator("cpu").manual_seed(seed % 2**63)
             # diffusers' own bar over the steps, named after the take; settings made on the
