@@ -11,7 +11,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from ports import free_port
 from takes_home import copy_home, write_project
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,12 +51,6 @@ pytestmark = [
         ".ci/run installs it)",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from ports import free_port
 from takelab.home import Home
 from takelab.journal import Journal, TakeState
 from takelab.review import record_verdict
@@ -29,12 +30,6 @@ from takelab.sync import sync
 from takelab.tracking import TAKE_ARTIFACTS
 
 MLFLOW = Path(sys.executable).with_name("mlflow")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:

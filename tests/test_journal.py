@@ -233,3 +233,16 @@ def test_the_first_run_bound_to_a_take_wins(journal_at: str | Path) -> None:
     assert j.bind_run(req().take_id, "run-a") == "run-a"
     assert j.bind_run(req().take_id, "run-b") == "run-a"  # the other client logs to run-a
     assert j.get(req().take_id).run_id == "run-a"  # type: ignore[union-attr]
+
+
+def test_a_journal_from_a_newer_takelab_is_refused(journal_at: str | Path) -> None:
+    from takelab.errors import TakelabError
+
+    j = Journal(journal_at)
+    with j._connect(write=True) as conn:
+        if isinstance(journal_at, Path):
+            conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+        else:
+            conn.execute("UPDATE takelab_schema SET version = ?", (len(MIGRATIONS) + 1,))
+    with pytest.raises(TakelabError, match="newer takelab"):
+        Journal(journal_at)

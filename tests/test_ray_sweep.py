@@ -10,7 +10,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from fakes.timed_luma import TimedLumaFake
+from ports import free_port
 from takelab import media
 from takelab.errors import UsageError
 from takelab.home import Home
@@ -35,13 +35,6 @@ pytest.importorskip("ray")
 
 KEY = "canary-ray-key-123"
 RAY = Path(sys.executable).with_name("ray")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 @dataclass

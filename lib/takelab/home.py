@@ -51,7 +51,7 @@ class Home:
     @property
     def has_journal(self) -> bool:
         """Whether there is a journal to read (a team journal always counts)."""
-        return bool(os.environ.get("TAKELAB_JOURNAL_URL")) or self.journal.exists()
+        return self.shared_journal or self.journal.exists()
 
     @property
     def mlflow_db(self) -> Path:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from takelab.backends._base import TakeRequest
 from takelab.errors import TakelabError, TakeNotFoundError
@@ -47,12 +47,11 @@ class Journal(VerdictsAndSweeps):
     def __init__(self, location: Path | str) -> None:
         self.db = open_db(location)
         self.path = Path(location) if not is_url(location) else None
-        self.where = self.db.where
         self.owner = current_owner()
         self.db.migrate()
 
     def _connect(self, *, write: bool = False) -> AbstractContextManager[Conn]:
-        return cast(AbstractContextManager[Conn], self.db.connect(write=write))
+        return self.db.connect(write=write)
 
     # -- reading -------------------------------------------------------------------------
 

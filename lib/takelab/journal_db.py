@@ -14,7 +14,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -43,7 +43,7 @@ class JournalDb(Protocol):
 
     where: str  # for messages: a path, or a URL without its password
 
-    def connect(self, *, write: bool = False) -> Any: ...
+    def connect(self, *, write: bool = False) -> AbstractContextManager[Conn]: ...
 
     def migrate(self) -> None: ...
 
@@ -123,7 +123,7 @@ class SqliteDb:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("BEGIN IMMEDIATE")
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            _check_version(version, self.where, conn.execute)
+            _check_version(version, self.where)  # closing the connection rolls back
             for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in filter(str.strip, sql.split(";")):
                     conn.execute(statement)
@@ -133,9 +133,8 @@ class SqliteDb:
             conn.close()
 
 
-def _check_version(version: int, where: str, execute: Any) -> None:
+def _check_version(version: int, where: str) -> None:
     if version > len(MIGRATIONS):
-        execute("ROLLBACK")
         raise TakelabError(
             f"{where} was written by a newer takelab (schema {version})",
             hint="upgrade takelab",
@@ -280,11 +279,7 @@ class PostgresDb:
             if row is None:
                 conn.execute("INSERT INTO takelab_schema (version) VALUES (0)")
             version = int(row[0]) if row else 0
-            if version > len(MIGRATIONS):
-                raise TakelabError(
-                    f"{self.where} was written by a newer takelab (schema {version})",
-                    hint="upgrade takelab",
-                )
+            _check_version(version, self.where)  # the transaction rolls back
             for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in filter(str.strip, pg_schema(sql).split(";")):
                     conn.raw.execute(statement)

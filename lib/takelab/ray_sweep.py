@@ -24,7 +24,6 @@ from __future__ import annotations
 import pickle
 import tempfile
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -324,14 +323,11 @@ def _generate_task(
             return _failed(code, str(exc)).model_copy(update={"state": state}), None
         except TakelabError as exc:
             return _failed("not-sent", str(exc)), None
-        deadline = time.monotonic() + backend.deadline_s
-        while True:
-            status = backend.poll(job_id)
-            if status.state.terminal:
-                break
-            if time.monotonic() > deadline:
-                return _failed("deadline", f"not finished in {backend.deadline_s:g} s"), None
-            time.sleep(backend.poll_interval_s)
+        from takelab.runner import wait_for_job
+
+        status = wait_for_job(backend, job_id)
+        if status is None:
+            return _failed("deadline", f"not finished in {backend.deadline_s:g} s"), None
         if status.state is not JobState.SUCCEEDED:
             return status, None
         path = _portable(lambda: backend.fetch(job_id, Path(tmp) / "take.mp4"))

@@ -238,7 +238,8 @@ def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str |
     return None
 
 
-def _wait(backend: Backend, job_id: str, ctx: SweepContext) -> JobStatus | None:
+def wait_for_job(backend: Backend, job_id: str) -> JobStatus | None:
+    """Poll until the job ends; None if it has not by the backend's deadline."""
     deadline = time.monotonic() + backend.deadline_s
     while True:
         status = backend.poll(job_id)
@@ -254,7 +255,7 @@ def _finish(
 ) -> Outcome:
     started = time.monotonic()
     try:
-        status = _wait(backend, job_id, ctx)
+        status = wait_for_job(backend, job_id)
     except Exception as exc:  # the provider stayed unreachable: the job id is kept
         return _outcome(
             _get(ctx, take_id), "pending", f"polling job {job_id} failed ({exc}); rerun resumes it"

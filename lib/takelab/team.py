@@ -219,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         if exc.hint:
             err.print(f"  hint: {exc.hint}")
         return exc.exit_code
+    except OSError as exc:  # a program or folder the team server needs is not there
+        err.print(f"[red]error:[/] {exc}")
+        return 1
     return 0
 
 

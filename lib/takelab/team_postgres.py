@@ -130,7 +130,12 @@ def start_postgres(cfg: TeamConfig) -> None:
 
 
 def _create_databases(cfg: TeamConfig, password: str) -> None:
-    import psycopg
+    try:
+        import psycopg
+    except ImportError:
+        raise TakelabError(
+            "team mode needs psycopg", hint="pip install 'takelab[team]' (make setup does)"
+        ) from None
 
     dsn = f"host={url_host(cfg.host)} port={cfg.pg_port} user={DB_USER} dbname=postgres"
     with psycopg.connect(dsn, password=password, autocommit=True, connect_timeout=10) as conn:

@@ -137,6 +137,7 @@ class MediaLinks:
         self.home = home or Home.from_env()
         self.jupyter = running_server() if jupyter == "auto" else jupyter
         self._unfetchable: set[str] = set()
+        self._journal: Any = None  # the team journal, opened on the first fetch
 
     def url(self, path: Path) -> str:
         """A URL the browser can load for a file in the store's `takes/` folder."""
@@ -162,7 +163,9 @@ class MediaLinks:
         from takelab.take_files import fetch_take
 
         try:
-            record = Journal(self.home.journal_url).get(take_id)
+            if self._journal is None:
+                self._journal = Journal(self.home.journal_url)
+            record = self._journal.get(take_id)
             if record is not None and record.state is TakeState.DONE and record.run_id:
                 fetch_take(self.home, record)
                 return True
