@@ -66,7 +66,14 @@ def lint(file: Path, backend: str | None, fmt: str) -> None:
 
     try:
         project = load_project(file)
-        caps = get_backend(backend).capabilities() if backend else None
+        instance = get_backend(backend) if backend else None
+        caps = instance.capabilities() if instance else None
+        if instance is not None and caps is not None:
+            from takelab.capability_check import check_capabilities
+
+            for shot in project.shots:
+                for variant in shot.variants:
+                    check_capabilities(project, shot, variant, instance, caps)
         findings = lint_project(project, capabilities=caps)
     except TakelabError as exc:
         fail(exc)
