@@ -275,6 +275,8 @@ def model_rows() -> list[dict[str, Any]]:
                 "shutdown": info.shutdown,
                 "replacement": info.replacement,
                 "usd_per_s": price.per_second(audio=False) if price else None,
+                "usd_per_clip": price.usd_per_clip if price else None,
+                "clip_s": price.clip_seconds if price else None,
                 "usd_per_s_audio": price.per_second(audio=True)
                 if price and info.features.audio
                 else None,
@@ -301,4 +303,4 @@ def _words(f: Features) -> list[str]:
         out.append("extend")
     if f.multi_shot:
         out.append("multi-shot")
-    return out
+    return out or ["silent"]
