@@ -235,3 +235,43 @@ def test_backends_prints_status_prices_and_capabilities_as_words() -> None:
     data = {row["name"]: row for row in json.loads(output)}
     assert any(m["status"] == "retired" for m in data["veo"]["model_table"])
     assert "dialogue" in data["previz"]["can"]
+
+
+def test_new_fields_round_trip_through_studio_edits(tmp_path: Path) -> None:
+    import shutil
+
+    from takelab.widgets.project_edit import duplicate_variant, update_variant
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(EXAMPLE.parent / "refs", folder / "refs")
+    path = folder / EXAMPLE.name
+    shutil.copy(EXAMPLE, path)
+    comments = [line for line in EXAMPLE.read_text().splitlines() if "#" in line]
+    duplicate_variant(path, "order", "v1", commit=False)
+    update_variant(
+        path,
+        "order",
+        "v3",
+        {
+            "dialogue": [{"speaker": "Mia", "line": "Two bowls.", "at": 2}],
+            "sound": "a bell rings",
+            "audio": True,
+            "end_image": "refs/street-end.png",
+            "beats": [{"at": 0, "action": "she waves"}],
+            "references": [{"image": "refs/woman-raincoat.png", "role": "character"}],
+        },
+        commit=False,
+    )
+    project = load_project(path)
+    original, copy = project.shot("order").variant("v1"), project.shot("order").variant("v3")
+    assert copy.dialogue[0].line == "Two bowls." and copy.dialogue[0].at == 2
+    assert copy.sound == "a bell rings" and copy.audio is True
+    assert copy.end_image == "refs/street-end.png" and copy.beats[0].action == "she waves"
+    assert [r.image for r in copy.references] == ["refs/woman-raincoat.png"]
+    assert original.dialogue and original.references  # the source is untouched
+    text = path.read_text()
+    assert all(line in text for line in comments)  # comments kept
+    # Clearing a field removes it.
+    update_variant(path, "order", "v3", {"dialogue": [], "end_image": None}, commit=False)
+    cleared = load_project(path).shot("order").variant("v3")
+    assert not cleared.dialogue and cleared.end_image is None
