@@ -275,3 +275,53 @@ def test_new_fields_round_trip_through_studio_edits(tmp_path: Path) -> None:
     update_variant(path, "order", "v3", {"dialogue": [], "end_image": None}, commit=False)
     cleared = load_project(path).shot("order").variant("v3")
     assert not cleared.dialogue and cleared.end_image is None
+
+
+def test_a_sweep_naming_a_retired_model_is_refused_before_any_create(tmp_path: Path) -> None:
+    from fakes.veo_fake import VeoFake
+
+    path = write(tmp_path, "")
+    with VeoFake().running() as fake:
+        env = {"GEMINI_API_KEY": fake.key, "GOOGLE_VERTEX_BASE_URL": fake.url}
+        result = CliRunner().invoke(
+            main, ["sweep", str(path), "--backend", "veo:veo-3.0-generate-001"], env=env
+        )
+        assert result.exit_code == 2, result.output
+        assert "retired on 2026-06-30" in result.output
+        assert "veo:veo-3.1-generate-001" in result.output
+        assert fake.creates == 0 and fake.requests == 0
+
+
+def test_a_deprecated_model_warns_with_its_date(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import dataclasses
+
+    from takelab.backends import models
+
+    key = ("veo", "veo-2.0-generate-001")
+    old = models.MODELS[key]
+    monkeypatch.setitem(
+        models.MODELS,
+        key,
+        dataclasses.replace(old, status=Status.DEPRECATED, shutdown="2027-03-01"),
+    )
+    get_backend("veo:veo-2.0-generate-001")
+    assert "deprecated and shuts down on 2027-03-01" in caplog.text
+
+
+def test_the_example_sweeps_on_previz_with_every_new_field(tmp_path: Path) -> None:
+    import shutil
+
+    from takelab.sweep import run_sweep
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(EXAMPLE.parent / "refs", folder / "refs")
+    shutil.copy(EXAMPLE, folder / EXAMPLE.name)
+    result = run_sweep(
+        folder / EXAMPLE.name,
+        backends=["previz"],
+        variants=["order/v1", "walk-away/v1"],
+        progress=False,
+    )
+    assert [o.status for o in result.outcomes] == ["done", "done"], result.outcomes

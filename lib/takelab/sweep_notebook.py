@@ -14,6 +14,7 @@ from typing import Any
 
 from takelab.home import Home, repo_root
 from takelab.ray_cluster import check_address, check_executor, import_ray
+from takelab.plan import plan
 from takelab.shots import load_project
 from takelab.sweep import SweepResult, check_budget
 
@@ -51,6 +52,9 @@ def run_sweep_notebook(
 
     home = (home or Home.from_env()).ensure()
     project = load_project(project_file)  # fail fast, before a kernel starts
+    # Planning the grid refuses a retired model, a setting the model cannot do and an
+    # unknown `extend:` take here, with the file's line, rather than inside the kernel.
+    plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
     check_budget(budget_usd)
     check_executor(executor, ray_address)
     if executor == "ray":
