@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home, repo_root
-from takelab.ray_cluster import check_address, check_executor, import_ray
 from takelab.plan import plan
+from takelab.ray_cluster import check_address, check_executor, import_ray
 from takelab.shots import load_project
 from takelab.sweep import SweepResult, check_budget
 
