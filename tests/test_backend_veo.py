@@ -21,7 +21,7 @@ from takelab.sweep import run_sweep
 from takelab.tracking import Tracker
 
 KEY = "canary-secret-123"
-PRICE = 0.15 * 4  # veo-3.1-fast-generate-preview, 4 s
+PRICE = 0.15 * 4  # veo-3.1-fast-generate-001, 4 s
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -222,7 +222,7 @@ def test_a_duration_veo_cannot_make_is_stopped_by_lint(fake: VeoFake, tmp_path: 
         variant="v",
         prompt="a cat",
         backend="veo",
-        model="veo-3.1-fast-generate-preview",
+        model="veo-3.1-fast-generate-001",
         duration_s=5,
         aspect="16:9",
         resolution="720p",
