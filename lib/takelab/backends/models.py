@@ -53,6 +53,7 @@ class ModelInfo:
     date: str
     shutdown: str | None = None
     replacement: str | None = None
+    instead: str | None = None  # what to do where no replacement is named
 
     @property
     def spec(self) -> str:
@@ -186,6 +187,7 @@ _ROWS: tuple[ModelInfo, ...] = (
             "2026-09",
             shutdown="2026-09-24",
             replacement=None,
+            instead="set OPENAI_BASE_URL to a compatible gateway that still serves /v1/videos",
         )
         for model in ("sora-2", "sora-2-pro")
     ),
@@ -237,7 +239,8 @@ class ModelRetiredError(UsageError):
         instead = (
             f"use {info.replacement} instead"
             if info.replacement
-            else "the provider names no replacement; pick another backend (`takelab backends`)"
+            else "the provider names no replacement; "
+            + (info.instead or "pick another backend (`takelab backends`)")
         )
         super().__init__(
             f"{info.spec} was retired on {info.shutdown}: the provider no longer serves it",
