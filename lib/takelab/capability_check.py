@@ -31,8 +31,10 @@ def _line(project: Project, shot: Shot, variant: Variant, field: str) -> int | N
     )
 
 
-def _who_can(feature: str) -> str:
+def _who_can(feature: str, backend: str = "") -> str:
+    """The models that can, this backend's own first (the smallest change to make)."""
     specs = models_that(available_backends(), feature)
+    specs.sort(key=lambda spec: not spec.startswith(backend + ":"))
     if not specs:
         return "no listed backend does"
     more = f" and {len(specs) - SHOWN} more" if len(specs) > SHOWN else ""
@@ -47,12 +49,20 @@ def capability_problems(
     spec = backend.spec
     out: list[tuple[str, str, str]] = []
     if settings.audio and not caps.audio:
-        out.append(("audio", f"{spec} makes no sound (audio: true)", _who_can("audio")))
+        out.append(
+            ("audio", f"{spec} makes no sound (audio: true)", _who_can("audio", backend.name))
+        )
     if variant.dialogue and settings.audio is not False and not caps.dialogue:
-        out.append(("dialogue", f"{spec} does not speak dialogue", _who_can("dialogue")))
+        out.append(
+            ("dialogue", f"{spec} does not speak dialogue", _who_can("dialogue", backend.name))
+        )
     if settings.sound and settings.audio is not False and not caps.audio:
         out.append(
-            ("sound", f"{spec} makes no sound, so sound: cannot be heard", _who_can("audio"))
+            (
+                "sound",
+                f"{spec} makes no sound, so sound: cannot be heard",
+                _who_can("audio", backend.name),
+            )
         )
     refs = len(variant.references)
     if refs > caps.max_references:
@@ -61,7 +71,7 @@ def capability_problems(
             (
                 "references",
                 f"{refs} reference images, but {spec} {takes} reference images",
-                _who_can("max_references"),
+                _who_can("max_references", backend.name),
             )
         )
     elif refs:
@@ -75,9 +85,15 @@ def capability_problems(
                 )
             )
     if variant.end_image and not caps.end_frame:
-        out.append(("end_image", f"{spec} takes no last frame (end_image)", _who_can("end_frame")))
+        out.append(
+            (
+                "end_image",
+                f"{spec} takes no last frame (end_image)",
+                _who_can("end_frame", backend.name),
+            )
+        )
     if variant.extend and not caps.extend:
-        out.append(("extend", f"{spec} cannot extend a take", _who_can("extend")))
+        out.append(("extend", f"{spec} cannot extend a take", _who_can("extend", backend.name)))
     return out
 
 

@@ -74,6 +74,7 @@ KLING3_I2V = Features(audio=True, dialogue=True, multi_shot=True, end_frame=True
 FAL_KLING3 = "fal.ai model pages for fal-ai/kling-video/v3 (schema and pricing)"
 SILENT = Features()
 RUNWAY = "runwayml 5.24 SDK create() overloads; Runway API reference"
+RUNWAY_VEO = Features(audio=True, dialogue=True, end_frame=True)
 
 _ROWS: tuple[ModelInfo, ...] = (
     # The offline animatic draws every input, so a project can be tried before money.
@@ -167,12 +168,9 @@ _ROWS: tuple[ModelInfo, ...] = (
     # Runway: Veo through Runway makes sound; its own Gen-4 models are silent.
     ModelInfo("runway", "gen4.5", Status.GA, SILENT, RUNWAY, "2026-04"),
     ModelInfo("runway", "gen4_turbo", Status.GA, SILENT, RUNWAY, "2026-04"),
-    ModelInfo(
-        "runway", "veo3.1", Status.GA, Features(audio=True, dialogue=True), RUNWAY, "2026-04"
-    ),
-    ModelInfo(
-        "runway", "veo3.1_fast", Status.GA, Features(audio=True, dialogue=True), RUNWAY, "2026-04"
-    ),
+    # image_to_video's prompt_image takes a list placed `first` / `last` for these two.
+    ModelInfo("runway", "veo3.1", Status.GA, RUNWAY_VEO, RUNWAY, "2026-04"),
+    ModelInfo("runway", "veo3.1_fast", Status.GA, RUNWAY_VEO, RUNWAY, "2026-04"),
     # Luma Dream Machine API (lumaai 1.21 knows ray-2 and ray-flash-2).
     ModelInfo("luma", "ray-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),
     ModelInfo("luma", "ray-flash-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),

@@ -146,6 +146,14 @@ class RunwayBackend(ProviderBackend):
                 args["negative_prompt"] = request.negative
             else:
                 log.warning("runway:%s takes no negative prompt; it is not sent", model)
+        if request.end_image_path:
+            # Keyframes (veo3.1 models): a list of images placed first and last.
+            frames = [{"uri": image_data_uri(Path(request.end_image_path)), "position": "last"}]
+            if has_image:
+                first = image_data_uri(Path(request.image_path or ""))
+                frames.insert(0, {"uri": first, "position": "first"})
+            args["prompt_image"] = frames
+            return "image_to_video", args
         if not has_image:
             return "text_to_video", args
         args["prompt_image"] = image_data_uri(Path(request.image_path or ""))
