@@ -398,3 +398,21 @@ def test_an_uncertain_create_that_made_no_job_is_released_after_the_grace_period
     assert last.status == "done", last.message
     assert fake.creates == 1
     assert journal().spent() == pytest.approx(PRICE)
+
+
+def test_dialogue_and_beats_are_sent_in_openais_prompt_layout(
+    fake: OpenAIVideosFake, tmp_path: Path
+) -> None:
+    extra = (
+        "        beats:\n"
+        "          - {at: 0, action: the cat wakes}\n"
+        "          - {at: 4, action: it yawns}\n"
+        "        dialogue:\n"
+        "          - {speaker: a voice off screen, line: Breakfast!, at: 5}\n"
+    )
+    (out,) = sweep(project(tmp_path, extra=extra)).outcomes
+    assert out.status == "done", out.message
+    (job,) = fake.jobs.values()
+    blocks = job.fields["prompt"].split("\n\n")
+    assert blocks[1] == "Actions:\n- At 0s: the cat wakes.\n- At 4s: it yawns."
+    assert blocks[2] == 'Dialogue:\n- a voice off screen says: "Breakfast!"'
