@@ -325,3 +325,13 @@ def test_the_example_sweeps_on_previz_with_every_new_field(tmp_path: Path) -> No
         progress=False,
     )
     assert [o.status for o in result.outcomes] == ["done", "done"], result.outcomes
+
+
+def test_a_last_frame_without_a_first_is_refused_where_the_model_needs_both(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "end_image: refs/end.png  # <-\n")
+    code, output = cli("estimate", str(path), "--backend", "veo")
+    assert code == 2 and f"{path}:14" in output and "first frame" in output, output
+    code, output = cli("estimate", str(path), "--backend", "previz")
+    assert code == 0, output

@@ -92,6 +92,15 @@ def capability_problems(
                 _who_can("end_frame", backend.name),
             )
         )
+    if variant.end_image and caps.end_frame and not caps.end_frame_alone and not variant.image:
+        # Veo, Kling and Runway interpolate between two frames: a last frame alone is refused.
+        out.append(
+            (
+                "end_image",
+                f"{spec} takes a last frame only with a first frame",
+                "add `image:` (the first frame) beside end_image:",
+            )
+        )
     if variant.extend and not caps.extend:
         out.append(("extend", f"{spec} cannot extend a take", _who_can("extend", backend.name)))
     return out

@@ -116,6 +116,7 @@ class Capabilities(BaseModel):
     max_references: int = 0  # reference images (character, style, asset)
     reference_roles: tuple[str, ...] = ("character", "style", "asset")
     end_frame: bool = False  # a last frame to end on (first and last frame)
+    end_frame_alone: bool = False  # a last frame without a first one
     extend: bool = False  # continues an existing clip
     multi_shot: bool = False  # several timed shots in one generation
 

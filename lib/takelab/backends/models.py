@@ -39,6 +39,7 @@ class Features:
     max_references: int = 0
     reference_roles: tuple[str, ...] = ("character", "style", "asset")
     end_frame: bool = False
+    end_frame_alone: bool = False  # a last frame without a first one
     extend: bool = False
     multi_shot: bool = False
 
@@ -87,6 +88,7 @@ _ROWS: tuple[ModelInfo, ...] = (
             dialogue=True,
             max_references=9,
             end_frame=True,
+            end_frame_alone=True,
             extend=True,
             multi_shot=True,
         ),
@@ -211,6 +213,7 @@ def with_features(backend: str, model: str, caps: Capabilities) -> Capabilities:
             "max_references": f.max_references,
             "reference_roles": f.reference_roles,
             "end_frame": f.end_frame,
+            "end_frame_alone": f.end_frame_alone,
             "extend": f.extend,
             "multi_shot": f.multi_shot,
         }
