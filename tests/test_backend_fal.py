@@ -363,3 +363,66 @@ def test_an_expired_media_url_fails_the_take_charged_and_settled(
     assert fake.server.count("GET", f"^{FILE}$") == downloads
     assert fake.requests == seen  # settled: fal is not asked anything
     assert journal.spent() == pytest.approx(1.40)
+
+
+# --- Kling 3.0: sound, multi-shot beats, first and last frame; retired apps -------------
+
+KLING3_T2V = "fal-ai/kling-video/v3/standard/text-to-video"
+KLING3_I2V = "fal-ai/kling-video/v3/pro/image-to-video"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def kling3_project(tmp_path: Path, extra: str) -> Path:
+    path = project(tmp_path, duration=8)
+    (path.parent / "first.png").write_bytes(PNG)
+    (path.parent / "last.png").write_bytes(PNG + b"last")
+    path.write_text(path.read_text() + extra)
+    return path
+
+
+def test_kling3_sends_multi_prompt_beats_and_audio_and_prices_the_sound(
+    fake: FalFake, waits: list[float], tmp_path: Path
+) -> None:
+    extra = (
+        "        audio: true\n"
+        "        beats:\n"
+        "          - {at: 0, action: she steps off the curb}\n"
+        "          - {at: 5, action: she looks up, camera: tilt up}\n"
+    )
+    (out,) = sweep(kling3_project(tmp_path, extra), f"fal:{KLING3_T2V}").outcomes
+    assert out.status == "done", out.message
+    [job] = fake.jobs.values()
+    args = job.arguments
+    assert "prompt" not in args and args["generate_audio"] is True
+    shots = args["multi_prompt"]
+    assert [s["duration"] for s in shots] == ["5", "3"]  # adds up to the 8-second clip
+    assert shots[0]["prompt"].startswith("she steps off the curb")
+    assert args["duration"] == "8" and args["aspect_ratio"] == "16:9"
+    assert out.cost_usd == pytest.approx(8 * 0.126)
+
+
+def test_kling3_image_to_video_sends_first_and_last_frame_silent_at_the_lower_price(
+    fake: FalFake, waits: list[float], tmp_path: Path
+) -> None:
+    extra = (
+        "        image: first.png\n        end_image: last.png\n        audio: false\n"
+        "        resolution: 1080p\n"
+    )
+    (out,) = sweep(kling3_project(tmp_path, extra), f"fal:{KLING3_I2V}").outcomes
+    assert out.status == "done", out.message
+    [job] = fake.jobs.values()
+    args = job.arguments
+    assert args["start_image_url"].startswith("data:image/png;base64,")
+    assert args["end_image_url"].startswith("data:image/png;base64,")
+    assert args["generate_audio"] is False and "aspect_ratio" not in args
+    assert out.cost_usd == pytest.approx(8 * 0.224)
+
+
+def test_an_app_that_answers_no_longer_available_is_model_retired(
+    fake: FalFake, waits: list[float], tmp_path: Path
+) -> None:
+    fake.retired.add(KLING)
+    (out,) = sweep(project(tmp_path)).outcomes
+    assert out.status == "failed"
+    assert record(out.take_id).error_code == "model-retired"
+    assert fake.creates == 1

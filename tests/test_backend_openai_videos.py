@@ -15,6 +15,7 @@ import pytest
 from fakes.openai_videos_fake import CONTENT, VIDEO, VIDEOS, OpenAIVideosFake
 from takelab import media
 from takelab.backends import JobState, TakeRequest
+from takelab.backends.models import ModelRetiredError
 from takelab.backends.openai_videos import OpenAIVideosBackend
 from takelab.errors import BackendError, MissingKeyError, SubmitError, UsageError
 from takelab.home import Home
@@ -286,7 +287,10 @@ def test_retired_sora_models_need_a_gateway(
         monkeypatch.delenv("OPENAI_BASE_URL")
     else:
         monkeypatch.setenv("OPENAI_BASE_URL", base_url)
-    with pytest.raises(BackendError, match=r"retired sora-2 on 2026-09-24.*OPENAI_BASE_URL"):
+    # The model table refuses it as the sweep is planned, naming the way out.
+    with pytest.raises(
+        ModelRetiredError, match=r"sora-2 was retired on 2026-09-24.*OPENAI_BASE_URL"
+    ):
         sweep(project(tmp_path))
     # Refused before sending: a plain takelab error, which the runner books as not sent.
     with pytest.raises(BackendError, match="retired") as err:
@@ -394,3 +398,21 @@ def test_an_uncertain_create_that_made_no_job_is_released_after_the_grace_period
     assert last.status == "done", last.message
     assert fake.creates == 1
     assert journal().spent() == pytest.approx(PRICE)
+
+
+def test_dialogue_and_beats_are_sent_in_openais_prompt_layout(
+    fake: OpenAIVideosFake, tmp_path: Path
+) -> None:
+    extra = (
+        "        beats:\n"
+        "          - {at: 0, action: the cat wakes}\n"
+        "          - {at: 4, action: it yawns}\n"
+        "        dialogue:\n"
+        "          - {speaker: a voice off screen, line: Breakfast!, at: 5}\n"
+    )
+    (out,) = sweep(project(tmp_path, extra=extra)).outcomes
+    assert out.status == "done", out.message
+    (job,) = fake.jobs.values()
+    blocks = job.fields["prompt"].split("\n\n")
+    assert blocks[1] == "Actions:\n- At 0s: the cat wakes.\n- At 4s: it yawns."
+    assert blocks[2] == 'Dialogue:\n- a voice off screen says: "Breakfast!"'

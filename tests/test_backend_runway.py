@@ -368,3 +368,30 @@ def test_an_expired_output_url_fails_the_take_charged_and_settled(
     assert fake.count("GET", OUTPUT) == downloads
     assert len(fake.server.log) == seen  # settled: Runway is not asked anything
     assert journal().spent() == pytest.approx(PRICE)
+
+
+def test_veo31_on_runway_takes_a_first_and_last_frame_as_keyframes(
+    fake: RunwayFake, tmp_path: Path
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    (tmp_path / "first.png").write_bytes(png)
+    (tmp_path / "last.png").write_bytes(png + b"last")
+    extra = "        image: first.png\n        end_image: last.png\n"
+    (out,) = sweep(project(tmp_path, duration=8, extra=extra), "runway:veo3.1_fast").outcomes
+    assert out.status == "done", out.message
+    (task,) = fake.tasks.values()
+    frames = task.body["promptImage"]
+    assert [f["position"] for f in frames] == ["first", "last"]
+    assert all(f["uri"].startswith("data:image/png;base64,") for f in frames)
+
+
+def test_a_last_frame_on_gen45_is_refused_at_its_line(tmp_path: Path) -> None:
+    from takelab.errors import PromptFileError
+    from takelab.plan import plan
+    from takelab.shots import load_project
+
+    (tmp_path / "last.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    path = project(tmp_path, extra="        end_image: last.png\n")
+    with pytest.raises(PromptFileError, match=r"end_image.*runway:veo3\.1") as caught:
+        plan(load_project(path), backends=["runway:gen4.5"])
+    assert caught.value.line == 11

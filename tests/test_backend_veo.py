@@ -21,7 +21,7 @@ from takelab.sweep import run_sweep
 from takelab.tracking import Tracker
 
 KEY = "canary-secret-123"
-PRICE = 0.15 * 4  # veo-3.1-fast-generate-preview, 4 s
+PRICE = 0.15 * 4  # veo-3.1-fast-generate-001, 4 s
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -222,7 +222,7 @@ def test_a_duration_veo_cannot_make_is_stopped_by_lint(fake: VeoFake, tmp_path: 
         variant="v",
         prompt="a cat",
         backend="veo",
-        model="veo-3.1-fast-generate-preview",
+        model="veo-3.1-fast-generate-001",
         duration_s=5,
         aspect="16:9",
         resolution="720p",
@@ -307,3 +307,93 @@ def test_an_expired_video_uri_fails_the_take_charged_and_settled(
     assert fake.server.count("GET", f"^{FILE}$") == downloads
     assert fake.requests == seen  # settled: Vertex is not asked anything
     assert journal.spent(project="veo-test") == pytest.approx(PRICE)
+
+
+# --- the shot model of Veo 3.1: last frame, references, extend, sound; retired ids --------
+
+
+def test_last_frame_references_and_sound_are_sent_in_vertex_shape(
+    fake: VeoFake, tmp_path: Path
+) -> None:
+    path = project(tmp_path)
+    for name in ("last.png", "hero.png", "prop.png"):
+        (path.parent / name).write_bytes(PNG + name.encode())
+    extra = (
+        "        image: first.png\n"
+        "        end_image: last.png\n"
+        "        references:\n"
+        "          - {image: hero.png, role: character}\n"
+        "          - prop.png\n"
+        "        dialogue:\n"
+        "          - {speaker: the cat, line: Feed me., at: 1}\n"
+        "        sound: a clock ticks\n"
+    )
+    path = project(tmp_path, extra=extra)
+    [out] = sweep(path)
+    assert out.status == "done", out.message
+    [op] = fake.operations.values()
+    instance, params = op.body["instances"][0], op.body["parameters"]
+    assert base64.b64decode(instance["lastFrame"]["bytesBase64Encoded"]) == PNG + b"last.png"
+    refs = instance["referenceImages"]
+    assert [r["referenceType"] for r in refs] == ["ASSET", "ASSET"]
+    assert base64.b64decode(refs[0]["image"]["bytesBase64Encoded"]) == PNG + b"hero.png"
+    assert params["generateAudio"] is True
+    # Veo's order, with the line quoted and labelled and the sound cue last.
+    prompt = instance["prompt"]
+    assert 'Dialogue (at 1s): the cat says: "Feed me."' in prompt
+    assert prompt.index("Camera:") < prompt.index("Ambience:") < prompt.index("Sound:")
+
+
+def test_extend_sends_the_parent_takes_video(fake: VeoFake, tmp_path: Path) -> None:
+    [parent] = sweep(project(tmp_path))
+    assert parent.status == "done"
+    [child] = sweep(project(tmp_path, extra=f"        extend: {parent.take_id[:8]}\n"))
+    assert child.status == "done", child.message
+    assert child.take_id != parent.take_id
+    op = list(fake.operations.values())[-1]
+    sent = base64.b64decode(op.body["instances"][0]["video"]["bytesBase64Encoded"])
+    assert sent == Path(parent.path or "").read_bytes()
+    record = Journal(Home.from_env().journal).get(child.take_id)
+    assert record is not None and record.request.extend == parent.take_id
+
+
+def test_a_retired_preview_id_is_refused_before_any_request(fake: VeoFake, tmp_path: Path) -> None:
+    from takelab.backends.models import ModelRetiredError
+
+    with pytest.raises(ModelRetiredError) as caught:
+        run_sweep(project(tmp_path), backends=["veo:veo-3.1-fast-generate-preview"], progress=False)
+    assert "veo:veo-3.1-fast-generate-001" in str(caught.value)
+    assert "2026-10-22" in str(caught.value)
+    assert fake.creates == 0 and fake.requests == 0
+
+
+def test_a_404_no_longer_available_is_recorded_as_model_retired_and_not_resent(
+    fake: VeoFake, tmp_path: Path
+) -> None:
+    fake.retired.add("veo-3.1-fast-generate-001")  # retired after the table was written
+    path = project(tmp_path)
+    [out] = sweep(path)
+    assert out.status == "failed"
+    record = Journal(Home.from_env().journal).get(out.take_id)
+    assert record is not None and record.error_code == "model-retired"
+    assert "no longer available" in (record.error_message or "")
+    assert record.cost_usd == 0
+    assert fake.creates == 1
+    sweep(path)
+    assert fake.creates == 1  # never retried
+
+
+def test_the_project_route_uses_project_and_location_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "film-dept")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "europe-west4")
+    assert VeoBackend().route() == (
+        "project",
+        {"project": "film-dept", "location": "europe-west4"},
+    )
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    assert VeoBackend().route() == ("key", {"api_key": KEY})

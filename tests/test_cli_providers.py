@@ -134,6 +134,26 @@ def test_backends_lists_all_seven_with_capabilities_and_a_price() -> None:
         assert row["price"].strip(), f"{name} has no price note"
 
 
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("veo:veo-3.1-fast-generate-preview", ["2026-10-22", "veo:veo-3.1-fast-generate-001"]),
+        ("veo:veo-3.0-generate-001", ["2026-06-30", "veo:veo-3.1-generate-001"]),
+        ("openai-videos:sora-2", ["2026-09-24", "no replacement"]),
+    ],
+)
+def test_a_retired_model_is_refused_naming_its_replacement(
+    monkeypatch: pytest.MonkeyPatch, spec: str, words: list[str]
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for command in ("estimate", "lint"):
+        proc = takelab(command, "prompts/tokyo-rain.yaml", "--backend", spec)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "retired" in proc.stderr and "Traceback" not in proc.stderr
+        for word in words:
+            assert word in proc.stderr, proc.stderr
+
+
 def test_every_backend_class_has_a_price_note() -> None:
     from takelab.backends._registry import backend_class
 
@@ -148,7 +168,7 @@ def test_every_backend_class_has_a_price_note() -> None:
 # which fits all but the take with a first frame.
 ESTIMATES = [
     ("runway", "runway:gen4.5", 6),
-    ("veo", "veo:veo-3.1-fast-generate-preview", 6),
+    ("veo", "veo:veo-3.1-fast-generate-001", 6),
     ("luma", "luma:ray-2", 0),
     ("fal:fal-ai/wan/v2.7/text-to-video", "fal:fal-ai/wan/v2.7/text-to-video", 5),
     ("replicate", "replicate:kwaivgi/kling-v2.1-master", 0),
@@ -163,6 +183,8 @@ def test_estimate_prices_the_example_project_on_each_provider_without_a_key(
     for name in KEY_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")  # keep the table's rows on one line each
+    if backend == "openai-videos":  # OpenAI retired sora-2: only a gateway still serves it
+        monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     proc = takelab("estimate", "prompts/tokyo-rain.yaml", "--backend", backend)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -48,7 +48,7 @@ LIVE = {
     "runway": Live("runway:gen4.5", ("RUNWAYML_API_SECRET",), 2, "720p", 0.30),
     # 4 s at $0.15/s: $0.60
     "veo": Live(
-        "veo:veo-3.1-fast-generate-preview", ("GEMINI_API_KEY", "GOOGLE_API_KEY"), 4, "720p", 0.70
+        "veo:veo-3.1-fast-generate-001", ("GEMINI_API_KEY", "GOOGLE_API_KEY"), 4, "720p", 0.70
     ),
     # 5 s at 540p: $0.40 (ray-2's price, the worst case for flash)
     "luma": Live("luma:ray-flash-2", ("LUMAAI_API_KEY",), 5, "540p", 0.50),

@@ -296,7 +296,10 @@ def test_capabilities_and_price() -> None:
     caps = backend.capabilities()
     assert caps.durations is None and (caps.min_duration_s, caps.max_duration_s) == (1, 60)
     assert caps.aspects == ASPECTS and caps.resolutions == RESOLUTIONS
-    assert caps.seed and caps.image_input and not caps.audio
+    assert caps.seed and caps.image_input
+    # The animatic takes every input of the shot model, so a project is tried before money.
+    assert caps.audio and caps.dialogue and caps.end_frame and caps.extend and caps.multi_shot
+    assert caps.max_references == 9
     assert backend.price(request(duration_s=60)) == 0.0
 
 

@@ -58,6 +58,13 @@ VARIANT_KEYS: tuple[str, ...] = (
     "resolution",
     "negative",
     "image",
+    "end_image",
+    "references",
+    "audio",
+    "sound",
+    "dialogue",
+    "beats",
+    "extend",
     "allow",
 )
 # Fields that compose a prompt and so cannot sit beside a free-text `prompt`.
@@ -342,6 +349,8 @@ class _Checker:
         self.path = path
         self.lines: dict[tuple[str, ...], int] = {}
         self.allow_external_images = False
+        self.default_duration: float | None = None
+        self.default_audio: bool | None = None
 
     def fail(self, message: str, pos: _Pos | None, hint: str) -> NoReturn:
         raise PromptFileError(
@@ -461,6 +470,11 @@ class _Checker:
         settings = self.settings(node, "defaults")
         settings["negative"] = self.text(node, "negative", "defaults: negative", keep_empty=True)
         settings["style"] = self.text(node, "style", "defaults: style")
+        from takelab._variant_fields import audio_and_sound
+
+        settings.update(audio_and_sound(self, node, "defaults"))
+        self.default_duration = settings.get("duration")
+        self.default_audio = settings.get("audio")
         try:
             return VariantSettings(**settings)
         except ValidationError as exc:
@@ -596,6 +610,12 @@ class _Checker:
         fields["negative"] = self.text(node, "negative", f"{label}: negative", keep_empty=True)
         fields.update(self.settings(node, label))
         fields["image"] = self.image(node, label)
+        from takelab._variant_fields import check_silence, variant_fields
+
+        duration = fields.get("duration") or self.default_duration
+        fields.update(variant_fields(self, node, label, duration))
+        audio = fields.get("audio")
+        check_silence(self, node, label, self.default_audio if audio is None else audio, fields)
         fields["allow"] = self.allow(node, label)
 
         structured = [f for f in PROMPT_EXCLUSIVE if fields.get(f)]
@@ -740,23 +760,29 @@ class _Checker:
         value = self.text(node, "image", f"{label}: image")
         if value is None:
             return None
+        self.media_file(node, "image", label, value, _value_pos(node, "image"))
+        return value
+
+    def media_file(self, node: Any, key: Any, label: str, value: str, pos: _Pos) -> None:
+        """An input image (`image`, `end_image`, a reference): inside the project file's
+        folder unless allowed otherwise, and present."""
         target = self.path.parent / value
         if not self.allow_external_images:
-            self.image_inside(node, label, value, target)
+            self.image_inside(label, value, target, pos)
         try:
             found = target.is_file()
         except (OSError, ValueError):
             found = False
         if not found:
+            name = key if isinstance(key, str) else "reference"
             self.fail(
-                f"{label}: image file {value!r} not found (looked for {target})",
-                _value_pos(node, "image"),
+                f"{label}: {name} file {value!r} not found (looked for {target})",
+                pos,
                 "put the image there, fix the path (it is relative to the project file's "
-                "folder), or remove the image: line",
+                f"folder), or remove the {name}: line",
             )
-        return value
 
-    def image_inside(self, node: CommentedMap, label: str, value: str, target: Path) -> None:
+    def image_inside(self, label: str, value: str, target: Path, pos: _Pos) -> None:
         """Refuse an image outside the project file's folder (symlinks resolved), so that a
         shared project file cannot make takelab read and send any file on the machine."""
         folder = self.path.parent
@@ -767,7 +793,7 @@ class _Checker:
         if not inside:
             self.fail(
                 f"{label}: image {value!r} is outside the project file's folder ({folder})",
-                _value_pos(node, "image"),
+                pos,
                 "move the image next to the project file (e.g. into refs/ beside it), or set "
                 "`allow_external_images: true` at the top level of the project file",
             )

@@ -66,7 +66,14 @@ def lint(file: Path, backend: str | None, fmt: str) -> None:
 
     try:
         project = load_project(file)
-        caps = get_backend(backend).capabilities() if backend else None
+        instance = get_backend(backend) if backend else None
+        caps = instance.capabilities() if instance else None
+        if instance is not None and caps is not None:
+            from takelab.capability_check import check_capabilities
+
+            for shot in project.shots:
+                for variant in shot.variants:
+                    check_capabilities(project, shot, variant, instance, caps)
         findings = lint_project(project, capabilities=caps)
     except TakelabError as exc:
         fail(exc)
@@ -375,8 +382,11 @@ def sync() -> None:
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def backends(fmt: str) -> None:
-    """Backends, their capabilities and prices."""
+    """Backends, their capabilities and prices, then every model's status and price."""
     from takelab.backends._registry import available_backends, backend_class
+    from takelab.backends.models import model_rows
+
+    models = model_rows()
 
     rows: list[dict[str, Any]] = []
     for name in available_backends():
@@ -398,7 +408,9 @@ def backends(fmt: str) -> None:
                 "seed": caps.seed,
                 "image_input": caps.image_input,
                 "audio": caps.audio,
+                "can": caps.words(),
                 "price": getattr(cls, "price_note", ""),
+                "model_table": [m for m in models if m["backend"] == name],
             }
         )
     if fmt == "json":
@@ -413,8 +425,7 @@ def backends(fmt: str) -> None:
                 "durations",
                 "aspects",
                 "resolutions",
-                "seed",
-                "image",
+                "can (default model)",
                 "price",
             ],
             [
@@ -424,14 +435,49 @@ def backends(fmt: str) -> None:
                     r.get("durations", r.get("error", "")),
                     " ".join(r.get("aspects", [])),
                     " ".join(r.get("resolutions", [])),
-                    r.get("seed", ""),
-                    r.get("image_input", ""),
+                    ", ".join(r.get("can", [])),
                     r.get("price", ""),
                 ]
                 for r in rows
             ],
         )
     )
+    out.print(
+        _table(
+            "models",
+            ["model", "status", "$/s", "$/s with audio", "can", "checked"],
+            [
+                [
+                    f"{m['backend']}:{m['model']}",
+                    _lifecycle(m),
+                    _rate(m["usd_per_s"], m["usd_per_clip"], m["clip_s"]),
+                    _rate(m["usd_per_s_audio"]),
+                    ", ".join(m["can"]),
+                    m["checked"],
+                ]
+                for m in models
+            ],
+        )
+    )
+
+
+def _rate(value: float | None, clip: float | None = None, clip_s: float | None = None) -> str:
+    """USD per second, or per clip (per N seconds) where the provider prices it so."""
+    if value is not None:
+        return f"{value:.3f}"
+    if clip is not None:
+        return f"{clip:.2f}/{clip_s:g} s" if clip_s else f"{clip:.2f}/clip"
+    return "-"
+
+
+def _lifecycle(row: dict[str, Any]) -> str:
+    """`ga`, or `retired 2026-10-22 -> veo:veo-3.1-generate-001`."""
+    text = str(row["status"])
+    if row["shutdown"]:
+        text += f" {row['shutdown']}"
+    if row["replacement"]:
+        text += f" -> {row['replacement']}"
+    return text
 
 
 # -- qa ----------------------------------------------------------------------------------

@@ -139,6 +139,22 @@ class SubmitError(BackendError):
         self.blocked = blocked  # refused by moderation: the take ends `blocked`, not `failed`
 
 
+class ModelRetired(SubmitError):
+    """The provider answered that the model is no longer available (404): nothing was made
+    or charged, and asking again cannot help, so it is never retried; the take records it
+    with error code `model-retired`."""
+
+    def __init__(self, backend: str, model: str, detail: str) -> None:
+        super().__init__(
+            backend,
+            f"the provider no longer serves model {model!r}: {detail}",
+            reached_provider=False,
+            code="model-retired",
+            hint="pick a current model (`takelab backends` lists them with their status)",
+        )
+        self.model = model
+
+
 class OutputGoneError(BackendError):
     """A finished job's output can no longer be downloaded (its URL expired or was deleted)."""
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from takelab.backends import Backend, TakeRequest, get_backend
-from takelab.errors import UsageError
+from takelab.capability_check import TakeLookup, check_capabilities, resolve_extend
+from takelab.errors import TakeNotFoundError, UsageError
 from takelab.lint import Finding, blocking, lint_variant
-from takelab.shots import Project, Shot, Variant
+from takelab.shots import Project, PromptStyle, Shot, Variant
 
 DEFAULT_DURATION_S = 5.0
 DEFAULT_ASPECT = "16:9"
@@ -103,16 +104,26 @@ def select(
 
 
 def build_request(
-    project: Project, shot: Shot, variant: Variant, backend: Backend, seed: int
+    project: Project,
+    shot: Shot,
+    variant: Variant,
+    backend: Backend,
+    seed: int,
+    *,
+    extend: tuple[str, Path] | None = None,
 ) -> TakeRequest:
-    """Render a variant for one backend with concrete settings and a seed."""
+    """Render a variant for one backend with concrete settings and a seed; `extend` is the
+    resolved parent take (id and file) when the variant continues one."""
     settings = variant.resolved(project.defaults)
     image = project.image_path(variant)
+    end = project.end_image_path(variant)
+    refs = project.reference_paths(variant)
+    style: PromptStyle = backend.prompt_style  # type: ignore[assignment]
     return TakeRequest(
         project=project.project,
         shot=shot.id,
         variant=variant.id,
-        prompt=variant.render(project.defaults),
+        prompt=variant.render(project.defaults, style),
         negative=settings.negative,
         backend=backend.name,
         model=backend.model,
@@ -122,7 +133,16 @@ def build_request(
         seed=seed,
         image_sha256=file_sha256(image) if image else None,
         image_path=str(image) if image else None,
-        variant_hash=variant.hash(project.defaults),
+        audio=settings.audio,
+        end_image_sha256=file_sha256(end) if end else None,
+        end_image_path=str(end) if end else None,
+        reference_sha256=tuple(file_sha256(path) for path, _ in refs),
+        reference_roles=tuple(role or "" for _, role in refs),
+        reference_paths=tuple(str(path) for path, _ in refs),
+        extend=extend[0] if extend else None,
+        extend_path=str(extend[1]) if extend else None,
+        beats=tuple((b.at, b.action) for b in sorted(variant.beats, key=lambda b: b.at)),
+        variant_hash=variant.hash(project.defaults, project.path.parent),
         fields={**variant.fields(), **({"style": settings.style} if settings.style else {})},
     )
 
@@ -134,24 +154,48 @@ def plan(
     variants: Sequence[str] = (),
     backends: Sequence[str] = ("previz",),
     seeds: int | Sequence[int] = 1,
+    takes: TakeLookup | None = None,
 ) -> list[PlannedTake]:
-    """Every take of the grid, in a stable order, linted for its backend."""
+    """Every take of the grid, in a stable order, linted for its backend.
+
+    A variant asking a model for what it cannot do raises PromptFileError at its line
+    (nothing is planned); `takes` finds the take an `extend:` names (default: the journal).
+    """
     if not backends:
         raise UsageError("no backend given", hint="e.g. --backend previz")
     seed_list = normalize_seeds(seeds)
     instances = [get_backend(spec) for spec in dict.fromkeys(backends)]
     out: list[PlannedTake] = []
     for shot, variant in select(project, shots, variants):
+        parent = None
+        if variant.extend:
+            parent = resolve_extend(project, shot, variant, takes or journal_lookup)
         for backend in instances:
             caps = backend.capabilities()
+            check_capabilities(project, shot, variant, backend, caps)
             findings = lint_variant(
                 variant, shot=shot.id, defaults=project.defaults, capabilities=caps
             )
             for seed in seed_list:
-                request = build_request(project, shot, variant, backend, seed)
+                request = build_request(project, shot, variant, backend, seed, extend=parent)
                 problems = caps.problems(request)
                 out.append(PlannedTake(request, backend, findings, problems))
     return out
+
+
+def journal_lookup(prefix: str) -> tuple[str, Path | None] | None:
+    """The take whose id starts with `prefix` in this machine's (or the team's) journal."""
+    from takelab.home import Home
+    from takelab.journal import Journal
+
+    home = Home.from_env()
+    if not home.has_journal:
+        return None
+    try:
+        record = Journal(home.journal_url).find(prefix)
+    except TakeNotFoundError:
+        return None
+    return record.take_id, Path(record.path) if record.path else None
 
 
 @dataclass

@@ -7,9 +7,18 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from takelab._prompt_layout import (
+    PromptStyle,
+    _sentence,
+    compose_extras,
+    render_fields,
+    render_openai,
+    render_veo,
+)
 from takelab.cut_model import Cut
 from takelab.errors import PromptFileError
 
@@ -25,6 +34,8 @@ STRUCTURED_FIELDS: tuple[str, ...] = (
     "style",
 )
 SETTING_FIELDS: tuple[str, ...] = ("duration", "aspect", "resolution", "negative")
+REFERENCE_ROLES: tuple[str, ...] = ("character", "style", "asset")
+
 MAX_DURATION_S = 600.0
 
 # Frame sizes for each resolution name at 16:9; other aspects keep the short side. 144p
@@ -42,6 +53,39 @@ class VariantSettings(BaseModel):
     resolution: str | None = Field(default=None, description="144p, 480p, 540p, 720p, 1080p or 4k")
     negative: str | None = Field(default=None, description="what the clip must not show")
     style: str | None = Field(default=None, description="look: film stock, lens, palette")
+    audio: bool | None = Field(
+        default=None, description="ask for sound with the picture (None: the backend's default)"
+    )
+    sound: str | None = Field(default=None, description="sound effects and ambience, as text")
+
+
+class DialogueLine(BaseModel):
+    """One spoken line: who says it, the words, and optionally when (seconds into the clip)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    speaker: str
+    line: str
+    at: float | None = None
+
+
+class Reference(BaseModel):
+    """An image that keeps a character, a look or an object consistent across shots."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    image: str = Field(description="path relative to the project file")
+    role: Literal["character", "style", "asset"] | None = None
+
+
+class Beat(BaseModel):
+    """A timed moment within one clip: what happens at `at` seconds, and the camera then."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float
+    action: str
+    camera: str | None = None
 
 
 class Variant(VariantSettings):
@@ -55,6 +99,13 @@ class Variant(VariantSettings):
     camera: str | None = None
     lighting: str | None = None
     image: str | None = Field(default=None, description="first frame, relative to the project file")
+    end_image: str | None = Field(default=None, description="last frame, like image:")
+    references: list[Reference] = Field(
+        default_factory=list, description="images of characters, style or assets to keep"
+    )
+    dialogue: list[DialogueLine] = Field(default_factory=list, description="spoken lines")
+    beats: list[Beat] = Field(default_factory=list, description="timed beats within the clip")
+    extend: str | None = Field(default=None, description="take id of a clip to continue")
     allow: list[str] = Field(
         default_factory=list, description="lint rule ids overridden for this variant"
     )
@@ -72,16 +123,21 @@ class Variant(VariantSettings):
                 out[name] = value
         return out
 
-    def render(self, defaults: VariantSettings | None = None) -> str:
+    def render(
+        self, defaults: VariantSettings | None = None, style_of_prompt: PromptStyle = "plain"
+    ) -> str:
         """The prompt text sent to a backend: free text as written (plus its style, if one is
-        set and the text does not already say it), or the structured fields composed."""
-        style = self.style or (defaults.style if defaults else None)
+        set and the text does not already say it), or the structured fields composed in the
+        backend's published order; then beats, dialogue and sound cues."""
+        settings = self.resolved(defaults)
+        style = settings.style
         if self.prompt is not None:
             text = " ".join(self.prompt.split())
             if style and style.strip().lower() not in text.lower():
                 text = f"{_sentence(text)} {_sentence(f'Style: {style.strip()}')}"
-            return text
-        return render_fields(
+            return compose_extras(text, self, settings, style_of_prompt)
+        render = {"veo": render_veo, "openai": render_openai}.get(style_of_prompt, render_fields)
+        text = render(
             subject=self.subject or "",
             secondary=self.secondary,
             action=self.action,
@@ -89,6 +145,7 @@ class Variant(VariantSettings):
             lighting=self.lighting,
             style=style,
         )
+        return compose_extras(text, self, settings, style_of_prompt)
 
     def resolved(self, defaults: VariantSettings | None) -> VariantSettings:
         """Settings with the project defaults filled in where the variant is silent."""
@@ -99,48 +156,35 @@ class Variant(VariantSettings):
             resolution=self.resolution or base.resolution,
             negative=self.negative if self.negative is not None else base.negative,
             style=self.style or base.style,
+            audio=self.audio if self.audio is not None else base.audio,
+            sound=self.sound or base.sound,
         )
 
-    def hash(self, defaults: VariantSettings | None = None) -> str:
-        """Stable hash of what the variant asks for (content, not id or position)."""
+    def hash(self, defaults: VariantSettings | None = None, folder: Path | None = None) -> str:
+        """Stable hash of what the variant asks for (content, not id or position).
+
+        Empty new fields are left out so a variant that does not use them keeps the hash it
+        always had; with `folder`, reference and end-frame images count by their content."""
         data = self.model_dump(exclude={"id", "allow"}, exclude_none=True)
+        for name in ("references", "dialogue", "beats"):
+            if not data.get(name):
+                data.pop(name, None)
         data.update(self.resolved(defaults).model_dump(exclude_none=True))
+        if folder is not None:
+            if self.end_image:
+                data["end_image"] = _content_sha(folder / self.end_image)
+            for ref in data.get("references", []):
+                ref["image"] = _content_sha(folder / ref["image"])
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return ""
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?" else text + "."
-
-
-def render_fields(
-    *,
-    subject: str,
-    secondary: str | None = None,
-    action: str | None = None,
-    camera: str | None = None,
-    lighting: str | None = None,
-    style: str | None = None,
-) -> str:
-    """Compose structured fields into prompt text: subject and action first, then scene,
-    camera, light and style, the order video models weight best."""
-    lead = subject.strip()
-    if action:
-        lead = f"{lead} {action.strip()}"
-    parts = [_sentence(lead)]
-    if secondary:
-        parts.append(_sentence(f"In the scene, {secondary.strip()}"))
-    if camera:
-        parts.append(_sentence(f"Camera: {camera.strip()}"))
-    if lighting:
-        parts.append(_sentence(f"Lighting: {lighting.strip()}"))
-    if style:
-        parts.append(_sentence(f"Style: {style.strip()}"))
-    return " ".join(p for p in parts if p)
+def _content_sha(path: Path) -> str:
+    """sha256 of a file's bytes, or of its path when it cannot be read (a hash never fails)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing:" + str(path)
 
 
 class Shot(BaseModel):
@@ -199,6 +243,16 @@ class Project(BaseModel):
             return None
         return (self.path.parent / variant.image).resolve()
 
+    def end_image_path(self, variant: Variant) -> Path | None:
+        """Absolute path of a variant's last-frame image."""
+        if not variant.end_image:
+            return None
+        return (self.path.parent / variant.end_image).resolve()
+
+    def reference_paths(self, variant: Variant) -> list[tuple[Path, str | None]]:
+        """Absolute paths and roles of a variant's reference images."""
+        return [((self.path.parent / r.image).resolve(), r.role) for r in variant.references]
+
 
 def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """Width and height in pixels (even numbers) for an aspect and a resolution name."""
@@ -224,10 +278,15 @@ def project_from_text(text: str, path: str | Path) -> Project:
 
 __all__ = [
     "ASPECTS",
+    "REFERENCE_ROLES",
     "RESOLUTIONS",
     "STRUCTURED_FIELDS",
+    "Beat",
+    "DialogueLine",
     "Project",
     "PromptFileError",
+    "PromptStyle",
+    "Reference",
     "Shot",
     "Variant",
     "VariantSettings",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home, repo_root
+from takelab.plan import plan
 from takelab.ray_cluster import check_address, check_executor, import_ray
 from takelab.shots import load_project
 from takelab.sweep import SweepResult, check_budget
@@ -47,7 +48,7 @@ def run_sweep_notebook(
     notebook's path and the sweep's summary (read back from the notebook's output)."""
     import papermill as pm
 
-    from takelab.notebook_run import execute
+    from takelab.notebook_run import check_parameters, execute
 
     home = (home or Home.from_env()).ensure()
     project = load_project(project_file)  # fail fast, before a kernel starts
@@ -70,6 +71,11 @@ def run_sweep_notebook(
         "ray_address": ray_address,
         "result_file": str(home.tmp / f"{out.stem}.result.json"),
     }
+    # A key passed as a parameter is refused first, so no later message can echo it.
+    check_parameters(parameters)
+    # Planning the grid refuses a retired model, a setting the model cannot do and an
+    # unknown `extend:` take here, with the file's line, rather than inside the kernel.
+    plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
     summary = execute(pm, notebook_path(), out, parameters, home, progress_file, stop_file)
     return out, summary
 

@@ -43,6 +43,7 @@ class FalFake:
     polls_to_finish: int = 2  # status GETs before COMPLETED (queued, then in progress)
     hold: bool = False  # keep every job in progress until released
     expire_outputs: bool = False  # the result's media URLs answer 404, as expired fal media do
+    retired: set[str] = field(default_factory=set)  # apps that answer 404 "no longer available"
     server: FakeServer = field(default_factory=FakeServer)
     jobs: dict[str, Job] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -92,8 +93,24 @@ class FalFake:
         if denied := self._denied(req):
             return denied
         app = req.match["app"]
+        if app in self.retired:
+            return Response(404, {"detail": f"Model '{app}' is no longer available"})
         body = req.json()
-        if not isinstance(body, dict) or not body.get("prompt"):
+        if isinstance(body, dict) and body.get("prompt") and body.get("multi_prompt"):
+            # Kling 3.0: "Either prompt or multi_prompt must be provided, but not both."
+            return Response(
+                422,
+                {"detail": [{"loc": ["body"], "msg": "prompt and multi_prompt", "type": "value"}]},
+            )
+        i2v = isinstance(body, dict) and "/v3/" in app and "image-to-video" in app
+        if i2v and not str(body.get("start_image_url", "")).startswith("data:image/"):
+            return Response(
+                422,
+                {"detail": [{"loc": ["body", "start_image_url"], "msg": "Field required"}]},
+            )
+        if isinstance(body, dict) and body.get("multi_prompt"):
+            pass
+        elif not isinstance(body, dict) or not body.get("prompt"):
             return Response(
                 422,
                 {

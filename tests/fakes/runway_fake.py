@@ -228,7 +228,17 @@ def validate(
         issue("negativePrompt", "Unrecognized key")
     if image:
         uri = body.get("promptImage")
-        if not isinstance(uri, str) or not uri.startswith(("https://", "data:image/")):
+        if isinstance(uri, list) and model.startswith("veo3.1"):
+            # Keyframes: [{uri, position: first | last}], each position at most once.
+            positions = [frame.get("position") for frame in uri if isinstance(frame, dict)]
+            if len(positions) != len(uri) or not set(positions) <= {"first", "last"}:
+                issue("promptImage", "Expected objects with position first or last")
+            elif len(set(positions)) != len(positions):
+                issue("promptImage", "Each position may appear once")
+            for frame in uri:
+                if not str(frame.get("uri", "")).startswith(("https://", "data:image/")):
+                    issue("promptImage", "Expected an HTTPS URL or a data URI")
+        elif not isinstance(uri, str) or not uri.startswith(("https://", "data:image/")):
             issue("promptImage", "Expected an HTTPS URL or a data URI")
     unknown = set(body) - {
         "model",

@@ -42,6 +42,15 @@ FILTERED_REASON = (
 FAILED_MESSAGE = "Internal error encountered."
 FILE = r"/files/(?P<id>[0-9a-f-]+)\.mp4"
 DURATIONS = {"veo-2.0-generate-001": {5, 6, 7, 8}}
+# Ids Google shut down: a create answers 404 "... is no longer available".
+RETIRED = {
+    "veo-3.1-generate-preview",
+    "veo-3.1-fast-generate-preview",
+    "veo-3.1-lite-generate-preview",
+    "veo-3.0-generate-001",
+    "veo-3.0-fast-generate-001",
+}
+MAX_REFERENCES = 3
 
 
 def google_error(status: int, message: str, reason: str) -> dict[str, Any]:
@@ -65,6 +74,7 @@ class VeoFake:
     steps: int = 2
     outcome: str = "succeed"
     expire_outputs: bool = False
+    retired: set[str] = field(default_factory=lambda: set(RETIRED))
     server: FakeServer = field(default_factory=FakeServer)
     operations: dict[str, Operation] = field(default_factory=dict)
 
@@ -138,10 +148,27 @@ class VeoFake:
         if (denied := self._unauthorized(req)) is not None:
             return denied
         model = req.match["model"]
+        if model in self.retired:
+            message = f"Publisher Model `publishers/google/models/{model}` is no longer available."
+            return Response(404, google_error(404, message, "NOT_FOUND"))
         body = req.json()
         instance = (body.get("instances") or [{}])[0]
         params = body.get("parameters") or {}
         problems = []
+        refs = instance.get("referenceImages") or []
+        if len(refs) > MAX_REFERENCES:
+            problems.append(f"at most {MAX_REFERENCES} reference images are supported")
+        for ref in refs:
+            if ref.get("referenceType") not in ("asset", "style", "ASSET", "STYLE"):
+                problems.append(f"referenceType {ref.get('referenceType')} is not supported")
+            if not (ref.get("image") or {}).get("bytesBase64Encoded"):
+                problems.append("a reference image has no bytes")
+        for key in ("image", "lastFrame", "video"):
+            part = instance.get(key)
+            if part is not None and not (part.get("bytesBase64Encoded") or part.get("gcsUri")):
+                problems.append(f"{key} has no content")
+        if instance.get("lastFrame") and not instance.get("image"):
+            problems.append("lastFrame needs a first frame (image)")
         if not instance.get("prompt") and not instance.get("image"):
             problems.append("a prompt or an image is required")
         if params.get("durationSeconds") not in DURATIONS.get(model, {4, 6, 8}):

@@ -23,8 +23,14 @@ from types import ModuleType
 from typing import Any, ClassVar, TypeVar
 
 from takelab.backends._base import Backend, TakeRequest
-from takelab.backends.prices import find_price, price_usd
-from takelab.errors import BackendError, MissingKeyError, OutputGoneError, SubmitError
+from takelab.backends.prices import price_usd
+from takelab.errors import (
+    BackendError,
+    MissingKeyError,
+    ModelRetired,
+    OutputGoneError,
+    SubmitError,
+)
 from takelab.secrets import get_secret
 
 T = TypeVar("T")
@@ -108,12 +114,19 @@ class ProviderBackend(Backend):
         self.key()
 
     def price(self, request: TakeRequest) -> float:
-        return price_usd(self.name, request.model, request.duration_s, request.resolution)
+        # Sound is priced where the provider charges for it; asking for the backend's
+        # default (None) counts as sound on a model that makes it: the worst case.
+        audio = request.audio is not False and self.capabilities().audio
+        return price_usd(
+            self.name, request.model, request.duration_s, request.resolution, audio=audio
+        )
 
     @classmethod
     def retired(cls, model: str) -> str | None:
-        p = find_price(cls.name, model)
-        return p.retired if p else None
+        from takelab.backends.models import Status, model_info
+
+        info = model_info(cls.name, model)
+        return info.shutdown if info and info.status is Status.RETIRED else None
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
@@ -210,7 +223,14 @@ def with_retries(
     raise AssertionError("unreachable")
 
 
-def submit_once(backend: str, create: Callable[[], T]) -> T:
+RETIRED_WORDS = re.compile(
+    r"no longer available|has been (retired|shut ?down|deprecated)|is retired|"
+    r"was shut ?down|model .*not found",
+    re.IGNORECASE,
+)
+
+
+def submit_once(backend: str, create: Callable[[], T], *, model: str = "") -> T:
     """Run a create call exactly once and classify its failure for the journal.
 
     The provider saying no (4xx), or a connection that never opened, created nothing:
@@ -222,6 +242,8 @@ def submit_once(backend: str, create: Callable[[], T]) -> T:
     except Exception as exc:
         status = status_of(exc)
         message = provider_message(exc)
+        if status in (404, 410) and RETIRED_WORDS.search(message):
+            raise ModelRetired(backend, model or "?", message) from exc
         if status is not None and status in REFUSED:
             blocked = looks_like_moderation(message)
             raise SubmitError(

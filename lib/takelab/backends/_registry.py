@@ -140,7 +140,10 @@ def backend_class(name: str) -> type[Backend]:
 
 
 def get_backend(spec: str) -> Backend:
-    """A backend instance for `NAME[:MODEL]`."""
+    """A backend instance for `NAME[:MODEL]`; a retired model is refused here, before
+    anything can be sent, and a deprecated one warns (the model table in `models.py`)."""
+    from takelab.backends.models import check_lifecycle
+
     name, model = parse_spec(spec)
     cls = backend_class(name)
     if model and cls.models and model not in cls.models:
@@ -148,4 +151,6 @@ def get_backend(spec: str) -> Backend:
             f"unknown model {model!r} for backend {name}",
             hint=f"choose one of: {', '.join(cls.models)}",
         )
-    return cls(model)
+    backend = cls(model)
+    check_lifecycle(name, backend.model, allow_retired=backend.serves_retired())
+    return backend

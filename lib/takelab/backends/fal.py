@@ -49,6 +49,8 @@ PIKA = "fal-ai/pika/v2.5/text-to-video"
 WAN = "fal-ai/wan/v2.7/text-to-video"
 HUNYUAN = "fal-ai/hunyuan-video"
 LTX = "fal-ai/ltx-video"
+KLING3 = "fal-ai/kling-video/v3/{tier}/{kind}"
+KLING3_STANDARD = KLING3.format(tier="standard", kind="text-to-video")
 
 # fal's error `type` for a refused prompt or image, and wording of older apps.
 MODERATION_TYPES = {"content_policy_violation"}
@@ -67,9 +69,18 @@ class Endpoint:
     send_resolution: bool = True
     seed: bool = True
     negative: bool = True
+    audio: bool = False  # sends generate_audio
+    multi_prompt: bool = False  # beats go as multi_prompt shots instead of one prompt
+    image_key: str | None = None  # first frame (a data URI); required when set
+    end_image_key: str | None = None  # last frame (a data URI)
 
-    def capabilities(self) -> Capabilities:
+    def capabilities(self, model: str) -> Capabilities:
+        from takelab.backends.models import with_features
+
         seconds = tuple(sorted(self.durations))
+        return with_features("fal", model, self._sizes(seconds))
+
+    def _sizes(self, seconds: tuple[float, ...]) -> Capabilities:
         return Capabilities(
             durations=seconds,
             min_duration_s=seconds[0],
@@ -77,7 +88,8 @@ class Endpoint:
             aspects=self.aspects,
             resolutions=self.resolutions,
             seed=self.seed,
-            image_input=False,  # these are the text-to-video apps; image-to-video ones differ
+            image_input=self.image_key is not None,
+            image_required=self.image_key is not None,
         )
 
 
@@ -115,7 +127,52 @@ ENDPOINTS: dict[str, Endpoint] = {
         negative=False,
     ),
     LTX: Endpoint({5.0: None}, ("16:9",), ("480p",), send_aspect=False, send_resolution=False),
+    # Kling 3.0 (fal's v3 schema): 3-15 s as text, prompt or multi_prompt (not both),
+    # generate_audio, negative_prompt; image-to-video takes start_image_url and an optional
+    # end_image_url and no aspect ratio (the image sets it). Standard renders 720p, pro
+    # 1080p; neither takes a seed or a resolution parameter.
+    **{
+        KLING3.format(tier=tier, kind=kind): Endpoint(
+            {float(s): str(s) for s in range(3, 16)},
+            ("16:9", "9:16", "1:1"),
+            (resolution,),
+            send_aspect=kind == "text-to-video",
+            send_resolution=False,
+            seed=False,
+            audio=True,
+            multi_prompt=True,
+            image_key="start_image_url" if kind == "image-to-video" else None,
+            end_image_key="end_image_url" if kind == "image-to-video" else None,
+        )
+        for tier, resolution in (("standard", "720p"), ("pro", "1080p"))
+        for kind in ("text-to-video", "image-to-video")
+    },
 }
+
+
+def multi_prompt(request: TakeRequest) -> list[dict[str, str]]:
+    """Kling 3.0's multi-shot: one shot per beat, each as long as until the next beat (the
+    last to the clip's end), whole seconds of at least 1 that add up to the clip; each
+    shot's prompt is the variant's prompt with that beat leading."""
+    beats = sorted(request.beats)
+    total = round(request.duration_s)
+    starts = [min(max(0, round(at)), total - 1) for at, _ in beats]
+    shots = []
+    for i, (_, text) in enumerate(beats):
+        end = starts[i + 1] if i + 1 < len(beats) else total
+        seconds = max(1, end - starts[i])
+        shots.append({"prompt": f"{text}. {request.prompt}", "duration": str(seconds)})
+    # Rounding can leave the shots a second off the clip; the last one takes up the slack.
+    slack = total - sum(int(s["duration"]) for s in shots)
+    shots[-1]["duration"] = str(max(1, int(shots[-1]["duration"]) + slack))
+    return shots
+
+
+def _data_uri(path: str) -> str:
+    """An image as a data URI, which fal accepts wherever it takes an image URL."""
+    from fal_client.client import encode_file
+
+    return encode_file(Path(path))
 
 
 def queue_url() -> str:
@@ -156,7 +213,7 @@ class FalBackend(ProviderBackend):
         return ENDPOINTS[self.model]
 
     def capabilities(self) -> Capabilities:
-        return self.endpoint().capabilities()
+        return self.endpoint().capabilities(self.model)
 
     def _check(self, request: TakeRequest) -> None:
         problems = self.capabilities().problems(request)
@@ -177,6 +234,15 @@ class FalBackend(ProviderBackend):
         sent = next(v for s, v in ep.durations.items() if abs(s - request.duration_s) < 1e-6)
         if sent is not None:
             args[ep.duration_key] = sent
+        if ep.multi_prompt and len(request.beats) > 1:
+            args.pop("prompt")
+            args["multi_prompt"] = multi_prompt(request)
+        if ep.audio:
+            args["generate_audio"] = request.audio is not False
+        if ep.image_key and request.image_path:
+            args[ep.image_key] = _data_uri(request.image_path)
+        if ep.end_image_key and request.end_image_path:
+            args[ep.end_image_key] = _data_uri(request.end_image_path)
         if ep.send_aspect:
             args["aspect_ratio"] = request.aspect
         if ep.send_resolution:
@@ -236,7 +302,7 @@ class FalBackend(ProviderBackend):
                 )
                 return str(response.json()["request_id"])
 
-            request_id = submit_once(self.name, create)
+            request_id = submit_once(self.name, create, model=self.model)
         return f"{request.model}|{request_id}"
 
     def poll(self, job_id: str) -> JobStatus:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends.models import with_features
 from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ _RAY = Capabilities(
     audio=False,
 )
 CAPABILITIES: dict[str, Capabilities] = {"ray-2": _RAY, "ray-flash-2": _RAY}
+# What each model does beyond sizes (audio, references...) comes from the model table.
+CAPABILITIES = {m: with_features("luma", m, c) for m, c in CAPABILITIES.items()}
 
 # How Luma words a generation refused by its moderation.
 _MODERATION = re.compile(r"moderat|flagged|not allowed|prohibited|violat|nsfw|unsafe", re.I)
@@ -129,7 +132,9 @@ class LumaBackend(ProviderBackend):
             ) from exc
         if request.negative:
             log.warning("luma has no negative prompt; %r is not sent", request.negative)
-        generation = submit_once(self.name, lambda: client.generations.create(**params))
+        generation = submit_once(
+            self.name, lambda: client.generations.create(**params), model=request.model
+        )
         if not generation.id:
             raise SubmitError(
                 self.name,

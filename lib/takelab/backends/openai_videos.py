@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, submit_once, with_retries, write_stream
+from takelab.backends.models import with_features
 from takelab.errors import BackendError, SubmitError, UsageError
 from takelab.secrets import get_secret
 
@@ -44,6 +45,8 @@ CAPABILITIES: dict[str, Capabilities] = {
         audio=True,
     ),
 }
+# What each model does beyond sizes (audio, references...) comes from the model table.
+CAPABILITIES = {m: with_features("openai-videos", m, c) for m, c in CAPABILITIES.items()}
 IMAGE_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -71,6 +74,8 @@ class OpenAIVideosBackend(ProviderBackend):
     sdk_package: ClassVar[str] = "openai"
     timeout_s: ClassVar[float] = 60.0
 
+    prompt_style: ClassVar[str] = "openai"
+
     def capabilities(self) -> Capabilities:
         return CAPABILITIES[self.model]
 
@@ -86,6 +91,9 @@ class OpenAIVideosBackend(ProviderBackend):
 
     def base_url(self) -> str:
         return get_secret(BASE_URL_ENV) or OFFICIAL_URL
+
+    def serves_retired(self) -> bool:
+        return not self.on_openai()
 
     def on_openai(self) -> bool:
         """True when requests would go to OpenAI itself rather than a compatible gateway."""
@@ -162,7 +170,9 @@ class OpenAIVideosBackend(ProviderBackend):
             # (a TakelabError from here needs no wrapping: the runner books it as not sent)
             raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
         with client:
-            video = submit_once(self.name, lambda: client.videos.create(**args))
+            video = submit_once(
+                self.name, lambda: client.videos.create(**args), model=request.model
+            )
         return str(video.id)
 
     def retrieve(self, job_id: str) -> dict[str, Any]:

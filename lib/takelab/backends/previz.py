@@ -397,6 +397,12 @@ class PrevizBackend(Backend):
     runs_locally = True  # renders in the calling process: no job to resume elsewhere
 
     def capabilities(self) -> Capabilities:
+        from takelab.backends.models import with_features
+
+        return with_features(self.name, self.model, self._sizes())
+
+    @staticmethod
+    def _sizes() -> Capabilities:
         return Capabilities(
             durations=None,
             min_duration_s=1.0,

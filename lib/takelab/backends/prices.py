@@ -19,17 +19,24 @@ class Price:
     backend: str
     model: str
     usd_per_second: float | None = None  # per second of output
+    usd_per_second_audio: float | None = None  # per second when sound is generated
     usd_per_clip: float | None = None  # flat per generated clip
     clip_seconds: float | None = None  # the clip length usd_per_clip refers to (scaled)
     by_resolution: dict[str, float] = field(default_factory=dict)  # multiplies the base
     source: str = ""
     date: str = ""
-    retired: str | None = None  # date the model stopped being served
 
-    def usd(self, duration_s: float, resolution: str) -> float:
+    def per_second(self, *, audio: bool) -> float | None:
+        """USD per second at the base resolution, with or without sound (None: per clip)."""
+        if audio and self.usd_per_second_audio is not None:
+            return self.usd_per_second_audio
+        return self.usd_per_second
+
+    def usd(self, duration_s: float, resolution: str, audio: bool = False) -> float:
         factor = self.by_resolution.get(resolution, max(self.by_resolution.values(), default=1.0))
-        if self.usd_per_second is not None:
-            base = self.usd_per_second * duration_s
+        rate = self.per_second(audio=audio)
+        if rate is not None:
+            base = rate * duration_s
         elif self.usd_per_clip is not None and self.clip_seconds:
             # Charged per clip length step: round up to whole clips of that length.
             steps = max(1, -(-duration_s // self.clip_seconds))
@@ -69,8 +76,18 @@ PRICES: tuple[Price, ...] = (
         source=RUNWAY + "; not offered by runwayml 5.24's create calls, so not a runway model",
         date="2026-04",
     ),
-    # Google Veo through the Gemini API.
+    # Google Veo (Agent Platform); sound is included in the price.
+    Price("veo", "veo-3.1-generate-001", usd_per_second=0.40, source=VEO, date="2026"),
+    Price(
+        "veo",
+        "veo-3.1-fast-generate-001",
+        usd_per_second=0.15,
+        source=VEO + "; reported cut to $0.12/s in April 2026 (the higher kept: worst case)",
+        date="2026-04",
+    ),
+    # Retired ids keep their last price for the record; they are refused before a call.
     Price("veo", "veo-3.1-generate-preview", usd_per_second=0.40, source=VEO, date="2026"),
+    Price("veo", "veo-3.1-lite-generate-preview", usd_per_second=0.15, source=VEO, date="2026"),
     Price(
         "veo",
         "veo-3.1-fast-generate-preview",
@@ -108,7 +125,29 @@ PRICES: tuple[Price, ...] = (
         source=LUMA + "; no flash price seen, ray-2's used as the worst case",
         date="2025-10",
     ),
-    # fal endpoints.
+    # fal endpoints. Kling 3.0 charges more per second when it makes sound.
+    *(
+        Price(
+            "fal",
+            f"fal-ai/kling-video/v3/standard/{kind}",
+            usd_per_second=0.084,
+            usd_per_second_audio=0.126,
+            source=FAL + "; $0.154/s with voice control (not used)",
+            date="2026-12",
+        )
+        for kind in ("text-to-video", "image-to-video")
+    ),
+    *(
+        Price(
+            "fal",
+            f"fal-ai/kling-video/v3/pro/{kind}",
+            usd_per_second=0.224,
+            usd_per_second_audio=0.336,
+            source=FAL + "; $0.392/s with voice control (not used)",
+            date="2026-12",
+        )
+        for kind in ("text-to-video", "image-to-video")
+    ),
     Price(
         "fal",
         "fal-ai/kling-video/v2/master/text-to-video",
@@ -150,7 +189,6 @@ PRICES: tuple[Price, ...] = (
         usd_per_second=0.10,
         source=OPENAI,
         date="2026",
-        retired="2026-09-24",
     ),
     Price(
         "openai-videos",
@@ -159,7 +197,6 @@ PRICES: tuple[Price, ...] = (
         by_resolution={"720p": 1.0, "1080p": 0.50 / 0.30},
         source=OPENAI + "; $0.50/s at 1024x1792",
         date="2026",
-        retired="2026-09-24",
     ),
 )
 
@@ -208,7 +245,9 @@ def find_price(backend: str, model: str) -> Price | None:
     return None
 
 
-def price_usd(backend: str, model: str, duration_s: float, resolution: str) -> float:
+def price_usd(
+    backend: str, model: str, duration_s: float, resolution: str, audio: bool = False
+) -> float:
     """Worst-case USD for one take; a model with no known price is refused, not guessed."""
     p = find_price(backend, model)
     if p is None:
@@ -217,4 +256,4 @@ def price_usd(backend: str, model: str, duration_s: float, resolution: str) -> f
             f"no price is known for model {model!r}",
             hint="add it to takelab/backends/prices.py with its source, or pick a listed model",
         )
-    return p.usd(duration_s, resolution)
+    return p.usd(duration_s, resolution, audio)

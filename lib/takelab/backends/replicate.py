@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends.models import with_features
 from takelab.errors import BackendError, OutputGoneError, UsageError
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ CAPABILITIES: dict[str, Capabilities] = {
         image_input=True,
     ),
 }
+# What each model does beyond sizes (audio, references...) comes from the model table.
+CAPABILITIES = {m: with_features("replicate", m, c) for m, c in CAPABILITIES.items()}
 
 STATES = {
     "starting": JobState.QUEUED,

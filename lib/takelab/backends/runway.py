@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends.models import with_features
 from takelab.errors import BackendError, SubmitError, UsageError
 from takelab.secrets import get_secret
 
@@ -50,7 +51,7 @@ RATIOS: dict[tuple[str, str], str] = {
 }
 # What each model accepts, read from runwayml 5.24's create() overloads. gen4.5 takes four
 # more ratios with a first frame than without; only the two that always work are declared.
-CAPABILITIES: dict[str, Capabilities] = {
+_SIZES: dict[str, Capabilities] = {
     "gen4.5": Capabilities(durations=WHOLE_2_TO_10, image_input=True),
     "gen4_turbo": Capabilities(
         durations=WHOLE_2_TO_10,
@@ -63,6 +64,10 @@ CAPABILITIES: dict[str, Capabilities] = {
     "veo3.1_fast": Capabilities(
         durations=(4.0, 6.0, 8.0), resolutions=("720p", "1080p"), image_input=True, audio=True
     ),
+}
+# What each model does beyond sizes (audio, references...) comes from the model table.
+CAPABILITIES: dict[str, Capabilities] = {
+    m: with_features("runway", m, c) for m, c in _SIZES.items()
 }
 IMAGE_ONLY = {"gen4_turbo"}  # image_to_video only: no text-to-video endpoint
 NEGATIVE_PROMPT = {"veo3.1", "veo3.1_fast"}
@@ -141,6 +146,14 @@ class RunwayBackend(ProviderBackend):
                 args["negative_prompt"] = request.negative
             else:
                 log.warning("runway:%s takes no negative prompt; it is not sent", model)
+        if request.end_image_path:
+            # Keyframes (veo3.1 models): a list of images placed first and last.
+            frames = [{"uri": image_data_uri(Path(request.end_image_path)), "position": "last"}]
+            if has_image:
+                first = image_data_uri(Path(request.image_path or ""))
+                frames.insert(0, {"uri": first, "position": "first"})
+            args["prompt_image"] = frames
+            return "image_to_video", args
         if not has_image:
             return "text_to_video", args
         args["prompt_image"] = image_data_uri(Path(request.image_path or ""))
@@ -171,7 +184,7 @@ class RunwayBackend(ProviderBackend):
             resource = (
                 client.image_to_video if endpoint == "image_to_video" else client.text_to_video
             )
-            task = submit_once(self.name, lambda: resource.create(**args))
+            task = submit_once(self.name, lambda: resource.create(**args), model=request.model)
         estimate = credits_usd(task.to_dict().get("estimatedCost"))
         if estimate is not None:
             self._estimates[task.id] = estimate

@@ -39,12 +39,13 @@ from takelab.backends._provider import (
     with_retries,
     write_stream,
 )
+from takelab.backends.models import with_features
 from takelab.errors import BackendError, MissingKeyError, SubmitError, TakelabError, UsageError
 from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
     from google.genai import Client
-    from google.genai.types import GenerateVideosConfig, GenerateVideosOperation, Video
+    from google.genai.types import GenerateVideosConfig, GenerateVideosOperation, Image, Video
 
 # Veo 3.x: 4, 6 or 8 s, 720p or 1080p, with audio. Veo 2: 5-8 s at 720p, silent.
 _VEO3 = Capabilities(
@@ -67,13 +68,22 @@ _VEO2 = Capabilities(
     image_input=True,
     audio=False,
 )
-CAPABILITIES: dict[str, Capabilities] = {
+_SIZES: dict[str, Capabilities] = {
+    "veo-3.1-generate-001": _VEO3,
+    "veo-3.1-fast-generate-001": _VEO3,
+    # Retired ids stay listed so a project naming one gets the replacement, not "unknown".
     "veo-3.1-generate-preview": _VEO3,
     "veo-3.1-fast-generate-preview": _VEO3,
+    "veo-3.1-lite-generate-preview": _VEO3,
     "veo-3.0-generate-001": _VEO3,
     "veo-3.0-fast-generate-001": _VEO3,
     "veo-2.0-generate-001": _VEO2,
 }
+# What each model does beyond sizes (audio, references, last frame, extend): the table.
+CAPABILITIES = {m: with_features("veo", m, c) for m, c in _SIZES.items()}
+PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
+LOCATION_ENV = "GOOGLE_CLOUD_LOCATION"
+DEFAULT_LOCATION = "us-central1"
 
 # google.rpc.Code names, for error codes a reader recognises.
 _RPC_CODES = {
@@ -94,7 +104,8 @@ class VeoBackend(ProviderBackend):
     """Veo on Vertex AI (express mode, API key). No reconcile: Vertex cannot list jobs."""
 
     name: ClassVar[str] = "veo"
-    default_model: ClassVar[str] = "veo-3.1-fast-generate-preview"
+    default_model: ClassVar[str] = "veo-3.1-fast-generate-001"
+    prompt_style: ClassVar[str] = "veo"
     models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
     price_note: ClassVar[str] = (
         "$0.15-0.40/s by model (3rd-party prices, 2026); videos withheld by safety filters"
@@ -162,20 +173,53 @@ class VeoBackend(ProviderBackend):
             resolution=request.resolution if len(caps.resolutions) > 1 else None,
             seed=request.seed,
             negative_prompt=request.negative or None,
-            generate_audio=True if caps.audio else None,
+            # Sound is on by default where the model makes it; `audio: false` turns it off.
+            generate_audio=(request.audio is not False) if caps.audio else None,
+            last_frame=_image(request.end_image_path),
+            reference_images=[
+                types.VideoGenerationReferenceImage(
+                    image=_image(path),
+                    # Veo 3.1 takes asset images; a character is an asset to keep.
+                    reference_type=types.VideoGenerationReferenceType.STYLE
+                    if role == "style"
+                    else types.VideoGenerationReferenceType.ASSET,
+                )
+                for path, role in zip(request.reference_paths, request.reference_roles, strict=True)
+            ]
+            or None,
             # The create call is never retried by the SDK: a retry could bill twice.
             http_options=types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1)),
         )
+
+    def route(self) -> tuple[str, dict[str, str]]:
+        """How to reach Veo: `key` (express mode, GEMINI_API_KEY / GOOGLE_API_KEY) or
+        `project` (GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION, with the machine's
+        Google credentials), both through Agent Platform (`vertexai=True`): google-genai
+        3.6 generates videos only there."""
+        for env in (self.key_env, self.fallback_key_env):
+            value = get_secret(env)
+            if value:
+                return "key", {"api_key": value}
+        project = get_secret(PROJECT_ENV)
+        if project:
+            location = get_secret(LOCATION_ENV) or DEFAULT_LOCATION
+            return "project", {"project": project, "location": location}
+        raise MissingKeyError(self.name, self.key_env)
+
+    def check_ready(self) -> None:
+        self.sdk()
+        self.route()
 
     def _client(self) -> Client:
         self.sdk()
         from google import genai
         from google.genai import types
 
+        _, args = self.route()
         return genai.Client(
             vertexai=True,
-            api_key=self.key(),
             http_options=types.HttpOptions(timeout=int(self.timeout_s * 1000)),
+            **args,  # type: ignore[arg-type]
         )
 
     # -- the four calls ------------------------------------------------------------------
@@ -186,12 +230,14 @@ class VeoBackend(ProviderBackend):
             from google.genai import types
 
             config = self.video_config(request)
-            image = None
-            if request.image_path:
-                path = Path(request.image_path)
-                mime = mimetypes.guess_type(path.name)[0] or "image/png"
-                image = types.Image(image_bytes=path.read_bytes(), mime_type=mime)
-            source = types.GenerateVideosSource(prompt=request.prompt, image=image)
+            video = None
+            if request.extend_path:  # continue the parent take's clip
+                video = types.Video(
+                    video_bytes=Path(request.extend_path).read_bytes(), mime_type="video/mp4"
+                )
+            source = types.GenerateVideosSource(
+                prompt=request.prompt, image=_image(request.image_path), video=video
+            )
             client = self._client()
         except (TakelabError, OSError, ValueError) as exc:
             raise SubmitError(
@@ -202,6 +248,7 @@ class VeoBackend(ProviderBackend):
             lambda: client.models.generate_videos(
                 model=request.model, source=source, config=config
             ),
+            model=request.model,
         )
         if not operation.name:
             raise SubmitError(
@@ -249,6 +296,16 @@ class VeoBackend(ProviderBackend):
             f"the video is stored at {video.uri!r}, which takelab cannot read",
             hint="leave output_gcs_uri unset so Vertex AI returns the video inline",
         )
+
+
+def _image(path: str | None) -> Image | None:
+    """An image file as the SDK's inline Image (first, last or reference frame)."""
+    if not path:
+        return None
+    from google.genai import types
+
+    mime = mimetypes.guess_type(path)[0] or "image/png"
+    return types.Image(image_bytes=Path(path).read_bytes(), mime_type=mime)
 
 
 def _first_video(operation: GenerateVideosOperation) -> Video | None:

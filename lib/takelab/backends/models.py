@@ -1,0 +1,310 @@
+"""The model table: every model a backend can name, with its lifecycle (ga, preview,
+deprecated, retired), shutdown date, replacement and what it can do beyond durations and
+sizes (audio, dialogue, references, last frame, extend, multi-shot), each with a source
+and the date it was checked. Prices live beside it in `prices.py` under the same key;
+`model_rows()` joins the two for `takelab backends`.
+
+A retired model is refused before anything is sent (`check_lifecycle`), naming its
+replacement; a deprecated one is allowed with a warning that gives its shutdown date.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from takelab.backends._base import Capabilities
+from takelab.backends.prices import find_price
+from takelab.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+class Status(StrEnum):
+    GA = "ga"
+    PREVIEW = "preview"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a model does beyond durations and sizes (those stay with each backend's
+    wire mapping, which must send exactly what it declares)."""
+
+    audio: bool = False
+    dialogue: bool = False
+    max_references: int = 0
+    reference_roles: tuple[str, ...] = ("character", "style", "asset")
+    end_frame: bool = False
+    end_frame_alone: bool = False  # a last frame without a first one
+    extend: bool = False
+    multi_shot: bool = False
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    backend: str
+    model: str
+    status: Status
+    features: Features
+    source: str
+    date: str
+    shutdown: str | None = None
+    replacement: str | None = None
+    instead: str | None = None  # what to do where no replacement is named
+
+    @property
+    def spec(self) -> str:
+        return f"{self.backend}:{self.model}"
+
+
+GOOGLE_DEPRECATIONS = "Google's Gemini API deprecations page and Agent Platform model pages"
+VEO31 = Features(
+    audio=True,
+    dialogue=True,
+    max_references=3,
+    reference_roles=("character", "asset"),  # Veo 3.1 takes asset images, not style ones
+    end_frame=True,
+    extend=True,
+)
+KLING3 = Features(audio=True, dialogue=True, multi_shot=True)
+KLING3_I2V = Features(audio=True, dialogue=True, multi_shot=True, end_frame=True)
+FAL_KLING3 = "fal.ai model pages for fal-ai/kling-video/v3 (schema and pricing)"
+SILENT = Features()
+RUNWAY = "runwayml 5.24 SDK create() overloads; Runway API reference"
+RUNWAY_VEO = Features(audio=True, dialogue=True, end_frame=True)
+
+_ROWS: tuple[ModelInfo, ...] = (
+    # The offline animatic draws every input, so a project can be tried before money.
+    ModelInfo(
+        "previz",
+        "animatic",
+        Status.GA,
+        Features(
+            audio=True,
+            dialogue=True,
+            max_references=9,
+            end_frame=True,
+            end_frame_alone=True,
+            extend=True,
+            multi_shot=True,
+        ),
+        "built in",
+        "2026",
+    ),
+    # Google Veo (google-genai, Agent Platform / Vertex AI).
+    ModelInfo("veo", "veo-3.1-generate-001", Status.GA, VEO31, GOOGLE_DEPRECATIONS, "2026-12-06"),
+    ModelInfo(
+        "veo", "veo-3.1-fast-generate-001", Status.GA, VEO31, GOOGLE_DEPRECATIONS, "2026-12-06"
+    ),
+    *(
+        ModelInfo(
+            "veo",
+            model,
+            Status.RETIRED,
+            VEO31,
+            GOOGLE_DEPRECATIONS,
+            "2026-12-06",
+            shutdown="2026-10-22",
+            replacement=replacement,
+        )
+        for model, replacement in (
+            ("veo-3.1-generate-preview", "veo:veo-3.1-generate-001"),
+            ("veo-3.1-fast-generate-preview", "veo:veo-3.1-fast-generate-001"),
+            ("veo-3.1-lite-generate-preview", "veo:veo-3.1-fast-generate-001"),
+        )
+    ),
+    *(
+        ModelInfo(
+            "veo",
+            model,
+            Status.RETIRED,
+            Features(audio=True, dialogue=True),
+            GOOGLE_DEPRECATIONS,
+            "2026-12-06",
+            shutdown="2026-06-30",
+            replacement=replacement,
+        )
+        for model, replacement in (
+            ("veo-3.0-generate-001", "veo:veo-3.1-generate-001"),
+            ("veo-3.0-fast-generate-001", "veo:veo-3.1-fast-generate-001"),
+        )
+    ),
+    ModelInfo(
+        "veo",
+        "veo-2.0-generate-001",
+        Status.GA,
+        SILENT,
+        "Agent Platform model page (no shutdown announced as of the check)",
+        "2026-12-06",
+    ),
+    # fal: Kling 3.0 with sound and multi-shot, and the older silent apps.
+    *(
+        ModelInfo(
+            "fal",
+            f"fal-ai/kling-video/v3/{tier}/{kind}",
+            Status.GA,
+            KLING3 if kind == "text-to-video" else KLING3_I2V,
+            FAL_KLING3,
+            "2026-12",
+        )
+        for tier in ("standard", "pro")
+        for kind in ("text-to-video", "image-to-video")
+    ),
+    *(
+        ModelInfo("fal", model, Status.GA, SILENT, "fal.ai model pages", "2026")
+        for model in (
+            "fal-ai/kling-video/v2/master/text-to-video",
+            "fal-ai/pika/v2.5/text-to-video",
+            "fal-ai/wan/v2.7/text-to-video",
+            "fal-ai/hunyuan-video",
+            "fal-ai/ltx-video",
+        )
+    ),
+    ModelInfo(
+        "replicate", "kwaivgi/kling-v2.1-master", Status.GA, SILENT, "Replicate model page", "2026"
+    ),
+    # Runway: Veo through Runway makes sound; its own Gen-4 models are silent.
+    ModelInfo("runway", "gen4.5", Status.GA, SILENT, RUNWAY, "2026-04"),
+    ModelInfo("runway", "gen4_turbo", Status.GA, SILENT, RUNWAY, "2026-04"),
+    # image_to_video's prompt_image takes a list placed `first` / `last` for these two.
+    ModelInfo("runway", "veo3.1", Status.GA, RUNWAY_VEO, RUNWAY, "2026-04"),
+    ModelInfo("runway", "veo3.1_fast", Status.GA, RUNWAY_VEO, RUNWAY, "2026-04"),
+    # Luma Dream Machine API (lumaai 1.21 knows ray-2 and ray-flash-2).
+    ModelInfo("luma", "ray-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),
+    ModelInfo("luma", "ray-flash-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),
+    # OpenAI's Videos API closed; the adapter stays for gateways speaking /v1/videos.
+    *(
+        ModelInfo(
+            "openai-videos",
+            model,
+            Status.RETIRED,
+            Features(audio=True, dialogue=True),
+            "OpenAI's Videos API shutdown notice",
+            "2026-09",
+            shutdown="2026-09-24",
+            replacement=None,
+            instead="set OPENAI_BASE_URL to a compatible gateway that still serves /v1/videos",
+        )
+        for model in ("sora-2", "sora-2-pro")
+    ),
+)
+MODELS: dict[tuple[str, str], ModelInfo] = {(m.backend, m.model): m for m in _ROWS}
+
+
+def model_info(backend: str, model: str) -> ModelInfo | None:
+    """The table's row for a backend's model, or None for a model it does not list."""
+    return MODELS.get((backend, model))
+
+
+def with_features(backend: str, model: str, caps: Capabilities) -> Capabilities:
+    """A backend's own capabilities (durations, sizes) with the table's features added."""
+    info = model_info(backend, model)
+    if info is None:
+        return caps
+    f = info.features
+    return caps.model_copy(
+        update={
+            "audio": f.audio,
+            "dialogue": f.dialogue,
+            "max_references": f.max_references,
+            "reference_roles": f.reference_roles,
+            "end_frame": f.end_frame,
+            "end_frame_alone": f.end_frame_alone,
+            "extend": f.extend,
+            "multi_shot": f.multi_shot,
+        }
+    )
+
+
+def models_that(backend_names: list[str], need: str) -> list[str]:
+    """`backend:model` specs of listed, usable models that have feature `need` (an
+    attribute of Features; for max_references, at least one)."""
+    out = []
+    for info in _ROWS:
+        if info.status is Status.RETIRED or info.backend not in backend_names:
+            continue
+        value = getattr(info.features, need)
+        if value:
+            out.append(info.spec)
+    return out
+
+
+class ModelRetiredError(UsageError):
+    """A model the provider no longer serves, refused before anything is sent."""
+
+    def __init__(self, info: ModelInfo) -> None:
+        instead = (
+            f"use {info.replacement} instead"
+            if info.replacement
+            else "the provider names no replacement; "
+            + (info.instead or "pick another backend (`takelab backends`)")
+        )
+        super().__init__(
+            f"{info.spec} was retired on {info.shutdown}: the provider no longer serves it",
+            hint=instead,
+        )
+        self.info = info
+
+
+def check_lifecycle(backend: str, model: str, *, allow_retired: bool = False) -> None:
+    """Refuse a retired model (naming the replacement); warn about a deprecated one."""
+    info = model_info(backend, model)
+    if info is None:
+        return
+    if info.status is Status.RETIRED and not allow_retired:
+        raise ModelRetiredError(info)
+    if info.status is Status.DEPRECATED:
+        log.warning(
+            "%s is deprecated and shuts down on %s%s",
+            info.spec,
+            info.shutdown or "a date not announced",
+            f"; move to {info.replacement}" if info.replacement else "",
+        )
+
+
+def model_rows() -> list[dict[str, Any]]:
+    """Every model with its status, dates, features as words and prices, for display."""
+    rows = []
+    for info in _ROWS:
+        price = find_price(info.backend, info.model)
+        rows.append(
+            {
+                "backend": info.backend,
+                "model": info.model,
+                "status": str(info.status),
+                "shutdown": info.shutdown,
+                "replacement": info.replacement,
+                "usd_per_s": price.per_second(audio=False) if price else None,
+                "usd_per_clip": price.usd_per_clip if price else None,
+                "clip_s": price.clip_seconds if price else None,
+                "usd_per_s_audio": price.per_second(audio=True)
+                if price and info.features.audio
+                else None,
+                "can": _words(info.features),
+                "source": info.source,
+                "checked": info.date,
+                "price_source": price.source if price else None,
+            }
+        )
+    return rows
+
+
+def _words(f: Features) -> list[str]:
+    out = []
+    if f.audio:
+        out.append("audio")
+    if f.dialogue:
+        out.append("dialogue")
+    if f.max_references:
+        out.append(f"{f.max_references} refs ({'/'.join(f.reference_roles)})")
+    if f.end_frame:
+        out.append("last frame")
+    if f.extend:
+        out.append("extend")
+    if f.multi_shot:
+        out.append("multi-shot")
+    return out or ["silent"]
