@@ -24,6 +24,7 @@ from takelab.errors import SubmitError, TakelabError, VideoError
 from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
 from takelab.plan import PlannedTake
+from takelab.polling import LATENCIES, PollSchedule
 from takelab.tracking import Tracker, request_json
 
 log = logging.getLogger(__name__)
@@ -239,15 +240,24 @@ def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str |
 
 
 def wait_for_job(backend: Backend, job_id: str) -> JobStatus | None:
-    """Poll until the job ends; None if it has not by the backend's deadline."""
-    deadline = time.monotonic() + backend.deadline_s
+    """Poll until the job ends; None if it has not by the backend's deadline. Polls come
+    near the job's expected finish, then back off (polling.py), never further apart than
+    the backend's `poll_interval_s`."""
+    started = time.monotonic()
+    deadline = started + backend.deadline_s
+    key = backend.spec
+    schedule = PollSchedule(backend.poll_interval_s, expected_s=LATENCIES.expected(key))
     while True:
         status = backend.poll(job_id)
+        now = time.monotonic()
         if status.state.terminal:
+            if status.state is JobState.SUCCEEDED:
+                LATENCIES.add(key, now - started)
             return status
-        if time.monotonic() > deadline:
+        if now > deadline:
             return None
-        time.sleep(backend.poll_interval_s)
+        schedule.ceiling_s = backend.poll_interval_s  # TAKELAB_POLL_INTERVAL_S, read each wait
+        time.sleep(schedule.next_wait(now - started, status.progress))
 
 
 def _finish(

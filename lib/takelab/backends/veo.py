@@ -172,10 +172,12 @@ class VeoBackend(ProviderBackend):
         from google import genai
         from google.genai import types
 
-        return genai.Client(
-            vertexai=True,
-            api_key=self.key(),
-            http_options=types.HttpOptions(timeout=int(self.timeout_s * 1000)),
+        return self.shared_client(
+            lambda: genai.Client(
+                vertexai=True,
+                api_key=self.key(),
+                http_options=types.HttpOptions(timeout=int(self.timeout_s * 1000)),
+            )
         )
 
     # -- the four calls ------------------------------------------------------------------
