@@ -25,6 +25,7 @@ from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
 from takelab.plan import PlannedTake
 from takelab.polling import LATENCIES, PollSchedule
+from takelab.sweep_tracking import SweepTracking
 from takelab.tracking import Tracker, request_json
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,8 @@ class SweepContext:
 
     home: Home
     journal: Journal
-    tracker: Tracker | None
+    tracking: SweepTracking
     sweep_id: str
-    sweep_run_id: str | None
     budget_usd: float | None
     project_budget_usd: float | None
     prompt_file: str
@@ -62,6 +62,15 @@ class SweepContext:
     retry_failed: bool = False
     stop: threading.Event | None = None
     tracking_warned: bool = False
+
+    @property
+    def tracker(self) -> Tracker | None:
+        """MLflow's side of the sweep; waits for its set-up (sweep_tracking.py)."""
+        return self.tracking.tracker
+
+    @property
+    def sweep_run_id(self) -> str | None:
+        return self.tracking.sweep_run_id
 
     @property
     def stopping(self) -> bool:
@@ -127,7 +136,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             "lint": planned.lint_ids,
             "prompt_file": ctx.prompt_file,
             "git_commit": ctx.git_commit,
-            "sweep_run_id": ctx.sweep_run_id,
+            "sweep_run_id": ctx.tracking.sweep_run_id_now(),  # never waits for MLflow
         },
     )
     record = result.record
@@ -388,6 +397,9 @@ def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
     """Log a take to MLflow; if MLflow is unreachable the journal keeps it for `sync`."""
     if ctx.tracker is None:
         return False
+    if record.sweep_run_id is None and ctx.sweep_run_id is not None:
+        # Claimed before the sweep run existed (MLflow was still being set up).
+        record = record.model_copy(update={"sweep_run_id": ctx.sweep_run_id})
     try:
         verdicts = ctx.journal.verdicts(record.take_id)
         take_dir = Path(record.path).parent if record.path else None

@@ -45,9 +45,9 @@ def run_sweep_notebook(
 ) -> tuple[Path, dict[str, Any]]:
     """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
     notebook's path and the sweep's summary (read back from the notebook's output)."""
-    import papermill as pm
+    from takelab.notebook_run import execute, import_papermill
 
-    from takelab.notebook_run import execute
+    pm = import_papermill()
 
     home = (home or Home.from_env()).ensure()
     project = load_project(project_file)  # fail fast, before a kernel starts
@@ -89,6 +89,7 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
         "budget_usd": result.budget_usd,
         "warnings": result.warnings,
         "interrupted": result.interrupted,
+        "artifact_uri": result.artifact_uri,
         "outcomes": [asdict(o) for o in result.outcomes],
     }
     Path(path).write_text(json.dumps(data, indent=2))
