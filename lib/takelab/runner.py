@@ -24,6 +24,8 @@ from takelab.errors import SubmitError, TakelabError, VideoError
 from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
 from takelab.plan import PlannedTake
+from takelab.polling import LATENCIES, PollSchedule
+from takelab.sweep_tracking import SweepTracking
 from takelab.tracking import Tracker, request_json
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,8 @@ class SweepContext:
 
     home: Home
     journal: Journal
-    tracker: Tracker | None
+    tracking: SweepTracking
     sweep_id: str
-    sweep_run_id: str | None
     budget_usd: float | None
     project_budget_usd: float | None
     prompt_file: str
@@ -61,6 +62,15 @@ class SweepContext:
     retry_failed: bool = False
     stop: threading.Event | None = None
     tracking_warned: bool = False
+
+    @property
+    def tracker(self) -> Tracker | None:
+        """MLflow's side of the sweep; waits for its set-up (sweep_tracking.py)."""
+        return self.tracking.tracker
+
+    @property
+    def sweep_run_id(self) -> str | None:
+        return self.tracking.sweep_run_id
 
     @property
     def stopping(self) -> bool:
@@ -126,7 +136,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             "lint": planned.lint_ids,
             "prompt_file": ctx.prompt_file,
             "git_commit": ctx.git_commit,
-            "sweep_run_id": ctx.sweep_run_id,
+            "sweep_run_id": ctx.tracking.sweep_run_id_now(),  # never waits for MLflow
         },
     )
     record = result.record
@@ -239,15 +249,24 @@ def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str |
 
 
 def wait_for_job(backend: Backend, job_id: str) -> JobStatus | None:
-    """Poll until the job ends; None if it has not by the backend's deadline."""
-    deadline = time.monotonic() + backend.deadline_s
+    """Poll until the job ends; None if it has not by the backend's deadline. Polls come
+    near the job's expected finish, then back off (polling.py), never further apart than
+    the backend's `poll_interval_s`."""
+    started = time.monotonic()
+    deadline = started + backend.deadline_s
+    key = backend.spec
+    schedule = PollSchedule(backend.poll_interval_s, expected_s=LATENCIES.expected(key))
     while True:
         status = backend.poll(job_id)
+        now = time.monotonic()
         if status.state.terminal:
+            if status.state is JobState.SUCCEEDED:
+                LATENCIES.add(key, now - started)
             return status
-        if time.monotonic() > deadline:
+        if now > deadline:
             return None
-        time.sleep(backend.poll_interval_s)
+        schedule.ceiling_s = backend.poll_interval_s  # TAKELAB_POLL_INTERVAL_S, read each wait
+        time.sleep(schedule.next_wait(now - started, status.progress))
 
 
 def _finish(
@@ -378,6 +397,9 @@ def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
     """Log a take to MLflow; if MLflow is unreachable the journal keeps it for `sync`."""
     if ctx.tracker is None:
         return False
+    if record.sweep_run_id is None and ctx.sweep_run_id is not None:
+        # Claimed before the sweep run existed (MLflow was still being set up).
+        record = record.model_copy(update={"sweep_run_id": ctx.sweep_run_id})
     try:
         verdicts = ctx.journal.verdicts(record.take_id)
         take_dir = Path(record.path).parent if record.path else None

@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,6 +30,7 @@ from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
 from takelab.shots import Project, load_project
 from takelab.sweep_progress import STOP_ENV, SweepProgress
+from takelab.sweep_tracking import SweepTracking
 from takelab.tracking import Tracker, run_link
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class SweepResult:
     warnings: list[str] = field(default_factory=list)
     experiment_id: str | None = None
     interrupted: bool = False
+    artifact_uri: str | None = None  # the sweep run's artifact location
 
     @property
     def counts(self) -> Counter[str]:
@@ -214,28 +215,20 @@ def _run(
     for dead_sweep, _ in journal.close_dead_sweeps(closer):
         warnings.append(f"sweep {dead_sweep} was killed mid-run; its takes resume here")
     journal.start_sweep(sweep_id, project.project, budget, params)
-    tracker: Tracker | None = Tracker(home)
-    experiment_id = None
-    try:
-        assert tracker is not None
-        experiment_id = tracker.experiment_id(project.project)
-        if sweep_run_id is None:
-            name = datetime.now(UTC).strftime("sweep-%Y%m%d-%H%M%S")
-            sweep_run_id = tracker.start_sweep(
-                project.project, name=name, params=params, tags={"takelab.sweep_id": sweep_id}
-            )
-        journal.set_sweep_run(sweep_id, sweep_run_id)
-    except Exception as exc:
-        msg = f"MLflow is unreachable ({exc}); takes are journalled and `takelab sync` logs them"
-        warnings.append(msg)
-        log.warning(msg)
-        tracker = None
+    # MLflow is set up while the first takes are submitted (sweep_tracking.py).
+    tracking = SweepTracking(
+        home,
+        journal,
+        project=project.project,
+        sweep_id=sweep_id,
+        params=params,
+        sweep_run_id=sweep_run_id,
+    )
     ctx = SweepContext(
         home=home,
         journal=journal,
-        tracker=tracker,
+        tracking=tracking,
         sweep_id=sweep_id,
-        sweep_run_id=sweep_run_id,
         budget_usd=budget,
         project_budget_usd=project.budget_usd,
         prompt_file=_relative(project.path),
@@ -245,6 +238,9 @@ def _run(
     )
     outcomes, interrupted = _execute(planned, ctx, concurrency, progress, on_outcome, states)
     spend = sum(o.cost_usd for o in outcomes if o.status != "cached")
+    sweep_run_id = tracking.sweep_run_id
+    if tracking.warning:
+        warnings.append(tracking.warning)
     result = SweepResult(
         project=project.project,
         sweep_id=sweep_id,
@@ -253,8 +249,9 @@ def _run(
         spend_usd=spend,
         budget_usd=budget,
         warnings=warnings + (["the sweep was interrupted"] if interrupted else []),
-        experiment_id=experiment_id,
+        experiment_id=tracking.experiment_id,
         interrupted=interrupted,
+        artifact_uri=tracking.artifact_uri,
     )
     # MLflow first: a process killed in between leaves the journal saying "running", and
     # the next start closes the run only if MLflow still has it running.

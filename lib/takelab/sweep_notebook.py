@@ -46,9 +46,7 @@ def run_sweep_notebook(
 ) -> tuple[Path, dict[str, Any]]:
     """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
     notebook's path and the sweep's summary (read back from the notebook's output)."""
-    import papermill as pm
-
-    from takelab.notebook_run import check_parameters, execute
+    from takelab.notebook_run import check_parameters, execute, import_papermill
 
     home = (home or Home.from_env()).ensure()
     project = load_project(project_file)  # fail fast, before a kernel starts
@@ -76,6 +74,7 @@ def run_sweep_notebook(
     # Planning the grid refuses a retired model, a setting the model cannot do and an
     # unknown `extend:` take here, with the file's line, rather than inside the kernel.
     plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
+    pm = import_papermill()  # only now: every check above fails fast without it
     summary = execute(pm, notebook_path(), out, parameters, home, progress_file, stop_file)
     return out, summary
 
@@ -95,6 +94,7 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
         "budget_usd": result.budget_usd,
         "warnings": result.warnings,
         "interrupted": result.interrupted,
+        "artifact_uri": result.artifact_uri,
         "outcomes": [asdict(o) for o in result.outcomes],
     }
     Path(path).write_text(json.dumps(data, indent=2))

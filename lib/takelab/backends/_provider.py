@@ -16,6 +16,7 @@ import math
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -35,6 +36,7 @@ from takelab.secrets import get_secret
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_CLIENTS_LOCK = threading.Lock()
 
 # Statuses after which a request certainly created nothing (the provider said no).
 REFUSED = {400, 401, 402, 403, 404, 405, 409, 413, 415, 422, 429}
@@ -112,6 +114,23 @@ class ProviderBackend(Backend):
     def check_ready(self) -> None:
         self.sdk()
         self.key()
+
+    def shared_client(self, make: Callable[[], T], name: str = "sdk") -> T:
+        """The SDK client `make` builds, made once per backend instance (a sweep holds one
+        per backend and model): its connections are pooled and its SSL context built once,
+        instead of once per create, poll and download. The key read by `make` lives only
+        inside that client, which is never pickled (a Ray worker builds its own)."""
+        with _CLIENTS_LOCK:
+            clients: dict[str, Any] = self.__dict__.setdefault("_clients", {})
+            if name not in clients:
+                clients[name] = make()
+            client: T = clients[name]
+            return client
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_clients", None)
+        return state
 
     def price(self, request: TakeRequest) -> float:
         # Sound is priced where the provider charges for it; asking for the backend's

@@ -262,12 +262,11 @@ class FalBackend(ProviderBackend):
         self.sdk()  # a clear install hint when fal-client is missing
         import fal_client
 
-        client = fal_client.SyncClient(key=self.key(), default_timeout=self.timeout_s)
-        try:
-            yield client
-        finally:
-            if "_client" in vars(client):  # the SDK's httpx client, made on first use
-                client._client.close()
+        # One client per backend instance: its httpx client (made on first use) pools the
+        # connections of every call in the sweep.
+        yield self.shared_client(
+            lambda: fal_client.SyncClient(key=self.key(), default_timeout=self.timeout_s)
+        )
 
     @staticmethod
     def _handle(client: fal_client.SyncClient, job_id: str) -> fal_client.SyncRequestHandle:

@@ -120,7 +120,9 @@ class LumaBackend(ProviderBackend):
 
         # No SDK retries: a retried create can bill twice, and polls retry in with_retries,
         # which honours Retry-After.
-        return LumaAI(auth_token=self.key(), max_retries=0, timeout=self.timeout_s)
+        return self.shared_client(
+            lambda: LumaAI(auth_token=self.key(), max_retries=0, timeout=self.timeout_s)
+        )
 
     def submit(self, request: TakeRequest) -> str:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -154,12 +155,10 @@ class OpenAIVideosBackend(ProviderBackend):
         self.sdk()
         from openai import OpenAI
 
-        return OpenAI(
-            api_key=self.key(),
-            base_url=self.base_url(),
-            max_retries=max_retries,
-            timeout=self.timeout_s,
+        client = self.shared_client(
+            lambda: OpenAI(api_key=self.key(), base_url=self.base_url(), timeout=self.timeout_s)
         )
+        return client.with_options(max_retries=max_retries)  # shares the pooled connections
 
     def submit(self, request: TakeRequest) -> str:
         try:
@@ -169,7 +168,7 @@ class OpenAIVideosBackend(ProviderBackend):
         except OSError as exc:  # the image could not be read: nothing was sent
             # (a TakelabError from here needs no wrapping: the runner books it as not sent)
             raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
-        with client:
+        with nullcontext(client):  # the shared client stays open for the next call
             video = submit_once(
                 self.name, lambda: client.videos.create(**args), model=request.model
             )
@@ -178,7 +177,7 @@ class OpenAIVideosBackend(ProviderBackend):
     def retrieve(self, job_id: str) -> dict[str, Any]:
         """The video job as the server reports it now, as JSON, retrying transient failures.
         JSON rather than the SDK's model: gateways may leave out fields the SDK requires."""
-        with self.client(max_retries=0) as client:
+        with nullcontext(self.client(max_retries=0)) as client:  # shared: never closed here
             video = with_retries(
                 lambda: client.videos.retrieve(job_id),
                 what=f"poll video {job_id}",
@@ -190,7 +189,7 @@ class OpenAIVideosBackend(ProviderBackend):
         return video_status(self.retrieve(job_id))
 
     def fetch(self, job_id: str, dest: Path) -> Path:
-        with self.client(max_retries=0) as client:
+        with nullcontext(self.client(max_retries=0)) as client:  # shared: never closed here
 
             def once() -> Path:
                 stream = client.videos.with_streaming_response.download_content
@@ -204,7 +203,7 @@ class OpenAIVideosBackend(ProviderBackend):
         created after `since` (a Unix time), newest first."""
         seconds, size = self.settings(request)
         matches: list[str] = []
-        with self.client(max_retries=2) as client:
+        with nullcontext(self.client(max_retries=2)) as client:  # shared: never closed here
             page = with_retries(
                 lambda: client.videos.list(order="desc", limit=100),
                 what="list videos",

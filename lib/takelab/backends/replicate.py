@@ -119,11 +119,12 @@ class ReplicateBackend(ProviderBackend):
         import httpx
         from replicate.client import Client
 
-        client = Client(api_token=self.key(), timeout=httpx.Timeout(self.timeout_s, connect=10.0))
-        try:
-            yield client
-        finally:
-            client._client.close()
+        # One client per backend instance: its connections are pooled across the sweep.
+        yield self.shared_client(
+            lambda: Client(
+                api_token=self.key(), timeout=httpx.Timeout(self.timeout_s, connect=10.0)
+            )
+        )
 
     def submit(self, request: TakeRequest) -> str:
         # A TakelabError raised here means nothing was sent (the runner books it so).

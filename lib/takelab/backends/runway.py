@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -166,12 +167,14 @@ class RunwayBackend(ProviderBackend):
         self.sdk()
         from runwayml import RunwayML
 
-        return RunwayML(
-            api_key=self.key(),
-            base_url=get_secret(BASE_URL_ENV) or None,
-            max_retries=max_retries,
-            timeout=self.timeout_s,
+        client = self.shared_client(
+            lambda: RunwayML(
+                api_key=self.key(),
+                base_url=get_secret(BASE_URL_ENV) or None,
+                timeout=self.timeout_s,
+            )
         )
+        return client.with_options(max_retries=max_retries)  # shares the pooled connections
 
     def submit(self, request: TakeRequest) -> str:
         try:
@@ -180,7 +183,7 @@ class RunwayBackend(ProviderBackend):
         except OSError as exc:  # the image could not be read: nothing was sent
             # (a TakelabError from here needs no wrapping: the runner books it as not sent)
             raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
-        with client:
+        with nullcontext(client):  # the shared client stays open for the next call
             resource = (
                 client.image_to_video if endpoint == "image_to_video" else client.text_to_video
             )
@@ -194,7 +197,7 @@ class RunwayBackend(ProviderBackend):
         """The task as Runway reports it now, as JSON with Runway's names, retrying transient
         failures. JSON rather than the SDK's model: a task missing a field the SDK requires
         (an older API version's terminal task without `cost`) is parsed as a `Pending`."""
-        with self.client(max_retries=0) as client:
+        with nullcontext(self.client(max_retries=0)) as client:  # shared: never closed here
             task = with_retries(
                 lambda: client.tasks.retrieve(job_id),
                 what=f"poll runway task {job_id}",
@@ -219,7 +222,7 @@ class RunwayBackend(ProviderBackend):
 
     def cancel(self, job_id: str) -> None:
         """Cancel a pending or running task (Runway refunds only tasks not yet running)."""
-        with self.client(max_retries=2) as client:
+        with nullcontext(self.client(max_retries=2)) as client:  # shared: never closed here
             client.tasks.delete(job_id)
 
     def _sleep(self, seconds: float) -> None:

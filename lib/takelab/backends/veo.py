@@ -216,10 +216,12 @@ class VeoBackend(ProviderBackend):
         from google.genai import types
 
         _, args = self.route()
-        return genai.Client(
-            vertexai=True,
-            http_options=types.HttpOptions(timeout=int(self.timeout_s * 1000)),
-            **args,  # type: ignore[arg-type]
+        return self.shared_client(
+            lambda: genai.Client(
+                vertexai=True,
+                http_options=types.HttpOptions(timeout=int(self.timeout_s * 1000)),
+                **args,  # type: ignore[arg-type]
+            )
         )
 
     # -- the four calls ------------------------------------------------------------------
