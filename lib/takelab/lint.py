@@ -259,9 +259,7 @@ def lint_variant(
     fields = variant.fields() if variant.structured else {}
     if fields and settings.style:
         fields["style"] = settings.style
-    prompt = Prompt(
-        variant.render(defaults), fields, settings.duration, _dialogue_lines(variant)
-    )
+    prompt = Prompt(variant.render(defaults), fields, settings.duration, _dialogue_lines(variant))
     return _lint(
         prompt,
         duration_s=settings.duration,

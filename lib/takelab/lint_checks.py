@@ -122,7 +122,9 @@ def _legible_text(p: Prompt) -> Hit | None:
             continue
         words = _QUOTED.match(text, m.end())  # quote the words asked for, too
         return Hit(
-            " ".join(m.group(0).strip(" ,.;:").split() + ([words.group(1).strip()] if words else []))
+            " ".join(
+                m.group(0).strip(" ,.;:").split() + ([words.group(1).strip()] if words else [])
+            )
         )
     return None
 
@@ -139,7 +141,10 @@ def _crowded(p: Prompt) -> Hit | None:
         text = p.text
         if lex.TIME_JUMP.search(text.lower()) or lex.HARD_CUT.search(text.lower()):
             # a story across scenes: what matters is who shares one scene (one sentence)
-            n = max((lex.count_subjects(s) for s in re.split(r"(?<=[.!?])\s+", text)), default=0)
+            sentences = re.split(r"(?<=[.!?])\s+", text)
+            n = max(
+                (lex.count_subjects(s, opens=k == 0) for k, s in enumerate(sentences)), default=0
+            )
         else:
             n = lex.count_subjects(text)
     if n <= 2:

@@ -143,7 +143,9 @@ def _rewrite(rule: str, p: Prompt, hit: Hit, evidence: str, text: str) -> str | 
         return _tidy(text[: m.start()] + text[m.end() :])
     if rule == "occlusion":
         if "behind" in evidence.lower():
-            new_phrase = re.sub(r"(?:out\s+)?(?:from\s+)?behind", "in front of", evidence, flags=re.I)
+            new_phrase = re.sub(
+                r"(?:out\s+)?(?:from\s+)?behind", "in front of", evidence, flags=re.I
+            )
             return _replace(text, evidence, new_phrase)
         return _drop_sentence(text, evidence)
     if rule == "hard-cut":
@@ -216,7 +218,9 @@ def _dialogue_fix(p: Prompt, text: str) -> str | None:
     for line in reversed(lines[keep:]):
         m = re.search(
             r"(?:\s*[-•]?\s*[A-Za-z][\w -]{0,24}(?:\s*\([^)]*\))?\s*:\s*|\s*(?:and|then)\s*)?"
-            + r"[\"“”]" + re.escape(line) + r"[\"“”]",
+            + r"[\"“”]"
+            + re.escape(line)
+            + r"[\"“”]",
             out,
         )
         if m is None:
@@ -248,27 +252,37 @@ def _still_fires(rule: str, p: Prompt, field: str, new: str) -> bool:
 
 
 _ADVICE: dict[str, Callable[[str, Mapping[str, str]], str]] = {
-    "no-duration": lambda e, v: "set `duration` on the variant or in the project defaults "
-    '(e.g. duration: 5), or state it in the text ("a 5-second shot")',
-    "too-long": lambda e, v: f"set duration to {v.get('best', '')} s, or split the action "
-    "across two shots",
-    "public-figure": lambda e, v: f'replace "{e}" with an invented person described by look '
-    "and wardrobe",
+    "no-duration": lambda e, v: (
+        "set `duration` on the variant or in the project defaults "
+        '(e.g. duration: 5), or state it in the text ("a 5-second shot")'
+    ),
+    "too-long": lambda e, v: (
+        f"set duration to {v.get('best', '')} s, or split the action across two shots"
+    ),
+    "public-figure": lambda e, v: (
+        f'replace "{e}" with an invented person described by look and wardrobe'
+    ),
     "violence": lambda e, v: f'remove "{e}": imply it off-screen (a reaction, a sound)',
-    "explicit": lambda e, v: f'remove "{e}": keep the characters clothed and the scene '
-    "non-sexual",
-    "hard-cut": lambda e, v: f'end this shot before "{e}" and make the rest a second shot; '
-    "cut in the edit",
-    "crowded": lambda e, v: "keep one primary subject and one secondary; put the rest in the "
-    "background or give them their own shot",
-    "occlusion": lambda e, v: f'keep the subject in view instead of "{e}", or end the shot '
-    "as it disappears",
-    "negative-phrasing": lambda e, v: f'move "{v.get("thing", e)}" to the variant\'s '
-    f'`negative` and drop "{e}" from the prompt',
-    "camera-conflict": lambda e, v: f'keep one camera move ("{v.get("first", e)}") and drop '
-    "the others, or split the shot",
-    "dialogue-budget": lambda e, v: "keep the lines that fit (about two short lines per 4 s) "
-    "and move the rest to another shot",
+    "explicit": lambda e, v: f'remove "{e}": keep the characters clothed and the scene non-sexual',
+    "hard-cut": lambda e, v: (
+        f'end this shot before "{e}" and make the rest a second shot; cut in the edit'
+    ),
+    "crowded": lambda e, v: (
+        "keep one primary subject and one secondary; put the rest in the "
+        "background or give them their own shot"
+    ),
+    "occlusion": lambda e, v: (
+        f'keep the subject in view instead of "{e}", or end the shot as it disappears'
+    ),
+    "negative-phrasing": lambda e, v: (
+        f'move "{v.get("thing", e)}" to the variant\'s `negative` and drop "{e}" from the prompt'
+    ),
+    "camera-conflict": lambda e, v: (
+        f'keep one camera move ("{v.get("first", e)}") and drop the others, or split the shot'
+    ),
+    "dialogue-budget": lambda e, v: (
+        "keep the lines that fit (about two short lines per 4 s) and move the rest to another shot"
+    ),
 }
 
 
@@ -278,15 +292,15 @@ def fix_for(rule: str, p: Prompt, hit: Hit, evidence: str) -> tuple[str, list[Ed
         return _ADVICE[rule](evidence, hit.values), [Edit(field="duration", old="", new="5")]
     if rule == "too-long":
         best = hit.values.get("best", "")
-        return _ADVICE[rule](evidence, hit.values), [
-            Edit(field="duration", old=evidence, new=best)
-        ]
+        return _ADVICE[rule](evidence, hit.values), [Edit(field="duration", old=evidence, new=best)]
     field = _field_for(rule, p, evidence)
     old = p.text if field == "prompt" else p.fields.get(field, "")
     new = (
         _dialogue_fix(p, old)
         if rule == "dialogue-budget"
-        else _rewrite(rule, p, hit, evidence, old) if field else None
+        else _rewrite(rule, p, hit, evidence, old)
+        if field
+        else None
     )
     edits: list[Edit] = []
     if new is not None and new != old and not _still_fires(rule, p, field, new):

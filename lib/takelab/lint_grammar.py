@@ -27,29 +27,162 @@ from functools import lru_cache
 from lemminflect import getAllLemmas
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)?|[^\sA-Za-z\d]")
-CLAUSE_END = set(",.;:!?()[]—–\"“”")
+CLAUSE_END = set(',.;:!?()[]—–"“”')
 DETERMINERS = set(
-    "a an the his her its their my your our this that these those every no".split()
+    [
+        "a",
+        "an",
+        "the",
+        "his",
+        "her",
+        "its",
+        "their",
+        "my",
+        "your",
+        "our",
+        "this",
+        "that",
+        "these",
+        "those",
+        "every",
+        "no",
+    ]
 )
 NUMBERS = set(
-    "one two three four five six seven eight nine ten eleven twelve several many few dozens "
-    "dozen hundreds both".split()
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "several",
+        "many",
+        "few",
+        "dozens",
+        "dozen",
+        "hundreds",
+        "both",
+    ]
 )
 AUXILIARIES = set(
-    "is are was were be been being am 's get gets got getting to will would can could may "
-    "might must shall should do does did start starts started starting begin begins began "
-    "beginning keep keeps kept continue continues continued stop stops stopped".split()
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "'s",
+        "get",
+        "gets",
+        "got",
+        "getting",
+        "to",
+        "will",
+        "would",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "should",
+        "do",
+        "does",
+        "did",
+        "start",
+        "starts",
+        "started",
+        "starting",
+        "begin",
+        "begins",
+        "began",
+        "beginning",
+        "keep",
+        "keeps",
+        "kept",
+        "continue",
+        "continues",
+        "continued",
+        "stop",
+        "stops",
+        "stopped",
+    ]
 )
-SUBJECT_PRONOUNS = set("he she it they we i you who which that".split())
+SUBJECT_PRONOUNS = set(["he", "she", "it", "they", "we", "i", "you", "who", "which", "that"])
 # Closed-class words the dictionary also lists as verbs ("to while away").
 NEVER_VERBS = set(
-    "while as then when where and or but since because before after until though still even "
-    "just only well".split()
+    [
+        "while",
+        "as",
+        "then",
+        "when",
+        "where",
+        "and",
+        "or",
+        "but",
+        "since",
+        "because",
+        "before",
+        "after",
+        "until",
+        "though",
+        "still",
+        "even",
+        "just",
+        "only",
+        "well",
+    ]
 )
 PREPOSITIONS = set(
-    "in on at with of from by near under behind beside for to into onto over across through "
-    "inside outside against between among around along past toward towards up down off "
-    "out away back about above below".split()
+    [
+        "in",
+        "on",
+        "at",
+        "with",
+        "of",
+        "from",
+        "by",
+        "near",
+        "under",
+        "behind",
+        "beside",
+        "for",
+        "to",
+        "into",
+        "onto",
+        "over",
+        "across",
+        "through",
+        "inside",
+        "outside",
+        "against",
+        "between",
+        "among",
+        "around",
+        "along",
+        "past",
+        "toward",
+        "towards",
+        "up",
+        "down",
+        "off",
+        "out",
+        "away",
+        "back",
+        "about",
+        "above",
+        "below",
+    ]
 )
 
 
@@ -106,10 +239,11 @@ def _form(word: str, lemma: str) -> str:
     return "past"
 
 
-def _nounish(word: str) -> bool:
+def nounish(word: str) -> bool:
     """A noun, a pronoun, or a word the dictionary does not know (a name: "Harris")."""
     r = readings(word)
-    return "NOUN" in r or word in SUBJECT_PRONOUNS or (word.isalpha() and not r)
+    unknown = not r and bool(re.fullmatch(r"[a-z][a-z'-]+", word))
+    return "NOUN" in r or word in SUBJECT_PRONOUNS or unknown
 
 
 def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset()) -> bool:
@@ -124,7 +258,6 @@ def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset(
     if j > 0 and tokens[j].text.endswith("ly") and "NOUN" not in readings(tokens[j].text):
         j -= 1  # skip an adverb: "light slowly shifts"
     prev = tokens[j].text if j >= 0 and tokens[j].word else ""
-    prev2 = tokens[j - 1].text if j > 0 and tokens[j - 1].word else ""
     nxt = tokens[i + 1].text if i + 1 < len(tokens) else "."
     ends = nxt in CLAUSE_END
     form = _form(word, lemmas[0])
@@ -135,18 +268,23 @@ def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset(
     if _main_verb_slot(tokens, i, form):
         return not (form == "past" and word in states)  # "A cartoon kangaroo disco dances."
     other = set(r) - {"VERB"}
-    if form in ("ing", "past") and "ADJ" in r and not ends and _nounish(nxt):
-        if nxt not in PREPOSITIONS and nxt not in DETERMINERS:
-            return False  # "a striking colour"
+    adjective_slot = nounish(nxt) and nxt not in PREPOSITIONS and nxt not in DETERMINERS
+    if form in ("ing", "past") and "ADJ" in r and not ends and adjective_slot:
+        return False  # "a striking colour"
     after = tokens[i + 2].text if i + 2 < len(tokens) else ""
-    if form == "past" and "NOUN" in readings(nxt) and after.endswith(("s", "ed")) and "VERB" in readings(after):
+    if (
+        form == "past"
+        and "NOUN" in readings(nxt)
+        and after.endswith(("s", "ed"))
+        and "VERB" in readings(after)
+    ):
         return False  # "a crowned pigeon showcases": a participle before its noun
     if form == "past":
         # finite past after a subject ("Harris slapped Trump"); after a plain noun with a
         # preposition next it reads as a participle of state ("a cake covered in icing")
         if prev in SUBJECT_PRONOUNS:
             return True
-        return bool(prev) and _nounish(prev) and nxt not in PREPOSITIONS and not ends
+        return bool(prev) and nounish(prev) and nxt not in PREPOSITIONS and not ends
     if not other:
         return form != "base" or prev in SUBJECT_PRONOUNS or (bool(prev) and is_plural_noun(prev))
     # a word that is a noun too: a verb only in a verb slot; at the end of a clause a noun
@@ -158,8 +296,12 @@ def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset(
     if form == "3sg":
         if prev.endswith(("ing", "ed")):
             return False  # "holding hands": an object, not a verb
-        return bool(prev) and (prev in SUBJECT_PRONOUNS or (_nounish(prev) and not is_plural_noun(prev)))
-    return prev in SUBJECT_PRONOUNS or (bool(prev) and (is_plural_noun(prev) or _compound_subject(tokens, i)))
+        return bool(prev) and (
+            prev in SUBJECT_PRONOUNS or (nounish(prev) and not is_plural_noun(prev))
+        )
+    return prev in SUBJECT_PRONOUNS or (
+        bool(prev) and (is_plural_noun(prev) or _compound_subject(tokens, i))
+    )
 
 
 def _in_prepositional_phrase(tokens: list[Token], i: int) -> bool:
@@ -183,7 +325,9 @@ def _compound_subject(tokens: list[Token], i: int) -> bool:
             return seen_and
         if t.text == "and":
             seen_and = True
-        elif t.text in PREPOSITIONS or (t.word and "VERB" in readings(t.text) and "NOUN" not in readings(t.text)):
+        elif t.text in PREPOSITIONS or (
+            t.word and "VERB" in readings(t.text) and "NOUN" not in readings(t.text)
+        ):
             return False
     return seen_and
 
@@ -202,17 +346,25 @@ def _main_verb_slot(tokens: list[Token], i: int, form: str) -> bool:
     words = tokens[start:i]
     if not words or not all(t.word for t in words):
         return False
-    if words[0].text not in DETERMINERS and words[0].text not in NUMBERS and not _nounish(words[0].text):
+    if (
+        words[0].text not in DETERMINERS
+        and words[0].text not in NUMBERS
+        and not nounish(words[0].text)
+    ):
         return False
     if form == "3sg" and any(t.text == "and" for t in words):
         return False  # "a frisbee and skis": a plural noun, not a verb
     for t in words:
         r = readings(t.text)
-        if t.text in PREPOSITIONS or t.text in AUXILIARIES or t.text == "and" and form != "base":
+        if t.text in PREPOSITIONS or t.text in AUXILIARIES or (t.text == "and" and form != "base"):
             return False
         if r and "NOUN" not in r and "ADJ" not in r and t.text not in DETERMINERS | NUMBERS:
             return False
-    return form != "ing" and not (form == "base" and not any(t.text == "and" for t in words) and not is_plural_noun(words[-1].text))
+    return form != "ing" and not (
+        form == "base"
+        and not any(t.text == "and" for t in words)
+        and not is_plural_noun(words[-1].text)
+    )
 
 
 def clauses(tokens: list[Token]) -> list[list[Token]]:

@@ -62,10 +62,30 @@ STATIVE_LEMMAS = frozenset(data("stative_verbs"))
 # Past participles that describe a pose or state even after "is" ("its head is tilted").
 STATE_PARTICIPLES = frozenset(data("state_participles"))
 STILL_ADJECTIVES = frozenset(data("still_adjectives"))
+FILM_NOUNS = frozenset({"shot", "shots", "frame", "frames"})
 # A verb followed by one of these moves something along a path ("lights streaking past").
 PATH_PARTICLES = frozenset(
-    "past through across along around away toward towards into onto off over upward "
-    "downward upwards downwards forward backward backwards".split()
+    [
+        "past",
+        "through",
+        "across",
+        "along",
+        "around",
+        "away",
+        "toward",
+        "towards",
+        "into",
+        "onto",
+        "off",
+        "over",
+        "upward",
+        "downward",
+        "upwards",
+        "downwards",
+        "forward",
+        "backward",
+        "backwards",
+    ]
 )
 # Spans that look like motion but are not: the season, a dashboard, a noun phrase.
 MOTION_BENIGN = re.compile(
@@ -176,6 +196,8 @@ ANIMALS = data("animals")
 VEHICLES = data("vehicles")
 # Animal groups that are a subject in their own right when they open the prompt.
 ANIMAL_GROUPS = {"pack", "herd", "pride", "troop", "packs", "herds"}
+# "A swarm of fireflies", "a murder of crows": a mass that is scenery, not subjects.
+COLLECTIVES = {"swarm", "flock", "school", "shoal", "murder", "colony", "cloud", "gaggle", "pod"}
 GROUP_WORDS = data("groups")
 BACKGROUND = re.compile(
     r"\b(?:background|distant|distance|blurred|blurry|out of focus|far off|far away|"
@@ -216,13 +238,15 @@ FAST = re.compile(
     r"along|away|off)|zips?|zipping|whizz?(?:es|ing|ed)?|hurtl(?:e|es|ing|ed)|"
     r"careen(?:s|ing|ed)?|high[\s-]speed|full speed|top speed|breakneck|frantic(?:ally)?|"
     r"rapid(?:ly)?|fast[\s-](?:moving|motion|paced)|speeding|speeds\s+(?:past|through|"
-    r"down|along|by)|(?<!lightning )(?<!lighting )bolts?\s+(?:across|through|past|down|out|away)|crash[\s-]zoom|"
+    r"down|along|by)|(?<!lightning )(?<!lighting )bolts?\s+(?:across|through|past|down|out|"
+    r"away)|crash[\s-]zoom|"
     r"car chase|stampede|stampeding|gallop(?:s|ing|ed)?|blur of motion|in a blur|"
     r"(?:rush(?:es|ing)?|fl(?:y|ies|ying)|run(?:s|ning)?)\s+past|"
     r"race\s+(?:toward|towards|through|across|down|along|past|after|around)|"
     r"(?:scream|tear|blast|rocket|roar|hurtle|barrel)(?:s|ing|ed)?\s+(?:\w+\s+)?"
     r"(?:through|past|by|down|around|across)|"
-    r"(?:a|the) race(?!\s*(?:car|track|course|horse)s?\b)|explo(?:de|des|ded|ding|sion|sions)|swiftly|swift\s+(?:\w+\s+)?movements?|at high speed|"
+    r"(?:a|the) race(?!\s*(?:car|track|course|horse)s?\b)|explo(?:de|des|ded|ding|sion|sions)|"
+    r"swiftly|swift\s+(?:\w+\s+)?movements?|at high speed|"
     r"(?:moves?|moving|runs?|running|drives?|driving|flies|flying|spins?|spinning)\s+"
     r"(?:very\s+)?(?:fast|quickly))\b"
 )
@@ -282,8 +306,10 @@ TIME_JUMP = re.compile(
     r"|\bon the (?:first|second|third|fourth|fifth|sixth|seventh|last|final|\d+(?:st|nd|rd|th)) "
     r"(?:day|night|morning|evening)\b|\b(?:days|weeks|months|years|hours) later\b"
     r"|\blater that (?:day|night)\b|\b(?:day|year) after (?:day|year)\b"
-    r"|\bthe (?:scene|setting|shot|view) (?:shifts|changes|switches|moves|cuts|transitions) (?:to|into)\b"
-    r"|\btransition(?:s|ing)? (?:in)?to (?:a|an) (?!shade|hue|colou?r|tone|soft|bright|pale|deep)\w+"
+    r"|\bthe (?:scene|setting|shot|view) (?:shifts|changes|switches|moves|cuts|transitions) "
+    r"(?:to|into)\b"
+    r"|\btransition(?:s|ing)? (?:in)?to (?:a|an) "
+    r"(?!shade|hue|colou?r|tone|soft|bright|pale|deep)\w+"
     r"|\b(?:movie |film )?trailer\b|\bthe (?:story|life story|tale|adventures?) of\b"
     r"|\balong the way\b|\bover the (?:years|decades|seasons)\b|\beventually\b"
     r"|\b\d+ shots\b|\bshot list\b|\bby the (?:first|second|third|fourth|fifth|final|last) "
@@ -320,7 +346,9 @@ LEGIBLE = re.compile(
     r"(?:a|the)\s+(?:chalk|black|white|cork|sign|menu)?board\b"
 )
 # "reads:" after a person is speech, not text on a thing.
-SPEAKER_READS = re.compile(r"\b(?:anchor|narrator|presenter|announcer|host|reporter|man|woman|he|she|they)\b[^.\"“]{0,60}\breads\s*:?\s*$")
+SPEAKER_READS = re.compile(
+    r"\b(?:anchor|narrator|presenter|announcer|host|reporter|man|woman|he|she|they)\b[^.\"“]{0,60}\breads\s*:?\s*$"
+)
 TEXT_NEGATION = re.compile(
     r"\b(?:blank|unreadable|illegible|no|without|text[\s-]?free|wordless|blurred|blurry|"
     r"out of focus|unlabell?ed|plain|unmarked|gibberish)\b"
@@ -328,10 +356,14 @@ TEXT_NEGATION = re.compile(
 
 # -- negative phrasing ----------------------------------------------------------------------
 
-_THING = r"(?P<thing>[a-z][\w'-]*(?:\s+(?!and\b|as\b|while\b|but\b|in\b|on\b|at\b|with\b|to\b)[a-z][\w'-]*){0,3})"
+_THING = (
+    r"(?P<thing>[a-z][\w'-]*"
+    r"(?:\s+(?!and\b|as\b|while\b|but\b|in\b|on\b|at\b|with\b|to\b)[a-z][\w'-]*){0,3})"
+)
 NEGATIVE_PHRASE = re.compile(
     r"\b(?:there (?:is|are) no|no(?:\s+other)?|without(?:\s+any)?|avoid(?:ing)?|nobody|no one|"
-    rf"do(?:es)? not (?:show|include|add|break|use|put|have)|don'?t (?:show|include|add|use))\s+{_THING}"
+    r"do(?:es)? not (?:show|include|add|break|use|put|have)|"
+    rf"don'?t (?:show|include|add|use))\s+{_THING}"
     r"|\bnot\s+(?P<ing>[a-z]+ing)\b"
 )
 # Negations that tell the story rather than ask for something to be left out.
@@ -493,9 +525,24 @@ _HYPOTHETICAL = re.compile(r"^\s*(?:if|though)\b")
 _SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 
 
+def _group_of_things(after: Sequence[str]) -> bool:
+    """The words after "a group of" name things, not people or animals."""
+    for word in after:
+        if word in ("and", "or", "with", "in", "on", "to"):
+            return False
+        found = noun_of(word)
+        if found:
+            return found[0] not in ANIMATE
+        if "NOUN" in gram.readings(word) and "ADJ" not in gram.readings(word):
+            return True
+    return False
+
+
 def _vague_count(tokens: Sequence[str], i: int) -> bool:
     """The count before tokens[i] is "many", "several"... rather than a number."""
-    return any(t in ("many", "several", "dozens", "hundreds", "some") for t in tokens[max(0, i - 3) : i])
+    return any(
+        t in ("many", "several", "dozens", "hundreds", "some") for t in tokens[max(0, i - 3) : i]
+    )
 
 
 def _modifier(nxt: str) -> bool:
@@ -504,7 +551,7 @@ def _modifier(nxt: str) -> bool:
     return bool(nxt) and "NOUN" in r and "VERB" not in r and nxt not in gram.PREPOSITIONS
 
 
-def count_subjects(text: str) -> int:
+def count_subjects(text: str, *, opens: bool = True) -> int:
     """How many subjects a phrase asks the model to keep track of (heuristic).
 
     Singular people, animals and vehicles count once per noun; plural people count as
@@ -516,7 +563,7 @@ def count_subjects(text: str) -> int:
     total = 0
     singles: set[str] = set()
     counted: set[str] = set()
-    first = True
+    first = opens
     low = BACKGROUND_LABEL.sub(". background:", text.lower())
     for sentence in _SENTENCE.split(low):
         if OFFSCREEN.search(sentence) or sentence.lstrip().startswith("background"):
@@ -526,7 +573,11 @@ def count_subjects(text: str) -> int:
             tokens = WORD.findall(clause)
             if not tokens:
                 continue
-            if BACKGROUND.search(clause) or (background_sentence and not first) or _HYPOTHETICAL.match(clause):
+            if (
+                BACKGROUND.search(clause)
+                or (background_sentence and not first)
+                or _HYPOTHETICAL.match(clause)
+            ):
                 first = False
                 continue
             for i, tok in enumerate(tokens):
@@ -537,19 +588,41 @@ def count_subjects(text: str) -> int:
                     continue  # "no people": nobody to keep track of
                 if tok in FIXED_COUNTS and nxt != "of":
                     total += FIXED_COUNTS[tok]
-                elif tok in GROUP_WORDS and nxt == "of" and not any(
-                    (f := noun_of(t)) and f[0] in PEOPLE_SET for t in tokens[i + 2 : i + 5]
+                elif tok in GROUP_WORDS and nxt == "of" and i + 2 < len(tokens) and (
+                    tokens[i + 2] in COUNT_WORDS or tokens[i + 2].isdigit()
                 ):
+                    number = tokens[i + 2]
+                    total += int(number) if number.isdigit() else COUNT_WORDS[number]
+                    continue  # "a family of four": four people
+                elif tok in GROUP_WORDS and nxt == "of" and _group_of_things(tokens[i + 2 :]):
                     continue  # "an orchestra of flowers": not people
-                elif tok in GROUP_WORDS or (tok in ANIMAL_GROUPS and opening):
-                    total += 1 if singles else 3  # a crowd beside a lead is one secondary
+                elif tok in ANIMAL_GROUPS and opening:
+                    if i and noun_of(tokens[i - 1]):  # "a wolf pack": the wolf names the pack
+                        singles.discard(noun_of(tokens[i - 1])[0])  # type: ignore[index]
+                        total -= 1
+                    total += 3
+                elif tok in GROUP_WORDS:
+                    extras = singles and any(
+                        t in ("with", "among", "amid", "before", "behind", "and", "s")
+                        for t in tokens[max(0, i - 3) : i]
+                    )
+                    total += 1 if extras else 3  # "with an audience": extras beside a lead
+                elif found and found[1] and i >= 2 and tokens[i - 1] == "of" and (
+                    tokens[i - 2] in COLLECTIVES
+                ):
+                    continue  # "a swarm of fireflies", "a flock of birds": scenery
                 elif found and found[1]:
                     n = _count_before(tokens, i)
-                    if i and noun_of(tokens[i - 1]) and n is None:
+                    verb_form = "VERB" in gram.readings(tok)
+                    if i and noun_of(tokens[i - 1]) and n is None and verb_form:
                         continue  # "a chef cooks": a verb after its subject
                     noun = found[0]
                     counted.add(noun)
-                    acting = bool(nxt) and nxt.endswith("ing") and gram.verb_lemma(nxt) is not None
+                    acting = (
+                        noun not in VEHICLE_SET
+                        and nxt.endswith("ing")
+                        and gram.verb_lemma(nxt) is not None
+                    )
                     many = noun in PEOPLE_SET or opening or acting
                     vague = n is None or _vague_count(tokens, i)
                     if vague and many and singles and not opening:
@@ -560,7 +633,9 @@ def count_subjects(text: str) -> int:
                 elif found and found[0] not in singles and found[0] not in counted:
                     if _modifier(nxt) or (nxt and noun_of(nxt) and noun_of(nxt)[1]):  # type: ignore[index]
                         continue  # "commuter platform", "wolf pups": it names the next noun
-                    if found[0] in VEHICLE_SET and PROP_BEFORE.search(" ".join(tokens[max(0, i - 3) : i])):
+                    if found[0] in VEHICLE_SET and PROP_BEFORE.search(
+                        " ".join(tokens[max(0, i - 3) : i])
+                    ):
                         continue  # "on a bike", "behind a parked car": a prop or the set
                     singles.add(found[0])
                     total += 1
@@ -585,7 +660,11 @@ def _animate_subject(tokens: Sequence[gram.Token], i: int) -> bool:
             return not word.endswith("ly")  # a name the dictionary does not know
         in_phrase = j > 0 and (
             tokens[j - 1].text in gram.PREPOSITIONS
-            or (j > 1 and tokens[j - 2].text in gram.PREPOSITIONS and tokens[j - 1].text in gram.DETERMINERS)
+            or (
+                j > 1
+                and tokens[j - 2].text in gram.PREPOSITIONS
+                and tokens[j - 1].text in gram.DETERMINERS
+            )
         )
         if (found or (gram.readings(word).get("NOUN") and word not in closed)) and not in_phrase:
             return False  # the nearest noun is the subject, and it is not alive
@@ -603,14 +682,23 @@ def moving_verb(text: str) -> str | None:
             continue
         prev_noun = noun_of(tokens[i - 1].text) if i else None
         nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-        prev_det = i > 0 and tokens[i - 1].text in gram.DETERMINERS
+        if tok.text in FILM_NOUNS and not (i and tokens[i - 1].text in gram.AUXILIARIES):
+            continue  # "product shot:", "a wide shot": the film's, not a verb
+        prev_word = tokens[i - 1].text if i and tokens[i - 1].word else ""
         moved = nxt in PATH_PARTICLES or nxt in gram.PREPOSITIONS
-        if lemma in MOTION_LEMMAS and moved and not prev_det and not tok.text.endswith("ed"):
-            return tok.text  # "koi fish circle in", "a family of four cycles along"
+        subject_before = prev_word not in gram.DETERMINERS and gram.nounish(prev_word)
+        noun_too = "NOUN" in gram.readings(tok.text)
+        if lemma in MOTION_LEMMAS and moved and not tok.text.endswith("ed"):
+            if not noun_too or subject_before:
+                return tok.text  # "koi fish circle in", "lights streaking past"
         if not gram.verb_use(tokens, i, states=STATE_PARTICIPLES):
             if tok.text.endswith("ing") and prev_noun and prev_noun[0] in ANIMATE:
                 pass  # "a person running,": it moves
-            elif tok.text.endswith("ing") and lemma in MOTION_LEMMAS and tok.text not in STILL_ADJECTIVES:
+            elif (
+                tok.text.endswith("ing")
+                and lemma in MOTION_LEMMAS
+                and tok.text not in STILL_ADJECTIVES
+            ):
                 if nxt.isalpha() and "NOUN" in gram.readings(nxt) and nxt not in gram.PREPOSITIONS:
                     return tok.text  # "flying cars", "falling leaves": they move
                 continue
@@ -622,7 +710,6 @@ def moving_verb(text: str) -> str | None:
         if lemma in MOTION_LEMMAS:
             return tok.text
         back = [t.text for t in tokens[max(0, i - 3) : i] if t.word]
-        prev = back[-1] if back else ""
         progressive = any(w in gram.AUXILIARIES for w in back[-2:])  # "is (gently|sword) ..."
         if nxt in PATH_PARTICLES and not tok.text.endswith("ed"):
             return tok.text  # "city lights streaking past"
