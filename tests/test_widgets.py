@@ -125,8 +125,7 @@ def test_studio_free_text_fix_and_error_finding(project_file: Path) -> None:
     studio.save_button.click()
     assert "duration must be a number" in studio.status.value
     assert (
-        "Obama" not in project_file.read_text()
-        and "A person waves" not in project_file.read_text()
+        "Obama" not in project_file.read_text() and "A person waves" not in project_file.read_text()
     )
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from rich.markup import escape
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from takelab.errors import TakelabError, UsageError

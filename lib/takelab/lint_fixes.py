@@ -45,7 +45,23 @@ def _tidy(text: str) -> str:
     text = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text))
     text = re.sub(r"([,;:])\s*([,.;:])", r"\2", text)
     text = re.sub(r"^\s*[,;:.]\s*", "", text.strip())
+    # the article agrees with the word that now follows it ("an erotic scene" -> "a scene")
+    text = re.sub(r"\b([Aa])n\s+(?=[b-df-hj-np-tv-z])", r"\1 ", text)
+    text = re.sub(r"\b([Aa])\s+(?=[aeiou])", r"\1n ", text)
     return text[:1].upper() + text[1:] if text else text
+
+
+def _sound(text: str) -> str | None:
+    """The text, or None when a deletion left it opening with a bare verb or preposition."""
+    first = gram.tokenize(text)[:1]
+    if not first:
+        return None
+    word = first[0].text
+    r = gram.readings(word)
+    broken = word in gram.PREPOSITIONS or (
+        r and "NOUN" not in r and "ADJ" not in r and "DET" not in r
+    )
+    return None if broken or word.startswith("-") else text
 
 
 def _replace(text: str, phrase: str, new: str) -> str | None:
@@ -121,12 +137,25 @@ def _rewrite(rule: str, p: Prompt, hit: Hit, evidence: str, text: str) -> str | 
         return f"{text.rstrip().rstrip('.')}, {words}." if text.strip() else words
     if rule == "fast-motion":
         m = _span(text, evidence)
-        return None if m is None else _tidy(text[: m.end()] + " in slow motion" + text[m.end() :])
+        if m is None:
+            return None
+        _, end = _clause_bounds(text, m.start(), m.end())
+        return _tidy(text[:end].rstrip() + " in slow motion" + text[end:])
     if rule == "legible-text":
-        carrier = re.search(rf"\b(?:{lex._TEXT_NOUN})\b", evidence, re.IGNORECASE)
+        parts = re.split(
+            r"\b(?:that|which|with|reads?|reading|says|saying|spells?|spelling|displays|bears|"
+            r"shows|written|painted|printed)\b|[\"“”]",
+            evidence.replace('"', ' " ').strip(),
+        )
+        carrier = next(
+            (h.strip() for h in parts if re.search(rf"\b(?:{lex._TEXT_NOUN})\b", h, re.I)), ""
+        )
         if carrier:
-            return _replace(text, evidence, f"blank {carrier.group(0).lower()}")
-        return _replace(text, evidence, "blank lettering" if evidence[:1] in "\"“'" else "")
+            return _replace(text, evidence, f"blank {carrier.lower()}")
+        if evidence[:1] in "\"“'":
+            return _replace(text, evidence, "blank lettering")
+        new = _replace(text, evidence, "")
+        return _sound(new) if new else None
     if rule == "public-figure":
         out: str | None = text
         for _ in range(6):  # every name, not only the first
@@ -140,7 +169,13 @@ def _rewrite(rule: str, p: Prompt, hit: Hit, evidence: str, text: str) -> str | 
         m = _span(text, evidence)
         if m is None:
             return None
-        return _tidy(text[: m.start()] + text[m.end() :])
+        a, b = _clause_bounds(text, m.start(), m.end())
+        after = gram.tokenize(text[m.end() :])[:1]
+        if text[a : m.start()].strip() == "" and text[m.end() : b].strip() == "":
+            return _sound(_tidy(text[:a] + text[b:]))  # the whole clause goes
+        if len(evidence.split()) == 1 and after and "NOUN" in gram.readings(after[0].text):
+            return _sound(_tidy(text[: m.start()] + text[m.end() :]))  # "a nude woman"
+        return None  # a person rewrites this one
     if rule == "occlusion":
         if "behind" in evidence.lower():
             new_phrase = re.sub(
@@ -177,8 +212,13 @@ def _rewrite(rule: str, p: Prompt, hit: Hit, evidence: str, text: str) -> str | 
                 return None
             a, b = _clause_bounds(out, m.start(), m.end())
             kept = [p for k, p in camera_moves(out[a:b].lower()) if k == keep]
-            if kept:  # the kept move shares the clause: drop only this phrase
-                lead = re.search(r"\b(?:while|and|then|before|as)\s+$", out[: m.start()])
+            if kept:  # the kept move shares the clause: drop only this phrase and its lead-in
+                lead = re.search(
+                    r"(?:\b(?:while|and|then|before|as|with|a|an|the|slow|slowly|gentle|quick|"
+                    r"smooth|rapid)\s+)+$",
+                    out[: m.start()],
+                    re.IGNORECASE,
+                )
                 a, b = (lead.start() if lead else m.start()), m.end()
             out = out[:a] + out[b:]
         return _tidy(out)

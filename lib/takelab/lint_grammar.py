@@ -229,7 +229,8 @@ def is_plural_noun(word: str) -> bool:
     return bool(lemmas) and word not in lemmas
 
 
-def _form(word: str, lemma: str) -> str:
+def form_of(word: str, lemma: str) -> str:
+    """base, 3sg, ing or past (past tense or participle) for a verb form."""
     if word == lemma:
         return "base"
     if word.endswith("ing"):
@@ -260,7 +261,7 @@ def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset(
     prev = tokens[j].text if j >= 0 and tokens[j].word else ""
     nxt = tokens[i + 1].text if i + 1 < len(tokens) else "."
     ends = nxt in CLAUSE_END
-    form = _form(word, lemmas[0])
+    form = form_of(word, lemmas[0])
     if prev in DETERMINERS or prev in NUMBERS or (prev and prev[0].isdigit()):
         return False  # "a walk", "two skis"
     if prev in AUXILIARIES:
