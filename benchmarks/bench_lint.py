@@ -7,6 +7,9 @@ Targets (issue 16), on the held-out half: micro-F1 >= 0.97, and precision and re
 (tests/data/lint_cases.yaml) is scored beside it as the baseline the linter started from.
 Exit status 1 when a held-out target is missed.
 
+Speed: milliseconds per prompt (best of three over the judged texts), against a baseline
+run beside it: one compiled regular expression (the camera pattern) over the same texts.
+
 Run: .venv/bin/python benchmarks/bench_lint.py [--misses]
 """
 
@@ -14,12 +17,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+from takelab import lint_lexicon
+from takelab.lint import lint_text
 
 from takelab.lint_score import load_cases, score
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 MICRO_TARGET, RULE_TARGET, MIN_POSITIVES = 0.97, 0.9, 10
+
+
+def _per_prompt_ms(texts: list[str], fn: Callable[[str], object]) -> float:
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for text in texts:
+            fn(text)
+        runs.append((time.perf_counter() - start) * 1000 / len(texts))
+    return min(runs)
 
 
 def main() -> int:
@@ -44,6 +62,13 @@ def main() -> int:
             if min(result.precision(rule), result.recall(rule)) < RULE_TARGET:
                 failing.append(f"{rule} P {result.precision(rule):.2f} R {result.recall(rule):.2f}")
     print(score(load_cases(DATA / "lint_cases.yaml")).table("regression set lint_cases.yaml"))
+    texts = [c["text"] for c in judged if "text" in c]
+    lint_ms = _per_prompt_ms(texts, lint_text)
+    base_ms = _per_prompt_ms(texts, lambda t: lint_lexicon.CAMERA.search(t.lower()))
+    print(
+        f"speed: {lint_ms:.2f} ms a prompt (findings with fixes); baseline one regex "
+        f"{base_ms:.3f} ms; ratio {lint_ms / base_ms:.0f}x"
+    )
     print("held-out targets:", "met" if not failing else "MISSED: " + "; ".join(failing))
     return 1 if failing else 0
 
