@@ -23,7 +23,6 @@ from pathlib import Path
 
 from takelab import lint_lexicon
 from takelab.lint import lint_text
-
 from takelab.lint_score import load_cases, score
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"

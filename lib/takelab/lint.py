@@ -2,8 +2,9 @@
 
 A small, deterministic linter: grammar-aware patterns over lexicons kept in data files
 (`takelab.lint_lexicon`, `takelab.lint_grammar` with lemminflect's dictionary), no
-model to download and no I/O, about a millisecond a prompt. Each rule flags something
-video generators are known to get wrong or to refuse; each finding carries the evidence
+model to download and no I/O, a few milliseconds a prompt (benchmarks/bench_lint.py).
+Each rule flags something video generators are known to get wrong or to refuse; each
+finding carries the evidence
 (the phrase that made it fire) and a fix that rewrites the prompt's own words
 (`takelab.lint_fixes`). Rule ids are stable (design.md, "Lint rules").
 

@@ -235,9 +235,15 @@ _CHECKS: dict[str, Callable[[Prompt], Hit | None]] = {
 }
 
 
+def check(rule: str, p: Prompt) -> Hit | None:
+    """One text rule on the prompt (None when it does not fire or is not a text rule)."""
+    fn = _CHECKS.get(rule)
+    return fn(p) if fn else None
+
+
 def run_checks(p: Prompt) -> dict[str, Hit]:
     """Every text rule that fires on the prompt, by rule id."""
     return {rid: hit for rid, check in _CHECKS.items() if (hit := check(p)) is not None}
 
 
-__all__ = ["Hit", "Prompt", "motion_in", "run_checks"]
+__all__ = ["Hit", "Prompt", "check", "motion_in", "run_checks"]

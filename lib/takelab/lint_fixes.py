@@ -20,7 +20,7 @@ from takelab import lint_grammar as gram
 from takelab import lint_lexicon as lex
 from takelab import lint_speech as speech
 from takelab.lint_camera import camera_moves
-from takelab.lint_checks import Hit, Prompt, run_checks
+from takelab.lint_checks import Hit, Prompt, check
 
 FIELD_OF = {"no-motion": "action", "no-camera": "camera", "no-lighting": "lighting"}
 
@@ -159,7 +159,7 @@ def _rewrite(rule: str, p: Prompt, hit: Hit, evidence: str, text: str) -> str | 
     if rule == "public-figure":
         out: str | None = text
         for _ in range(6):  # every name, not only the first
-            found = run_checks(Prompt(out or "")).get("public-figure")
+            found = check("public-figure", Prompt(out or ""))
             if found is None or out is None:
                 break
             m = _span(out, found.evidence)
@@ -288,7 +288,7 @@ def _still_fires(rule: str, p: Prompt, field: str, new: str) -> bool:
     if rule == "dialogue-budget":
         seconds = p.duration_s or max(lex.durations_in(q.text.lower()), default=5.0)
         return speech.over_budget(speech.spoken_lines(q.text), seconds) is not None
-    return rule in run_checks(q)
+    return check(rule, q) is not None
 
 
 _ADVICE: dict[str, Callable[[str, Mapping[str, str]], str]] = {

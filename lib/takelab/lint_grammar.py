@@ -15,7 +15,7 @@ rules of English word order, not from a word list:
   end of a noun phrase ("porcelain cups,", "an oil painting.");
 - a past participle after its noun with no auxiliary is a state ("words written on it").
 
-No I/O beyond reading lemminflect's tables once; well under a millisecond a prompt.
+No I/O beyond reading lemminflect's tables once (about 2 s, at the first prompt).
 """
 
 from __future__ import annotations

@@ -453,7 +453,11 @@ STYLE_BEFORE = re.compile(
 STYLE_AFTER = re.compile(r"^(?:['’]s)?[\s-]*(?:style|esque|inspired|ian)\b", re.IGNORECASE)
 
 
-_FULL_NAMES = [n.lower().split() for n in PUBLIC_FIGURES if len(n.split()) == 2]
+_SURNAMES_BY_FIRST: dict[str, list[str]] = {}
+for _name in PUBLIC_FIGURES:
+    if len(_name.split()) == 2:
+        _first, _last = _name.lower().split()
+        _SURNAMES_BY_FIRST.setdefault(_first, []).append(_last)
 _PAIR = re.compile(r"\b([A-Za-z]+)\s+([A-Za-z]{4,})\b")
 
 
@@ -478,7 +482,7 @@ def misspelt_figure(text: str) -> str | None:
     """A famous full name with its surname misspelt by one letter ("Tom Hanx")."""
     for m in _PAIR.finditer(text):
         first, last = m.group(1).lower(), m.group(2).lower()
-        if any(first == f and _misspelt(last, s) for f, s in _FULL_NAMES):
+        if any(_misspelt(last, s) for s in _SURNAMES_BY_FIRST.get(first, ())):
             return m.group(0)
     return None
 
