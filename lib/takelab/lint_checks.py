@@ -74,6 +74,7 @@ def motion_in(p: Prompt) -> str | None:
     text = speech.blank_quotes(p.body(without="camera"))
     for _, phrase in camera_moves(text):  # a camera move alone is no motion in the scene
         text = text.replace(phrase, " " * len(phrase))
+    text = _blank(lex.CAMERA, text)  # nor is camera vocabulary ("a wide establishing shot")
     text = _blank(lex.CAMERA_SUBJECT_VERB, _blank(lex.MOTION_BENIGN, text))
     if m := lex.FAST.search(_blank(lex.FAST_BENIGN, text)):
         return m.group(0)

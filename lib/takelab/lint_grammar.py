@@ -247,7 +247,9 @@ def nounish(word: str) -> bool:
     return "NOUN" in r or word in SUBJECT_PRONOUNS or unknown
 
 
-def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset()) -> bool:
+def verb_use(
+    tokens: list[Token], i: int, *, states: frozenset[str] = frozenset(), depth: int = 0
+) -> bool:
     """Is tokens[i] used as a verb here (not a noun or an adjective)? `states` are past
     participles that describe a state even after "is" ("is tilted", "are closed")."""
     word = tokens[i].text
@@ -266,9 +268,13 @@ def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset(
         return False  # "a walk", "two skis"
     if prev in AUXILIARIES:
         return not (form == "past" and word in states)  # "is running", "was thrown"
-    if _main_verb_slot(tokens, i, form):
+    if _main_verb_slot(tokens, i, form) and not (
+        depth == 0 and any(verb_use(tokens, k, states=states, depth=1) for k in _np_span(tokens, i))
+    ):
         return not (form == "past" and word in states)  # "A cartoon kangaroo disco dances."
     other = set(r) - {"VERB"}
+    if form == "ing" and not prev and "NOUN" in readings(nxt) and nxt not in PREPOSITIONS:
+        return False  # "parking lot": a gerund naming the next noun
     adjective_slot = nounish(nxt) and nxt not in PREPOSITIONS and nxt not in DETERMINERS
     if form in ("ing", "past") and "ADJ" in r and not ends and adjective_slot:
         return False  # "a striking colour"
@@ -297,6 +303,8 @@ def verb_use(tokens: list[Token], i: int, *, states: frozenset[str] = frozenset(
     if form == "3sg":
         if prev.endswith(("ing", "ed")):
             return False  # "holding hands": an object, not a verb
+        if depth == 0 and j >= 0 and verb_use(tokens, j, states=states, depth=1):
+            return False  # "protesters hold signs": the object of the verb before it
         return bool(prev) and (
             prev in SUBJECT_PRONOUNS or (nounish(prev) and not is_plural_noun(prev))
         )
@@ -336,6 +344,14 @@ def _compound_subject(tokens: list[Token], i: int) -> bool:
 def _noun_only(word: str) -> bool:
     r = readings(word)
     return "NOUN" in r and "VERB" not in r
+
+
+def _np_span(tokens: list[Token], i: int) -> range:
+    """Indexes of the words from the sentence start to just before tokens[i]."""
+    start = i
+    while start > 0 and tokens[start - 1].text not in ".!?;:":
+        start -= 1
+    return range(start + 1, i)
 
 
 def _main_verb_slot(tokens: list[Token], i: int, form: str) -> bool:

@@ -732,7 +732,7 @@ def moving_verb(text: str) -> str | None:
         progressive = any(w in gram.AUXILIARIES for w in back[-2:])  # "is (gently|sword) ..."
         if nxt in PATH_PARTICLES and not tok.text.endswith("ed"):
             return tok.text  # "city lights streaking past"
-        if progressive or _animate_subject(tokens, i):
+        if progressive or _animate_subject(tokens, i) or not tok.text.endswith("ed"):
             return tok.text  # another dynamic verb of someone: "is bandaging", "Harris slapped"
     return None
 
