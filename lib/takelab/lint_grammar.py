@@ -118,6 +118,7 @@ AUXILIARIES = set(
         "stopped",
     ]
 )
+BE_FORMS = {"is", "are", "was", "were", "be", "been", "being", "am", "'s"}
 SUBJECT_PRONOUNS = set(["he", "she", "it", "they", "we", "i", "you", "who", "which", "that"])
 # Closed-class words the dictionary also lists as verbs ("to while away").
 NEVER_VERBS = set(
@@ -267,6 +268,8 @@ def verb_use(
     if prev in DETERMINERS or prev in NUMBERS or (prev and prev[0].isdigit()):
         return False  # "a walk", "two skis"
     if prev in AUXILIARIES:
+        if form == "base" and prev in BE_FORMS:
+            return False  # "the aesthetic is clean": an adjective after "is"
         return not (form == "past" and word in states)  # "is running", "was thrown"
     if _main_verb_slot(tokens, i, form) and not (
         depth == 0 and any(verb_use(tokens, k, states=states, depth=1) for k in _np_span(tokens, i))

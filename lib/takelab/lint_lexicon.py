@@ -197,7 +197,7 @@ VEHICLES = data("vehicles")
 # Animal groups that are a subject in their own right when they open the prompt.
 ANIMAL_GROUPS = {"pack", "herd", "pride", "troop", "packs", "herds"}
 # "A swarm of fireflies", "a murder of crows": a mass that is scenery, not subjects.
-COLLECTIVES = {"swarm", "flock", "school", "shoal", "murder", "colony", "cloud", "gaggle", "pod"}
+COLLECTIVES = frozenset(data("collectives"))
 GROUP_WORDS = data("groups")
 BACKGROUND = re.compile(
     r"\b(?:background|distant|distance|blurred|blurry|out of focus|far off|far away|"
@@ -689,6 +689,22 @@ def _animate_subject(tokens: Sequence[gram.Token], i: int) -> bool:
     return False
 
 
+# Light and the picture itself "move" only in words: "sunlight filters through", "the
+# scene shifts to" (a cut), "shadows stretch across" describe a still frame.
+STILL_SUBJECTS = frozenset(data("still_subjects"))
+
+
+def _subject_noun(tokens: Sequence[gram.Token], i: int) -> str:
+    """The nearest noun before tokens[i] in its clause ("sunlight | filters")."""
+    for j in range(i - 1, max(-1, i - 5), -1):
+        word = tokens[j].text
+        if not tokens[j].word:
+            return ""
+        if "NOUN" in gram.readings(word) and word not in gram.DETERMINERS:
+            return word
+    return ""
+
+
 def moving_verb(text: str) -> str | None:
     """The first verb in `text` that moves or changes something, used as a verb: a motion
     verb with any subject, or any other non-stative verb in a verb slot after a person or
@@ -702,6 +718,9 @@ def moving_verb(text: str) -> str | None:
         nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
         if tok.text in FILM_NOUNS and not (i and tokens[i - 1].text in gram.AUXILIARIES):
             continue  # "product shot:", "a wide shot": the film's, not a verb
+        light_change = lemma in ("fade", "dim", "brighten", "darken", "flicker", "pulse", "flash")
+        if _subject_noun(tokens, i) in STILL_SUBJECTS and not light_change:
+            continue  # "sunlight streaming through the curtains" is a still picture
         prev_word = tokens[i - 1].text if i and tokens[i - 1].word else ""
         moved = nxt in PATH_PARTICLES or nxt in gram.PREPOSITIONS
         subject_before = prev_word not in gram.DETERMINERS and gram.nounish(prev_word)
@@ -732,7 +751,7 @@ def moving_verb(text: str) -> str | None:
         progressive = any(w in gram.AUXILIARIES for w in back[-2:])  # "is (gently|sword) ..."
         if nxt in PATH_PARTICLES and not tok.text.endswith("ed"):
             return tok.text  # "city lights streaking past"
-        if progressive or _animate_subject(tokens, i) or not tok.text.endswith("ed"):
+        if progressive or _animate_subject(tokens, i):
             return tok.text  # another dynamic verb of someone: "is bandaging", "Harris slapped"
     return None
 
