@@ -26,164 +26,34 @@ from functools import lru_cache
 
 from lemminflect import getAllLemmas
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)?|[^\sA-Za-z\d]")
 CLAUSE_END = set(',.;:!?()[]—–"“”')
-DETERMINERS = set(
-    [
-        "a",
-        "an",
-        "the",
-        "his",
-        "her",
-        "its",
-        "their",
-        "my",
-        "your",
-        "our",
-        "this",
-        "that",
-        "these",
-        "those",
-        "every",
-        "no",
-    ]
+DETERMINERS = _words("a an the his her its their my your our this that these those every no")
+NUMBERS = _words(
+    "one two three four five six seven eight nine ten eleven twelve several many few "
+    "dozens dozen hundreds both"
 )
-NUMBERS = set(
-    [
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "several",
-        "many",
-        "few",
-        "dozens",
-        "dozen",
-        "hundreds",
-        "both",
-    ]
-)
-AUXILIARIES = set(
-    [
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "'s",
-        "get",
-        "gets",
-        "got",
-        "getting",
-        "to",
-        "will",
-        "would",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "should",
-        "do",
-        "does",
-        "did",
-        "start",
-        "starts",
-        "started",
-        "starting",
-        "begin",
-        "begins",
-        "began",
-        "beginning",
-        "keep",
-        "keeps",
-        "kept",
-        "continue",
-        "continues",
-        "continued",
-        "stop",
-        "stops",
-        "stopped",
-    ]
+AUXILIARIES = _words(
+    "is are was were be been being am 's get gets got getting to will would can could may "
+    "might must shall should do does did start starts started starting begin begins began "
+    "beginning keep keeps kept continue continues continued stop stops stopped"
 )
 BE_FORMS = {"is", "are", "was", "were", "be", "been", "being", "am", "'s"}
-SUBJECT_PRONOUNS = set(["he", "she", "it", "they", "we", "i", "you", "who", "which", "that"])
+SUBJECT_PRONOUNS = _words("he she it they we i you who which that")
 # Closed-class words the dictionary also lists as verbs ("to while away").
-NEVER_VERBS = set(
-    [
-        "while",
-        "as",
-        "then",
-        "when",
-        "where",
-        "and",
-        "or",
-        "but",
-        "since",
-        "because",
-        "before",
-        "after",
-        "until",
-        "though",
-        "still",
-        "even",
-        "just",
-        "only",
-        "well",
-    ]
+NEVER_VERBS = _words(
+    "while as then when where and or but since because before after until though still "
+    "even just only well"
 )
-PREPOSITIONS = set(
-    [
-        "in",
-        "on",
-        "at",
-        "with",
-        "of",
-        "from",
-        "by",
-        "near",
-        "under",
-        "behind",
-        "beside",
-        "for",
-        "to",
-        "into",
-        "onto",
-        "over",
-        "across",
-        "through",
-        "inside",
-        "outside",
-        "against",
-        "between",
-        "among",
-        "around",
-        "along",
-        "past",
-        "toward",
-        "towards",
-        "up",
-        "down",
-        "off",
-        "out",
-        "away",
-        "back",
-        "about",
-        "above",
-        "below",
-    ]
+PREPOSITIONS = _words(
+    "in on at with of from by near under behind beside for to into onto over across "
+    "through inside outside against between among around along past toward towards up "
+    "down off out away back about above below"
 )
 
 
