@@ -247,6 +247,8 @@ FAST = re.compile(
     r"(?:through|past|by|down|around|across)|"
     r"(?:a|the) race(?!\s*(?:car|track|course|horse)s?\b)|explo(?:de|des|ded|ding|sion|sions)|"
     r"swiftly|swift\s+(?:\w+\s+)?movements?|at high speed|"
+    r"(?:at|with) (?:incredible|great|breakneck|blinding|lightning|high|full|top) speed|"
+    r"streak(?:s|ed)?\s+across|accelerat\w*\s+(?:quickly|rapidly|fast)|"
     r"(?:moves?|moving|runs?|running|drives?|driving|flies|flying|spins?|spinning)\s+"
     r"(?:very\s+)?(?:fast|quickly))\b"
 )
@@ -301,6 +303,9 @@ HARD_CUT = re.compile(
 # A jump in time or place told as a story: the clip would need cuts to show it.
 TIME_JUMP = re.compile(
     r"\b(?:the )?next (?:day|morning|night|evening|week|month|year)\b"
+    r"|(?:^|[.;!?]\s+)(?:later|meanwhile|afterwards|moments later)\b"
+    r"|\b(?:the )?(?:video|film|clip) then (?:shows|cuts|moves|switches)\b"
+    r"|\b(?:shot|scene) \d+\s*:|\bfollowed by (?:a|an) (?:shot|scene|close[\s-]?up|wide shot|cut)\b"
     r"|\b(?:in|on|during) the (?:first|second|third|fourth|fifth|final|last) (?:trial|stage|"
     r"round|challenge|chapter|part|act|task|test)\b"
     r"|\bon the (?:first|second|third|fourth|fifth|sixth|seventh|last|final|\d+(?:st|nd|rd|th)) "
