@@ -36,7 +36,9 @@ def test_lint_json_lists_findings_with_the_contract_keys(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     findings = json.loads(proc.stdout)
     assert findings and all(
-        set(x) == {"shot", "variant", "rule", "severity", "message", "fix"} for x in findings
+        set(x)
+        == {"shot", "variant", "rule", "severity", "message", "fix", "evidence", "file", "line"}
+        for x in findings
     )
     assert {"no-motion", "no-camera", "no-lighting"} <= {x["rule"] for x in findings}
 

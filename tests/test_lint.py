@@ -1,17 +1,22 @@
-"""The prompt linter: per-rule precision and recall on a labelled set, and the finding
-contract (JSON keys, severities, overrides, blocking)."""
+"""The prompt linter: per-rule precision and recall on the regression set and on the
+judged benchmark set (tests/data/lint_judged.yaml), the finding contract (JSON keys with
+evidence, file and line; severities, overrides, blocking), the new rules and the fixes."""
 
 from __future__ import annotations
 
-import time
+import hashlib
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from pydantic import Field
 from ruamel.yaml import YAML
 
 from takelab.backends._base import Capabilities
+from takelab.cli import main
 from takelab.lint import (
     RULES,
     Finding,
@@ -21,11 +26,16 @@ from takelab.lint import (
     lint_text,
     lint_variant,
 )
+from takelab.lint_fixes import apply_edits, subject_of
+from takelab.lint_lexicon import COUNT_WORDS
+from takelab.lint_score import load_cases as load_judged
+from takelab.lint_score import score
 from takelab.rule_ids import RULE_IDS
 from takelab.shots import Project, Shot, Variant, VariantSettings, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES_FILE = Path(__file__).parent / "data" / "lint_cases.yaml"
+JUDGED_FILE = Path(__file__).parent / "data" / "lint_judged.yaml"
 PROMPTS = ROOT / "prompts"
 MIN_SCORE = 0.9
 
@@ -52,7 +62,7 @@ def test_labelled_set_is_large_and_covers_every_rule() -> None:
     cases = load_cases()
     assert len(cases) >= 100
     positives = Counter(r for c in cases for r in c["rules"])
-    for rule in RULE_IDS:
+    for rule in RULE_IDS[:13]:  # the rules this set was written for (issue 16 added three)
         assert positives[rule] >= 8, f"{rule}: only {positives[rule]} positive cases"
     for case in cases:
         assert set(case["rules"]) <= set(RULE_IDS), case
@@ -81,7 +91,7 @@ def test_precision_and_recall_per_rule() -> None:
         rows.append(
             f"{rule:<14} {tp[rule]:>4} {fp[rule]:>4} {fn[rule]:>4} {precision:>6.2f} {recall:>6.2f}"
         )
-        if precision < MIN_SCORE or recall < MIN_SCORE:
+        if tp[rule] + fp[rule] + fn[rule] and min(precision, recall) < MIN_SCORE:
             failing.append(rule)
     report = "\n".join([*rows, "mismatches:", *misses])
     print(report)
@@ -91,12 +101,12 @@ def test_precision_and_recall_per_rule() -> None:
 def test_finding_json_has_exactly_the_documented_keys() -> None:
     findings = lint_text("A bowl of lemons on a table.", shot="s1", variant="v1")
     assert findings
-    keys = {"shot", "variant", "rule", "severity", "message", "fix"}
+    keys = {"shot", "variant", "rule", "severity", "message", "fix", "evidence", "file", "line"}
     for f in findings:
-        assert set(f.model_dump(exclude={"overridden"})) == keys
+        assert set(f.model_dump(exclude={"overridden", "edits"})) == keys
         assert set(f.public()) == keys
         assert f.public()["shot"] == "s1" and f.public()["variant"] == "v1"
-        assert f.message and f.fix
+        assert f.message and f.fix and f.evidence
 
 
 def test_rules_match_the_shared_ids_and_severities() -> None:
@@ -205,12 +215,254 @@ def test_example_projects_exist() -> None:
         pytest.skip("no example project files yet")
 
 
-def test_linting_is_fast() -> None:
-    texts = [c["text"] for c in load_cases() if "text" in c]
-    runs = []
-    for _ in range(3):  # best of three, so a busy machine does not fail the test
-        start = time.perf_counter()
-        for text in texts:
-            lint_text(text)
-        runs.append((time.perf_counter() - start) / len(texts))
-    assert min(runs) < 0.001, f"{min(runs) * 1000:.2f} ms per prompt"
+# -- the judged benchmark set ----------------------------------------------------------
+
+
+def judged() -> list[dict[str, Any]]:
+    return load_judged(JUDGED_FILE)
+
+
+def test_judged_set_is_sourced_split_by_hash_and_covers_every_rule() -> None:
+    cases = judged()
+    main_set = [c for c in cases if c["split"] in ("tune", "held-out")]
+    assert len(main_set) >= 300
+    corpus = [c for c in main_set if not c.get("synthetic")]
+    assert len(corpus) >= 300, "most of the set is verbatim benchmark text"
+    for case in cases:
+        assert case["source"] and case["text"] and set(case["rules"]) <= set(RULE_IDS), case
+        key = json.dumps(
+            {k: case.get(k) for k in ("text", "duration", "capabilities")}, sort_keys=True
+        )
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        assert case["id"] == digest[:10]
+        if case["split"] != "dev":
+            assert case["split"] == ("tune" if int(digest[:8], 16) % 2 == 0 else "held-out")
+        if case.get("synthetic"):
+            assert case["source"].startswith("synthetic")
+    positives = Counter(r for c in main_set for r in c["rules"])
+    for rule in RULE_IDS:
+        assert positives[rule] >= 10, f"{rule}: only {positives[rule]} positives"
+
+
+def test_judged_set_scores() -> None:
+    """Tuned on `tune` (and `dev`); `held-out` is only measured. The held-out targets of
+    issue 16 (micro-F1 0.97, P and R 0.9) are reported by benchmarks/bench_lint.py; this
+    test guards the levels reached so far so a change cannot quietly lose them."""
+    cases = judged()
+    for split, floor in (("tune", 0.97), ("dev", 0.97), ("held-out", 0.94)):
+        result = score(cases, split)
+        assert result.micro_f1() >= floor, result.table(split) + "\n" + "\n".join(result.misses)
+    tuned = score([c for c in cases if c["split"] != "held-out"])
+    for rule in RULE_IDS:
+        if tuned.positives(rule) >= 10:
+            assert min(tuned.precision(rule), tuned.recall(rule)) >= MIN_SCORE, tuned.table("tuned")
+
+
+def _subject_words(text: str) -> set[str]:
+    """The subject's words, less articles and counts (a crowded fix changes the count)."""
+    skip = {"the", "a", "an", *COUNT_WORDS}
+    return {w for w in subject_of(text).lower().split() if w not in skip and not w.isdigit()}
+
+
+def test_every_fix_on_the_judged_set_removes_its_finding_keeps_the_subject() -> None:
+    """Apply each machine-made fix (a rewrite of the prompt's own words): the finding goes
+    away, the subject's words survive, and no new error appears."""
+    applied: Counter[str] = Counter()
+    for case in judged():
+        if "text" not in case:
+            continue
+        caps = Capabilities(**case["capabilities"]) if "capabilities" in case else None
+        before = lint_text(case["text"], duration_s=case.get("duration"), capabilities=caps)
+        errors_before = {f.rule for f in blocking(before)}
+        for finding in before:
+            if not finding.edits:
+                continue
+            draft = {"prompt": case["text"], "duration": str(case.get("duration") or "")}
+            fixed = apply_edits(draft, finding.edits)
+            duration = float(fixed["duration"]) if fixed["duration"] else None
+            after = lint_text(fixed["prompt"], duration_s=duration, capabilities=caps)
+            rules_after = {f.rule for f in after}
+            label = f"{finding.rule} on {case['text'][:80]!r} -> {fixed['prompt'][:120]!r}"
+            assert finding.rule not in rules_after, label
+            assert {f.rule for f in blocking(after)} <= errors_before, label
+            if finding.rule not in ("public-figure", "too-long", "no-duration"):
+                kept = fixed["prompt"].lower()
+                problem = finding.evidence.lower()  # the offending words may go
+                missing = [
+                    w for w in _subject_words(case["text"]) if w not in kept and w not in problem
+                ]
+                assert not missing, f"subject lost {missing}: {label}"
+            assert "a a " not in fixed["prompt"].lower(), label
+            applied[finding.rule] += 1
+    # the fixes are specific: written from the prompt, not one canned sentence
+    assert applied["no-motion"] >= 20 and applied["no-camera"] >= 20
+    for rule in ("legible-text", "fast-motion", "negative-phrasing", "camera-conflict", "hard-cut"):
+        assert applied[rule] >= 5, applied
+
+
+def test_fixes_use_the_prompts_own_words() -> None:
+    (motion,) = [
+        f for f in lint_text("A green bicycle by a wall.", duration_s=5) if f.rule == "no-motion"
+    ]
+    assert "green bicycle" in motion.fix and "Steam rises" not in motion.fix
+    (sign,) = [
+        f
+        for f in lint_text(
+            'A "NO PARKING" sign rattles in the wind at dusk, slow push in.', duration_s=5
+        )
+        if f.rule == "legible-text"
+    ]
+    assert sign.evidence == '"NO PARKING" sign'
+    assert sign.edits[0].new == "A blank sign rattles in the wind at dusk, slow push in."
+    negative = next(
+        f
+        for f in lint_text(
+            "A quiet beach at dawn with no people, waves rolling in, wide shot.", duration_s=5
+        )
+        if f.rule == "negative-phrasing"
+    )
+    assert [(e.field, e.new) for e in negative.edits] == [
+        ("prompt", "A quiet beach at dawn, waves rolling in, wide shot."),
+        ("negative", "people"),
+    ]
+
+
+# -- the new rules and the grammar -----------------------------------------------------
+
+
+def test_camera_conflict_counts_kinds_of_move_not_restatements() -> None:
+    def rules(text: str) -> set[str]:
+        return {f.rule for f in lint_text(text, duration_s=5)}
+
+    assert "camera-conflict" in rules(
+        "A dancer spins on a rooftop at sunset, slow pan left while zooming in."
+    )
+    assert "camera-conflict" in rules("Static shot with a slow dolly in on a fisherman at dawn.")
+    assert "camera-conflict" not in rules(
+        "The camera orbits around a fountain at noon; the camera circles around it."
+    )
+
+
+def test_dialogue_budget_scales_with_duration_and_reads_a_dialogue_list() -> None:
+    text = (
+        'Two friends in a car at night, medium shot. She says: "Left." He says: "Right." '
+        'She says: "Stop!"'
+    )
+
+    def fires(seconds: float) -> bool:
+        return "dialogue-budget" in {f.rule for f in lint_text(text, duration_s=seconds)}
+
+    assert fires(4) and not fires(8)
+    # quoted words on a sign are not speech
+    assert not any(
+        f.rule == "dialogue-budget"
+        for f in lint_text(
+            'A sign reads "OPEN" and "CLOSED" and "BACK SOON", close-up, dusk.', duration_s=4
+        )
+    )
+
+    class SpokenVariant(Variant):  # the variant model of issue 17 adds `dialogue`
+        dialogue: list[dict[str, str]] = Field(default_factory=list)
+
+    lines = [{"speaker": "A", "line": f"line {i}", "at": str(i)} for i in range(4)]
+    variant = SpokenVariant(
+        id="v",
+        subject="two friends",
+        action="talk",
+        camera="medium shot",
+        lighting="dusk",
+        duration=4,
+        dialogue=lines,
+    )
+    assert "dialogue-budget" in {f.rule for f in lint_variant(variant, shot="s")}
+    assert "dialogue-budget" not in {
+        f.rule for f in lint_variant(variant.model_copy(update={"duration": 8.0}), shot="s")
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "fires"),
+    [
+        ("A striking red door in a white wall, morning sun, static shot.", "no-motion", True),
+        ("Words written in chalk on a slate, soft light, close-up.", "no-motion", True),
+        ("Workers building a wooden boat in a shed, hanging bulbs, handheld.", "no-motion", False),
+        ("The sun is setting over a quiet harbour, wide shot.", "no-motion", False),
+        ("Peacocks strut across a lawn, wide shot, noon.", "no-motion", False),
+        ("A woman in her 30s jogs along a river at sunrise, tracking shot.", "no-duration", True),
+        (
+            "Top view of a chessboard as pieces slide into place, soft lamp light.",
+            "no-camera",
+            False,
+        ),
+        (
+            "A vase rotates on a turntable, out of focus background, studio light.",
+            "no-camera",
+            False,
+        ),
+        ("A deer steps out from behind an oak tree at dawn, static wide shot.", "occlusion", True),
+        ("A fuel truck explodes on a desert highway at noon, wide shot.", "fast-motion", True),
+        (
+            "A frozen lake at dawn transitions into a summer beach at noon, aerial shot.",
+            "hard-cut",
+            True,
+        ),
+        ("barack obama waves from a podium at dusk, slow dolly in.", "public-figure", True),
+        (
+            "Merkel's hands form a diamond in close-up, studio light, slow push in.",
+            "public-figure",
+            True,
+        ),
+        ("Tom Hanx walks along a beach at sunset, wide tracking shot.", "public-figure", True),
+        (
+            "Sunflowers sway, in the style of Van Gogh, slow pan at golden hour.",
+            "public-figure",
+            False,
+        ),
+        (
+            '"OPEN 24 HOURS" in red letters on a sign above a diner door at night, wide shot.',
+            "legible-text",
+            True,
+        ),
+        ("A man is stabbed in a dark alley, blood pooling, handheld close-up.", "violence", True),
+    ],
+)
+def test_grammar_aware_rules(text: str, rule: str, fires: bool) -> None:
+    duration = None if rule == "no-duration" else 5
+    assert (rule in {f.rule for f in lint_text(text, duration_s=duration)}) == fires
+
+
+# -- file, line, evidence in the CLI ---------------------------------------------------
+
+PROJECT = """\
+project: lines
+defaults:
+  duration: 5
+shots:
+  - id: diner
+    variants:
+      - id: v1
+        prompt: >
+          A neon sign that reads "OPEN" flickers over a diner door at night,
+          rain falling, static wide shot.
+      - id: v2
+        subject: a fox
+        action: trots through snow
+        lighting: overcast dawn
+"""
+
+
+def test_json_findings_carry_file_line_and_evidence(tmp_path: Path) -> None:
+    path = tmp_path / "lines.yaml"
+    path.write_text(PROJECT)
+    result = CliRunner().invoke(main, ["lint", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    findings = {(f["variant"], f["rule"]): f for f in json.loads(result.output)}
+    sign = findings[("v1", "legible-text")]
+    assert sign["file"] == str(path) and sign["line"] == 8  # the `prompt:` line
+    assert sign["evidence"] == 'neon sign that reads "OPEN"'
+    camera = findings[("v2", "no-camera")]
+    assert camera["line"] == 11 and camera["file"] == str(path)  # the variant (no camera field)
+
+    explained = CliRunner().invoke(main, ["lint", str(path), "--explain"])
+    assert f"{path}:8:" in explained.output
+    assert 'evidence: neon sign that reads "OPEN"' in explained.output

@@ -81,10 +81,10 @@ def test_studio_lints_as_you_type_applies_and_dismisses_fixes(project_file: Path
     assert "Camera:" not in studio.rendered.value
 
     camera = next(f for f in studio.findings if f.rule == "no-camera")
-    studio.apply(camera)
-    assert studio.inputs["camera"].value == "slow dolly in at eye level"
+    studio.apply(camera)  # the fix is written about the variant's own subject
+    assert studio.inputs["camera"].value == "slow push in on the black cat"
     assert "no-camera" not in rules(studio)
-    assert "Camera: slow dolly in at eye level" in studio.rendered.value
+    assert "Camera: slow push in on the black cat" in studio.rendered.value
 
     # the findings panel has a Dismiss button per finding; click the one for no-lighting
     row = next(r for r in studio.lint_box.children if "no-lighting" in r.children[0].value)
@@ -95,7 +95,7 @@ def test_studio_lints_as_you_type_applies_and_dismisses_fixes(project_file: Path
     text = project_file.read_text()
     assert "# a comment that must survive" in text
     cat = load_project(project_file).shot("cat").variant("v1")
-    assert cat.camera == "slow dolly in at eye level" and cat.lighting is None
+    assert cat.camera == "slow push in on the black cat" and cat.lighting is None
     assert cat.allow == ["no-lighting"]
     assert "saved cat/v1" in studio.status.value
     # the other shot's lines did not move
@@ -117,7 +117,7 @@ def test_studio_free_text_fix_and_error_finding(project_file: Path) -> None:
     assert not apply_button.disabled
     apply_button.click()
     assert "Obama" not in studio.inputs["prompt"].value
-    assert "a silver-haired man in a navy suit" in studio.inputs["prompt"].value
+    assert studio.inputs["prompt"].value.startswith("A person waves from a stage")
     assert "public-figure" not in rules(studio)
 
     studio.inputs["duration"].value = "abc"
@@ -125,7 +125,7 @@ def test_studio_free_text_fix_and_error_finding(project_file: Path) -> None:
     studio.save_button.click()
     assert "duration must be a number" in studio.status.value
     assert (
-        "Obama" not in project_file.read_text() and "silver-haired" not in project_file.read_text()
+        "Obama" not in project_file.read_text() and "A person waves" not in project_file.read_text()
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from takelab.errors import TakelabError, UsageError
@@ -58,7 +59,10 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--backend", "backend", default=None, help="check limits of NAME[:MODEL]")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def lint(file: Path, backend: str | None, fmt: str) -> None:
+@click.option(
+    "--explain", is_flag=True, help="show each finding's evidence: the phrase that matched"
+)
+def lint(file: Path, backend: str | None, fmt: str, explain: bool) -> None:
     """Lint a project file's variants; exit 1 on an error finding, 2 on a bad file."""
     from takelab.backends import get_backend
     from takelab.lint import blocking, lint_project
@@ -81,14 +85,17 @@ def lint(file: Path, backend: str | None, fmt: str) -> None:
         click.echo(json.dumps([f.public() for f in findings], indent=2))
     else:
         for f in findings:
-            where = f"{file}:{project.line_of('shot', f.shot, 'variant', f.variant) or '?'}"
+            where = f"{file}:{f.line or '?'}"
             sev = {"error": "red", "warning": "yellow"}.get(str(f.severity), "cyan")
             tail = " (overridden)" if f.overridden else ""
             out.print(
                 f"{where}: [{sev}]{f.severity}[/] {f.shot}/{f.variant} [bold]{f.rule}[/]{tail}: "
-                f"{f.message}\n    fix: {f.fix}",
+                f"{escape(f.message)}",
                 markup=True,
             )
+            if explain:
+                out.print(f"    evidence: {escape(f.evidence)}", markup=True)
+            out.print(f"    fix: {escape(f.fix)}", markup=True)
         n_err = len(blocking(findings))
         out.print(f"{len(findings)} findings, {n_err} blocking errors in {file}")
     sys.exit(1 if blocking(findings) else 0)

@@ -1,9 +1,12 @@
 """Prompt rules -> findings.
 
-A small, deterministic linter: regular expressions over curated lexicons
-(`takelab.lint_lexicon`), no models and no I/O, well under a millisecond a prompt. Each
-rule flags something video generators are known to get wrong or to refuse, and each
-finding says what to write instead. Rule ids are stable (design.md, "Lint rules").
+A small, deterministic linter: grammar-aware patterns over lexicons kept in data files
+(`takelab.lint_lexicon`, `takelab.lint_grammar` with lemminflect's dictionary), no
+model to download and no I/O, a few milliseconds a prompt (benchmarks/bench_lint.py).
+Each rule flags something video generators are known to get wrong or to refuse; each
+finding carries the evidence
+(the phrase that made it fire) and a fix that rewrites the prompt's own words
+(`takelab.lint_fixes`). Rule ids are stable (design.md, "Lint rules").
 
 Decisions worth knowing:
 
@@ -14,6 +17,8 @@ Decisions worth knowing:
   asking for no movement is a choice, not an omission.
 - `crowded` allows one primary and one secondary subject; a structured `secondary` field
   is that one secondary subject, whatever it lists.
+- `dialogue-budget` allows about two short spoken lines per 4 s and 3 words a second, on
+  the variant's duration (or the text's, or 5 s, the default length of a take).
 - A structured variant is linted field by field: a filled `camera` or `lighting` field
   satisfies its rule unless it is a placeholder ("tbd", "none"), and `negative` is never
   read, so "negative: text, watermark" asks for no text.
@@ -21,17 +26,22 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from takelab import lint_lexicon as lex
+from takelab import lint_speech as speech
 from takelab.backends._base import Capabilities
+from takelab.lint_checks import Hit, Prompt, run_checks
+from takelab.lint_fixes import Edit, fix_for
 from takelab.rule_ids import RULE_IDS
 from takelab.shots import Project, Variant, VariantSettings
+
+# The length a take gets when nothing sets one (plan.DEFAULT_DURATION_S says the same).
+DEFAULT_DURATION_S = 5.0
 
 
 class Severity(StrEnum):
@@ -52,7 +62,10 @@ class Rule(BaseModel):
 
 
 class Finding(BaseModel):
-    """One rule firing on one variant, with the risk and a concrete fix."""
+    """One rule firing on one variant: the risk, the evidence and a concrete fix.
+
+    `file` and `line` say where the variant (or the field the evidence is in) is written;
+    `edits` are the fix as field rewrites a tool can apply (`lint_fixes.apply_edits`)."""
 
     shot: str
     variant: str
@@ -60,11 +73,20 @@ class Finding(BaseModel):
     severity: Severity
     message: str
     fix: str
+    evidence: str = ""
+    file: str = ""
+    line: int | None = None
+    edits: list[Edit] = []
     overridden: bool = False
 
-    def public(self) -> dict[str, str]:
-        """The documented JSON shape: shot, variant, rule, severity, message, fix."""
-        return {k: str(v) for k, v in self.model_dump(exclude={"overridden"}).items()}
+    def public(self) -> dict[str, Any]:
+        """The documented JSON shape: shot, variant, rule, severity, message, fix, evidence,
+        file, line."""
+        out: dict[str, Any] = {
+            k: str(v) for k, v in self.model_dump(exclude={"overridden", "edits", "line"}).items()
+        }
+        out["line"] = self.line
+        return out
 
 
 _W, _E = Severity.WARNING, Severity.ERROR
@@ -84,6 +106,9 @@ _RULE_TABLE = (
     ("violence", _E, "violence", "graphic violence"),
     ("explicit", _E, "explicit", "sexual content or nudity"),
     ("too-long", _E, "too long", "duration beyond what the chosen backend allows"),
+    ("negative-phrasing", _W, "negative phrasing", "a negation in the prompt a model may render"),
+    ("camera-conflict", _W, "camera conflict", "more than one camera move in one shot"),
+    ("dialogue-budget", _W, "dialogue budget", "more spoken lines than fit the duration"),
 )
 RULES: Mapping[str, Rule] = {
     rid: Rule(id=rid, severity=sev, title=title, description=text)
@@ -92,238 +117,49 @@ RULES: Mapping[str, Rule] = {
 if tuple(RULES) != RULE_IDS:  # pragma: no cover - a guard for whoever edits one list
     raise RuntimeError("takelab.lint.RULES and takelab.rule_ids.RULE_IDS disagree")
 
-# Message (the risk for a video model) and fix per rule; {phrase} is what the prompt
-# said, {add} is "add" for free text or "fill `field` with" for a structured variant.
-_ADVICE: dict[str, tuple[str, str]] = {
-    "no-motion": (
-        "nothing in the prompt moves or changes: models return a near-still clip or "
-        "invent a random motion",
-        '{add} one movement or change over time, e.g. "steam rises from the cup", '
-        '"a curtain stirs in the breeze", "the light slowly fades"',
-    ),
-    "no-camera": (
-        "no camera direction: models pick a random, often static or drifting framing, "
-        "and it changes from take to take",
-        '{add} one camera directive, e.g. "slow dolly in at eye level", "static wide '
-        'shot", "handheld close-up"',
-    ),
-    "no-lighting": (
-        "no light described: models default to flat, even light and the look drifts between takes",
-        '{add} a light source, quality and time, e.g. "soft window light from the left", '
-        '"golden hour backlight", "neon glow on wet asphalt"',
-    ),
-    "no-duration": (
-        "no duration in the variant, the defaults or the text: the backend's default "
-        "length is used, so takes differ in length and cost",
-        "set `duration` on the variant or in the project defaults (e.g. duration: 8), or "
-        'state it in the text ("an 8-second shot")',
-    ),
-    "legible-text": (
-        'asks for readable words ("{phrase}"): video models garble lettering, and it '
-        "shimmers from frame to frame",
-        'replace "{phrase}" with a blank sign (or "no readable text"); add the words as '
-        "an overlay in the cut",
-    ),
-    "crowded": (
-        "about {phrase} subjects: models keep one primary and one secondary subject "
-        "coherent; beyond that they merge, duplicate or drop people and animals",
-        "keep one primary subject and one secondary; put the rest in the background "
-        '("a blurred crowd in the background") or give them their own shot',
-    ),
-    "fast-motion": (
-        'rapid motion ("{phrase}"): fast movement smears, warps limbs and breaks '
-        "consistency between frames",
-        'slow "{phrase}" down ("jogs", "glides", "a slow pan"), or ask for it "in slow motion"',
-    ),
-    "occlusion": (
-        'a subject passes behind something and must come back ("{phrase}"): models often '
-        "lose it, or bring back a different one",
-        'keep the subject in view: instead of "{phrase}", let it pass in front of the '
-        "obstacle, or end the shot as it disappears",
-    ),
-    "hard-cut": (
-        'a cut or scene change inside one clip ("{phrase}"): models morph one scene into '
-        "the other instead of cutting",
-        'split at "{phrase}" into two shots and make the cut in the edit',
-    ),
-    "public-figure": (
-        'names a real, well-known person ("{phrase}"): providers refuse or block '
-        "likenesses of real people, and a blocked job may still be charged",
-        'replace "{phrase}" with an invented person described by look and wardrobe '
-        '(e.g. "a silver-haired man in a navy suit")',
-    ),
-    "violence": (
-        'graphic violence ("{phrase}"): providers block it, and a blocked job may still be charged',
-        'remove "{phrase}": imply it off-screen (a reaction, a sound, the aftermath without gore)',
-    ),
-    "explicit": (
-        'sexual content or nudity ("{phrase}"): providers refuse it and may flag the account',
-        'remove "{phrase}": keep the characters clothed and the scene non-sexual',
-    ),
-    "too-long": (
-        "duration {phrase} s is not allowed by this backend (allowed: {allowed}): the "
-        "request would be rejected",
-        "set duration to {best} s, or split the action across two shots",
-    ),
-}
-_FIELD_OF = {"no-motion": "action", "no-camera": "camera", "no-lighting": "lighting"}
-
-
-@dataclass(frozen=True)
-class _Prompt:
-    """What a rule looks at: the described text, and the structured fields if any."""
-
-    text: str
-    fields: Mapping[str, str] = field(default_factory=dict)
-
-    def body(self, *, without: str = "") -> str:
-        """Lower-cased text to scan; for structured prompts, the fields but `without`."""
-        if not self.fields:
-            return self.text.lower()
-        return " . ".join(v for k, v in self.fields.items() if k != without).lower()
-
-    def filled(self, name: str) -> bool:
-        """The field says something (not empty, not a placeholder like "tbd")."""
-        value = self.fields.get(name, "")
-        return bool(value) and not lex.PLACEHOLDER.match(value)
-
-
-def _blank(pattern: re.Pattern[str] | None, text: str) -> str:
-    """Spaces over the matches of `pattern`, so later matches keep their offsets."""
-    if pattern is None:
-        return text
-    return pattern.sub(lambda m: " " * len(m.group(0)), text)
-
-
-def _phrase(m: re.Match[str] | None) -> str | None:
-    return " ".join(m.group(0).strip(" ,.;:").split()) if m else None
-
-
-def _search(
-    pattern: re.Pattern[str], text: str, benign: re.Pattern[str] | None = None
-) -> str | None:
-    return _phrase(pattern.search(_blank(benign, text)))
-
-
-# -- rules: each returns the offending phrase ("" when there is none to quote) or None ----
-
-
-def _moves(p: _Prompt) -> bool:
-    action = p.fields.get("action", "")
-    if p.filled("action") and not lex.STATIC_ACTION.match(action):
-        return True
-    text = _blank(lex.CAMERA_SUBJECT_VERB, _blank(lex.MOTION_BENIGN, p.body(without="camera")))
-    if lex.acts(text) or lex.FAST.search(_blank(lex.FAST_BENIGN, text)):
-        return True
-    for m in lex.MOTION.finditer(text):
-        before = text[: m.start()]
-        if lex.NEGATION_BEFORE.search(before):
-            continue  # "no wind", "nothing moves"
-        if m.group(0) in lex.VERB_BASES and lex.DETERMINER_BEFORE.search(before):
-            continue  # "a skateboard", "the fall": a noun, not a verb
-        return True
-    return False
-
-
-def _no_motion(p: _Prompt) -> str | None:
-    return None if _moves(p) else ""
-
-
-def _no_camera(p: _Prompt) -> str | None:
-    found = p.filled("camera") or lex.CAMERA.search(p.body(without="camera"))
-    return None if found else ""
-
-
-def _no_lighting(p: _Prompt) -> str | None:
-    text = _blank(lex.LIGHT_BENIGN, p.body(without="lighting"))
-    return None if p.filled("lighting") or lex.LIGHT.search(text) else ""
-
-
-_QUOTED = re.compile(r"""\s*:?(\s*['"\u201c\u2018][^'"\u201d\u2019]{1,60}['"\u201d\u2019])""")
-
-
-def _legible_text(p: _Prompt) -> str | None:
-    text = p.body()
-    for m in lex.LEGIBLE.finditer(text):
-        clause = re.split(r"[,.;:!?]", text[max(0, m.start() - 40) : m.start()])[-1]
-        if lex.TEXT_NEGATION.search(clause) or lex.TEXT_NEGATION.match(m.group(0)):
-            continue  # "a blank sign", "no text", "an unreadable label"
-        words = _QUOTED.match(text, m.end())  # quote the words asked for, too
-        return " ".join(
-            m.group(0).strip(" ,.;:").split() + ([words.group(1).strip()] if words else [])
-        )
-    return None
-
-
-def _crowded(p: _Prompt) -> str | None:
-    if p.fields:
-        n = 0
-        for part in re.split(r",|\band\b|&|\bplus\b", p.fields.get("subject", "").lower()):
-            # a listed part with no known noun ("a lighthouse") is still one subject
-            n += lex.count_subjects(part) or int(bool(re.match(r"\s*(?:a|an|the)\b", part)))
-        n += int(bool(p.fields.get("secondary")))
-    else:
-        n = lex.count_subjects(p.text)
-    return str(n) if n > 2 else None
-
-
-def _fast_motion(p: _Prompt) -> str | None:
-    text = p.body()
-    return None if lex.SLOW_MOTION.search(text) else _search(lex.FAST, text, lex.FAST_BENIGN)
-
-
-def _occlusion(p: _Prompt) -> str | None:
-    text = p.body()
-    for m in lex.OCCLUSION_BEHIND.finditer(text):
-        words = re.findall(r"[a-z]+", m.group("rest"))
-        if not any(w in lex.ANIMATE or lex.PLURAL.get(w) in lex.ANIMATE for w in words):
-            return _phrase(m)  # "walks behind a pillar", not "walks behind her dog"
-    return _search(lex.OCCLUSION_REAPPEAR, text)
-
-
-def _hard_cut(p: _Prompt) -> str | None:
-    return _search(lex.HARD_CUT, p.body(), lex.HARD_CUT_BENIGN)
-
-
-def _public_figure(p: _Prompt) -> str | None:
-    text = p.text  # original case: surnames match with their capital letter
-    for pattern in (lex.PUBLIC_FULL, lex.PUBLIC_SURNAME_CASED):
-        for m in pattern.finditer(text):
-            before, after = text[: m.start()], text[m.end() :]
-            if lex.PLACE_AFTER.match(after) or lex.PLACE_BEFORE.search(before):
-                continue  # Lincoln Center, St. Louis, Churchill, Manitoba
-            if lex.STYLE_BEFORE.search(before) or lex.STYLE_AFTER.match(after):
-                continue  # "in the style of Van Gogh" does not show the painter
-            return m.group(0)
-    return None
-
-
-def _violence(p: _Prompt) -> str | None:
-    return _search(lex.VIOLENCE, p.body(), lex.VIOLENCE_BENIGN)
-
-
-def _explicit(p: _Prompt) -> str | None:
-    return _search(lex.EXPLICIT, p.body())
-
-
-_CHECKS: dict[str, Callable[[_Prompt], str | None]] = {
-    "no-motion": _no_motion,
-    "no-camera": _no_camera,
-    "no-lighting": _no_lighting,
-    "legible-text": _legible_text,
-    "crowded": _crowded,
-    "fast-motion": _fast_motion,
-    "occlusion": _occlusion,
-    "hard-cut": _hard_cut,
-    "public-figure": _public_figure,
-    "violence": _violence,
-    "explicit": _explicit,
+# The risk for a video model, per rule; {evidence} is what the prompt said.
+_MESSAGE: dict[str, str] = {
+    "no-motion": "nothing in the prompt moves or changes: models return a near-still clip or "
+    "invent a random motion",
+    "no-camera": "no camera direction: models pick a random, often static or drifting framing, "
+    "and it changes from take to take",
+    "no-lighting": "no light described: models default to flat, even light and the look "
+    "drifts between takes",
+    "no-duration": "no duration in the variant, the defaults or the text: the backend's "
+    "default length is used, so takes differ in length and cost",
+    "legible-text": 'asks for readable words ("{evidence}"): video models garble lettering, '
+    "and it shimmers from frame to frame",
+    "crowded": "about {count} subjects: models keep one primary and one secondary subject "
+    "coherent; beyond that they merge, duplicate or drop people and animals",
+    "fast-motion": 'rapid motion ("{evidence}"): fast movement smears, warps limbs and breaks '
+    "consistency between frames",
+    "occlusion": 'a subject is hidden and must come back into view ("{evidence}"): models '
+    "often lose it, or bring back a different one",
+    "hard-cut": 'a cut or scene change inside one clip ("{evidence}"): models morph one scene '
+    "into the other instead of cutting",
+    "public-figure": 'names a real, well-known person ("{evidence}"): providers refuse or block '
+    "likenesses of real people, and a blocked job may still be charged",
+    "violence": 'graphic violence ("{evidence}"): providers block it, and a blocked job may '
+    "still be charged",
+    "explicit": 'sexual content or nudity ("{evidence}"): providers refuse it and may flag '
+    "the account",
+    "too-long": "duration {evidence} s is not allowed by this backend (allowed: {allowed}): "
+    "the request would be rejected",
+    "negative-phrasing": 'a negation in the prompt ("{evidence}"): models read the words, not '
+    'the "no", and often show {thing}',
+    "camera-conflict": 'more than one camera move in one shot ("{evidence}"): models blend '
+    "them into a drifting, unmotivated move",
+    "dialogue-budget": "{budget}: lines get rushed, cut off or lip-synced to the wrong face",
 }
 
 
-def _cased(p: _Prompt, phrase: str) -> str:
+def _cased(p: Prompt, phrase: str) -> str:
     """The phrase as the prompt wrote it (rules match lower-cased text)."""
-    m = re.search(re.escape(phrase), p.text, re.IGNORECASE) if phrase else None
+    import re
+
+    if not phrase:
+        return phrase
+    m = re.search(r"\s+".join(re.escape(w) for w in phrase.split()), p.text, re.IGNORECASE)
     return m.group(0) if m else phrase
 
 
@@ -335,11 +171,25 @@ def _suggest(caps: Capabilities, seconds: float) -> float:
     return min(max(seconds, caps.min_duration_s), caps.max_duration_s)
 
 
-# -- entry points ------------------------------------------------------------------------
+def _hits(p: Prompt, duration_s: float | None, capabilities: Capabilities | None) -> dict[str, Hit]:
+    found = run_checks(p)
+    stated = lex.durations_in(p.body())
+    seconds = duration_s if duration_s is not None else max(stated, default=None)
+    if seconds is None:
+        found["no-duration"] = Hit("no duration in the variant, the defaults or the text")
+    elif capabilities is not None and not capabilities.allows_duration(seconds):
+        best = _suggest(capabilities, seconds)
+        allowed = capabilities.describe_durations()
+        found["too-long"] = Hit(f"{seconds:g}", {"allowed": allowed, "best": f"{best:g}"})
+    lines = list(p.dialogue) or speech.spoken_lines(p.text)
+    budget = speech.over_budget(lines, seconds if seconds is not None else DEFAULT_DURATION_S)
+    if lines and budget:
+        found["dialogue-budget"] = Hit("; ".join(f'"{line}"' for line in lines), {"budget": budget})
+    return {rid: found[rid] for rid in RULES if rid in found}
 
 
 def _lint(
-    p: _Prompt,
+    p: Prompt,
     *,
     duration_s: float | None,
     capabilities: Capabilities | None,
@@ -347,35 +197,24 @@ def _lint(
     variant: str,
     allow: Iterable[str] = (),
 ) -> list[Finding]:
-    found = {
-        rid: {"phrase": _cased(p, hit)}
-        for rid, check in _CHECKS.items()
-        if (hit := check(p)) is not None
-    }
-    stated = lex.durations_in(p.body())
-    seconds = duration_s if duration_s is not None else max(stated, default=None)
-    if seconds is None:
-        found["no-duration"] = {}
-    elif capabilities is not None and not capabilities.allows_duration(seconds):
-        best = _suggest(capabilities, seconds)
-        allowed_s = capabilities.describe_durations()
-        found["too-long"] = {"phrase": f"{seconds:g}", "allowed": allowed_s, "best": f"{best:g}"}
     out = []
-    for rid in RULES:
-        if rid not in found:
-            continue
-        name = _FIELD_OF.get(rid)
-        add = f"fill `{name}` with" if p.fields and name else "add"
-        message, fix = (t.format(add=add, **found[rid]) for t in _ADVICE[rid])
+    allowed = set(allow)
+    for rid, hit in _hits(p, duration_s, capabilities).items():
+        evidence = _cased(p, hit.evidence)
+        values = {"evidence": evidence, "thing": "it", "count": "", "allowed": "", "budget": ""}
+        values.update(hit.values)
+        fix, edits = fix_for(rid, p, hit, evidence)
         out.append(
             Finding(
                 shot=shot,
                 variant=variant,
                 rule=rid,
                 severity=RULES[rid].severity,
-                message=message,
+                message=_MESSAGE[rid].format(**values),
                 fix=fix,
-                overridden=rid in set(allow),
+                evidence=evidence,
+                edits=edits,
+                overridden=rid in allowed,
             )
         )
     return out
@@ -390,10 +229,22 @@ def lint_text(
     variant: str = "",
 ) -> list[Finding]:
     """Findings for free prompt text; `duration_s` is the clip length setting, if any."""
-    prompt = _Prompt(" ".join(text.split()))
+    prompt = Prompt(" ".join(text.split()), duration_s=duration_s)
     return _lint(
         prompt, duration_s=duration_s, capabilities=capabilities, shot=shot, variant=variant
     )
+
+
+def _dialogue_lines(variant: Variant) -> tuple[str, ...]:
+    """Spoken lines of a structured `dialogue` list ([{speaker, line, at}]), if the variant
+    model has one; read defensively, since older models do not."""
+    items = getattr(variant, "dialogue", None) or ()
+    lines = []
+    for item in items:
+        line = item.get("line") if isinstance(item, Mapping) else getattr(item, "line", None)
+        if line:
+            lines.append(str(line))
+    return tuple(lines)
 
 
 def lint_variant(
@@ -409,8 +260,9 @@ def lint_variant(
     fields = variant.fields() if variant.structured else {}
     if fields and settings.style:
         fields["style"] = settings.style
+    prompt = Prompt(variant.render(defaults), fields, settings.duration, _dialogue_lines(variant))
     return _lint(
-        _Prompt(variant.render(defaults), fields),
+        prompt,
         duration_s=settings.duration,
         capabilities=capabilities,
         shot=shot,
@@ -419,10 +271,31 @@ def lint_variant(
     )
 
 
+def _locate(project: Project, finding: Finding, variant: Variant) -> Finding:
+    """The file and line of the finding: the field its evidence is in, else the variant."""
+    keys = ("shot", finding.shot, "variant", finding.variant)
+    line = project.line_of(*keys)
+    evidence = finding.evidence.lower()
+    names = ["prompt"] if not variant.structured else list(variant.fields())
+    for name in names:
+        value = (getattr(variant, name, None) or "").lower()
+        if evidence and evidence in " ".join(value.split()):
+            line = project.line_of(*keys, name) or line
+            break
+    else:
+        if finding.rule in ("no-duration", "too-long"):
+            line = project.line_of(*keys, "duration") or line
+    try:
+        file = str(project.path)
+    except ValueError:
+        file = ""
+    return finding.model_copy(update={"file": file, "line": line})
+
+
 def lint_project(project: Project, *, capabilities: Capabilities | None = None) -> list[Finding]:
-    """Findings for every variant of every shot, in file order."""
+    """Findings for every variant of every shot, in file order, each with file and line."""
     return [
-        finding
+        _locate(project, finding, variant)
         for shot in project.shots
         for variant in shot.variants
         for finding in lint_variant(
@@ -437,6 +310,7 @@ def blocking(findings: Iterable[Finding]) -> list[Finding]:
 
 
 __all__ = [
+    "DEFAULT_DURATION_S",
     "RULES",
     "Finding",
     "Rule",

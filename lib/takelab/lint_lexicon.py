@@ -1,42 +1,40 @@
-"""Curated word lists and patterns behind takelab.lint, and the few small readers built
-on them (counting subjects, spotting an action verb, finding a stated duration).
+"""Lexicons and patterns behind takelab.lint, and the small readers built on them
+(counting subjects, finding a stated duration).
 
-Kept apart from the rules so the linter reads as rules and the lexicons can grow without
-touching it. Everything here is plain data compiled once at import: no I/O, no models.
-Patterns run on lower-cased text unless their name says CASED.
+The word lists live in data files (`takelab/lint_data/*.txt`, one entry a line, `#`
+comments), base forms only: lemminflect supplies the inflections, so a list never grows
+by "walks", "walked", "walking". What stays here is grammar: regular expressions over
+phrases ("a sign that reads X", "cuts to"). Everything is read and compiled once at
+import; patterns run on lower-cased text unless their name says CASED.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib.resources import files
+
+from lemminflect import getAllInflections
+
+from takelab import lint_grammar as gram
 
 # -- helpers -----------------------------------------------------------------------------
 
 
-def verb_forms(spec: str) -> list[str]:
-    """Inflections of a verb: "walk" -> walk walks walked walking.
+@cache
+def data(name: str) -> list[str]:
+    """The entries of lint_data/<name>.txt (blank lines and # comments skipped)."""
+    text = files("takelab").joinpath("lint_data", f"{name}.txt").read_text(encoding="utf-8")
+    return [s for line in text.splitlines() if (s := line.split("#", 1)[0].strip())]
 
-    `spec` is "base[+][/extra/extra]": "+" doubles the last consonant (run -> running),
-    extras are irregular forms (ran). A leading "-" drops the base form, for verbs whose
-    bare form is mostly a noun in prompts ("-race": races, raced, racing but not race car).
-    """
-    head, *extra = spec.split("/")
-    drop_base = head.startswith("-")
-    double = head.endswith("+")
-    base = head.strip("-+")
-    forms = set(extra)
-    if not drop_base:
-        forms.add(base)
-    if base.endswith("e") and not base.endswith("ee"):
-        forms |= {base + "s", base + "d", base[:-1] + "ing"}
-    elif base.endswith("y") and base[-2:-1] not in "aeiou":
-        forms |= {base[:-1] + "ies", base[:-1] + "ied", base + "ing"}
-    else:
-        plural = base + "es" if base.endswith(("s", "sh", "ch", "x", "z", "o")) else base + "s"
-        tail = base[-1] if double else ""
-        forms |= {plural, base + tail + "ed", base + tail + "ing"}
-    return sorted(forms)
+
+def inflections(lemma: str) -> set[str]:
+    """Every form of a verb from lemminflect's tables: walk -> walks, walked, walking."""
+    forms = {lemma}
+    for values in getAllInflections(lemma, upos="VERB").values():
+        forms.update(values)
+    return forms
 
 
 def alternation(words: Iterable[str]) -> str:
@@ -56,115 +54,45 @@ def words_re(words: Iterable[str], flags: int = 0) -> re.Pattern[str]:
 
 # -- motion ------------------------------------------------------------------------------
 
-# Verbs of motion or change. Camera moves (pan, dolly, orbit...) are deliberately absent:
-# a camera moving over a still subject still makes a near-static clip.
-MOTION_VERBS = words(
-    """
-walk stroll wander run+/ran jog+ sprint -race -dash dart hurry rush march stride/strode
-step+ skip+ hop+ jump leap/leapt bounce climb crawl swim+/swam -dive/dove surf skate ski
-ride/rode/ridden drive/drove/driven -cycle pedal paddle sail fly/flew/flown soar glide
-hover float drift flutter flap+ swoop circle spin+/spun twirl turn roll tumble fall/fell
--drop+ -sink/sank/sunk -rise/risen -lift raise -swing/swung sway wave shake/shook
-tremble shiver nod+ blink smile laugh cry wink dance sing/sang/sung play perform strum
-speak/spoke talk whisper shout gesture -point reach grab+ pick pour stir+ chop+ slice
-trot+ wag+ pat+ tap+ clap+ shrug+ rub+ bob+ dip+ write/wrote/written apply disappear
-reappear vanish -zoom -cut/cuts/cutting knead knit+ sew -type -paint -draw/drew -sketch
-mend -polish wipe -sweep/swept -wash -brush -tie -fold -open -close -push -pull
-throw/threw/thrown catch/caught kick hit+ -chase carry drag+ hug+ kiss embrace enter
-exit arrive approach -cross move travel flow stream drip+ splash spray spill ripple crash
--break/broke shatter crumble collapse explode burst erupt melt bloom blossom grow/grew
-unfold unfurl shrink/shrank swell fade flicker -flash shimmer twinkle pulse flick ease
-scatter swirl curl billow rattle knock weave/wove carve shape stretch yawn wade peck
-twitch slap+ arrange dissolve burn emerge -tack gallop -bolt -zip+ dribble swerve
-pounce chew sip+ eat/ate drink/drank bite stab+ shoot -beat slash punch tear/tore/torn
-impale decapitate mutilate writhe undress butter flip+ fry/fried -plate tamp unveil
--vent scramble adjust strike/struck splatter spatter gush wake/woke blow/blew bubble
-sizzle crackle glint sparkle -dim+ garnish tug+ peek descend ascend kneel/knelt crouch
-leave -rage hide/hid/hidden -pass slide/slid -text -check bake skateboard snowboard
-roar -gut+ -slit+ flex scurry scamper -serve cheer juggle boil simmer steam
-plume wilt wither sprout ripen thaw -freeze/froze brighten darken morph transform
-stumble -trip+ skid+ cruise accelerate -brake -launch -dock haul hoist tow -lower
--scale creep/crept sneak tiptoe stomp -stamp limp shuffle stagger wobble -rock teeter
-vibrate quiver fidget jerk jolt whirl pirouette rotate revolve -spiral wriggle slither
-squirm wiggle undulate surge crest trickle seep ooze leak spurt sprinkle spread shut+
-slam+ beckon applaud sigh cough sneeze gulp swallow lick -whisk -peel -grate -mix -blend
--grill -roast sear toss deliver -hand dodge -duck spar+ wrestle sculpt -iron -mop -vacuum
-scrub+ rinse -braid shave -button unzip untie -pack unpack -load unload -stack assemble
--hammer -saw/sawed/sawing -drill weld -sand -tune -drum conduct scroll swipe rummage
-dig+/dug bury -plant -harvest gather feed/fed -pet+ -stroke -groom bathe flee/fled -escape
-ignite smolder smoulder -flare glimmer -shift change waft puff howl gust rustle prowl -stalk
-lunge canter graze flit nuzzle sniff -bark chirp -paw nibble gnaw splinter sweat
-breathe inhale exhale blush frown grin+ giggle sob+ weep/wept scream yell chat+ argue
-hurl fling/flung lob+ bat+ -bow greet salute build/built plough plow mow/mown till
-rake shovel climb fish row+ hunt chop rise
-"""
+# Motion verbs (base forms, data file); lemminflect recognises their inflections.
+MOTION_LEMMAS = frozenset(data("motion_verbs"))
+# Words and phrases that move or change without a motion verb: rain, waves, smoke...
+MOTION_PHRASES = words_re(data("motion_phrases"))
+STATIVE_LEMMAS = frozenset(data("stative_verbs"))
+# Past participles that describe a pose or state even after "is" ("its head is tilted").
+STATE_PARTICIPLES = frozenset(data("state_participles"))
+STILL_ADJECTIVES = frozenset(data("still_adjectives"))
+FILM_NOUNS = frozenset({"shot", "shots", "frame", "frames"})
+# A verb followed by one of these moves something along a path ("lights streaking past").
+PATH_PARTICLES = frozenset(
+    [
+        "past",
+        "through",
+        "across",
+        "along",
+        "around",
+        "away",
+        "toward",
+        "towards",
+        "into",
+        "onto",
+        "off",
+        "over",
+        "upward",
+        "downward",
+        "upwards",
+        "downwards",
+        "forward",
+        "backward",
+        "backwards",
+    ]
 )
-
-# Bare verb forms: after a determiner they are nouns ("a skateboard", "the fall").
-VERB_BASES = {spec.split("/")[0].strip("+") for spec in MOTION_VERBS if not spec.startswith("-")}
-DETERMINER_BEFORE = re.compile(
-    r"\b(?:a|an|the|his|her|their|its|my|your|our|this|that|each|every)\s+$"
-)
-
-MOTION_WORDS = [f for spec in MOTION_VERBS for f in verb_forms(spec)] + [
-    # weather, water, fire and time: things that move or change without a verb
-    "rain",
-    "raining",
-    "rainfall",
-    "downpour",
-    "drizzle",
-    "snowfall",
-    "snowing",
-    "snowflakes",
-    "blizzard",
-    "wind",
-    "windy",
-    "breeze",
-    "gust",
-    "gusts",
-    "waves",
-    "surf",
-    "waterfall",
-    "traffic",
-    "fireworks",
-    "flames",
-    "smoke",
-    "steam",
-    "time lapse",
-    "timelapse",
-    "slow motion",
-    "takes off",
-    "lands",
-    "landed",
-    "sun sets",
-    "sun setting",
-    "sun rises",
-    "sun rising",
-    "tide comes",
-    "tide slowly comes",
-    "tide rolls",
-    "tide rises",
-    "in motion",
-    "take notes",
-    "takes notes",
-    "taking notes",
-    "makes love",
-    "making love",
-    "lights a",
-    "lights an",
-    "lights the",
-    "lights his",
-    "lights her",
-    "lights up",
-    "fades in",
-    "fades out",
-]
-MOTION = words_re(MOTION_WORDS)
 # Spans that look like motion but are not: the season, a dashboard, a noun phrase.
 MOTION_BENIGN = re.compile(
     r"\b(?:fall (?:foliage|colou?rs|leaves|season|fashion)|in (?:the )?fall|"
     r"turn of the|left (?:side|hand|of)|on the left|to the left|point of view|"
-    r"(?:ski|chair) lift|rolls? of|play of light|high[\s-]rises?|row of|rows of)\b"
+    r"(?:ski|chair) lift|rolls? of|play of light|high[\s-]rises?|row of|rows of|"
+    r"shaking effect|camera shake|rack(?:ing)? focus)\b"
 )
 # A motion word right after these does not move anything ("no wind", "nothing moves").
 NEGATION_BEFORE = re.compile(
@@ -172,37 +100,8 @@ NEGATION_BEFORE = re.compile(
 )
 # Camera moves phrased with motion verbs ("the camera rises", "drone shot circling her").
 CAMERA_SUBJECT_VERB = re.compile(
-    r"\b(?:camera|drone|shot|pov|lens|dolly|crane|gimbal|steadicam)\s+(?:\w+\s+){0,2}?"
-    r"(?:moves?|moving|rises?|rising|glides?|gliding|drifts?|drifting|floats?|floating|"
-    r"circles?|circling|descends?|descending|ascends?|ascending|swoops?|swooping|"
-    r"follows?|following|turns?|turning|sweeps?|sweeping|climbs?|climbing|drops?|"
-    r"dropping|spins?|spinning|rolls?|rolling|soars?|soaring|travels?|travelling|"
-    r"traveling|flies|flying|pushes|pushing|pulls|pulling|slides?|sliding|pans|tilts)\b"
-)
-# Verbs of state: after a subject they do not move it ("a woman stands", "guards holding").
-STATIVE = set(
-    words(
-        """
-    is are was were be been has have had seems seem looks look appears appear remains remain
-    stays stay stands stand standing sits sit sitting lies lie lying lays rests rest resting
-    waits wait waiting hangs hang hanging leans lean leaning wears wear wearing holds hold
-    holding poses pose posing lounges lounge lounging sleeps sleep sleeping dozes dozing
-    faces face facing overlooks overlooking watches watch watching stares stare staring
-    gazes gaze gazing listens listen listening thinks think thinking reads read reading
-    perches perching reclines reclining contains containing shows showing owns knows loves
-    kneels kneeling sees see seeing feels feel feeling dreams dreaming lingers lingering
-    """
-    )
-)
-# Words that can follow a subject noun without being its verb.
-FUNCTION_WORDS = set(
-    words(
-        """
-    in on at with of and or from by near under behind beside for to the a an who that which
-    whose as while when than into onto over across through inside outside against between
-    among its his her their this these those s is
-    """
-    )
+    r"\b(?:camera|drone|shot|pov|lens|dolly|crane|gimbal|steadicam)(?:\s+(?:shot|camera|view))?"
+    r"\s+(?:[a-z]+ly\s+)?[a-z]+"
 )
 STATIC_ACTION = re.compile(
     r"^\s*(?:(?:stands?|sits?|lies|lays?|waits?|poses?|remains?|rests?|is|are|stays?|"
@@ -212,108 +111,7 @@ STATIC_ACTION = re.compile(
 
 # -- camera ------------------------------------------------------------------------------
 
-CAMERA_TERMS = [
-    "dolly",
-    "dollies",
-    "dollying",
-    "panning",
-    "panned",
-    "whip pan",
-    "tilt shift",
-    "tilts up",
-    "tilts down",
-    "tilt up",
-    "tilt down",
-    "crane shot",
-    "crane up",
-    "crane down",
-    "jib",
-    "crash zoom",
-    "slow zoom",
-    "zoom in",
-    "zoom out",
-    "zooms in",
-    "zooms out",
-    "zooming in",
-    "zooming out",
-    "push in",
-    "pushes in",
-    "pushing in",
-    "pull back",
-    "pulls back",
-    "pulling back",
-    "pull out",
-    "pulls out",
-    "tracking",
-    "tracks alongside",
-    "follow shot",
-    "following shot",
-    "handheld",
-    "hand held",
-    "steadicam",
-    "gimbal",
-    "orbit",
-    "orbits",
-    "orbiting",
-    "arc shot",
-    "locked off",
-    "locked down",
-    "tripod",
-    "close up",
-    "closeup",
-    "close ups",
-    "closeups",
-    "extreme close",
-    "medium shot",
-    "medium close",
-    "medium wide",
-    "wide shot",
-    "wide angle",
-    "establishing shot",
-    "long shot",
-    "full shot",
-    "cowboy shot",
-    "two shot",
-    "insert shot",
-    "aerial",
-    "drone",
-    "bird's eye",
-    "birds eye",
-    "bird's-eye",
-    "worm's eye",
-    "overhead shot",
-    "overhead view",
-    "overhead angle",
-    "top down",
-    "eye level",
-    "low angle",
-    "high angle",
-    "dutch angle",
-    "dutch tilt",
-    "canted angle",
-    "pov",
-    "point of view",
-    "first person",
-    "over the shoulder",
-    "macro",
-    "telephoto",
-    "long lens",
-    "wide lens",
-    "fisheye",
-    "fish eye",
-    "anamorphic",
-    "rack focus",
-    "focus pull",
-    "framing",
-    "in profile",
-    "from above",
-    "from below",
-    "shot from",
-    "seen from",
-    "viewed from",
-    "side view",
-    "split diopter",
-]
+CAMERA_TERMS = data("camera_terms")
 CAMERA = re.compile(
     rf"\b(?:{alternation(CAMERA_TERMS)})\b"
     r"|\b(?:slow|slowly|quick|gentle|camera)\s+pans?\b|\bpans?\s+(?:left|right|across|over|"
@@ -326,115 +124,22 @@ CAMERA = re.compile(
     r"|\b(?:wide|close|medium|long|tracking|aerial|drone|overhead|static|establishing|"
     r"handheld|pov|insert|master|single|full|crane|dolly|reverse|profile|side|locked off|"
     r"continuous|telephoto|macro|level|angle|eye level|interior|exterior)[\s-]+shot\b"
-    r"|\b\d+\s?mm lens\b|\b(?:in|into|out of|fills?|filling|centered in|across) the frame\b"
+    r"|\b\d+\s?mm lens\b|\b(?:fills?|filling|centered in|across) the frame\b"
+    r"|\bshot (?:on|with) (?:a|an)\b[^.]{0,30}?\bcamera\b|\bcamera (?:rotates|captures|focuses)\b"
 )
 
 # -- lighting ----------------------------------------------------------------------------
 
-LIGHT_WORDS = [
-    "light",
-    "lights",
-    "lighting",
-    "lit",
-    "sunlight",
-    "sunlit",
-    "moonlight",
-    "moonlit",
-    "starlight",
-    "starlit",
-    "daylight",
-    "candlelight",
-    "candlelit",
-    "candles",
-    "candle",
-    "lamplight",
-    "lamp",
-    "lamps",
-    "lantern",
-    "lanterns",
-    "firelight",
-    "torchlight",
-    "torchlit",
-    "streetlight",
-    "streetlights",
-    "streetlamp",
-    "streetlamps",
-    "floodlight",
-    "floodlights",
-    "spotlight",
-    "spotlights",
-    "headlights",
-    "backlit",
-    "backlight",
-    "backlighting",
-    "rim light",
-    "fireplace",
-    "bonfire",
-    "campfire",
-    "neon",
-    "glow",
-    "glows",
-    "glowing",
-    "luminous",
-    "illuminated",
-    "silhouette",
-    "silhouetted",
-    "shadow",
-    "shadows",
-    "shadowy",
-    "golden hour",
-    "blue hour",
-    "magic hour",
-    "sunset",
-    "sunrise",
-    "dawn",
-    "dusk",
-    "twilight",
-    "night",
-    "nighttime",
-    "midnight",
-    "noon",
-    "midday",
-    "sun",
-    "sunny",
-    "sunshine",
-    "sunbeam",
-    "sunbeams",
-    "overcast",
-    "cloudy",
-    "storm",
-    "stormy",
-    "dim",
-    "dimly",
-    "darkness",
-    "in the dark",
-    "after dark",
-    "pitch black",
-    "diffused",
-    "dappled",
-    "chiaroscuro",
-    "high key",
-    "low key",
-    "volumetric",
-    "god rays",
-    "rays",
-    "lens flare",
-    "fluorescent",
-    "tungsten",
-    "incandescent",
-    "softbox",
-    "strobe",
-    "strobes",
-    "flash photography",
-    "flashes",
-    "flashbulbs",
-    "camera flash",
-    "chandelier",
-    "lightning",
-    "bioluminescent",
-]
+LIGHT_WORDS = data("light_words")
 LIGHT = re.compile(
     rf"\b(?:{alternation(LIGHT_WORDS)})\b"
+    r"|\b(?:darker|brighter|darkens|darkening|brightens|brightening)\b"
+    # fire gives light, but not as a kind of thing ("a fire dragon", "the land of fire")
+    r"|\bfire\b(?!\s+(?:dragon|tower|giant|truck|engine|station|escape|fighter|hydrant|"
+    r"extinguisher|alarm|ant|opal|brigade|department|drill)s?\b)(?<!land of fire)(?<!opens fire)"
+    # a candle gives light when it burns, not as wax ("a candle as the temperature rises")
+    r"|\b(?:burning|lit|flickering|glowing)\s+(?:\w+\s+){0,2}candles?\b|\bcandles?\s+(?:flame|flicker|glow|burn)"
+    r"|\bcandles?\b[^.]{0,40}\bflames?\b"
     # "a dark alley", "the darkened hall": darkness as light; not dark hair or dark wood
     r"|\bdark(?:ened)?[\s-]+(?!(?:hair|chocolate|suit|coat|jacket|eyes|skin|wood|green|blue|"
     r"red|brown|grey|gray|purple|jeans|dress|clothes|fur|beer|roast|matter|humou?r|horse|"
@@ -479,55 +184,21 @@ DURATION = re.compile(
     rf"(?<![\d:.'’])\b{_NUM}\s*-?\s*(?P<unit>seconds?|secs?|s|minutes?|mins?)\b(?![:\d])"
 )
 # "the 80s", "1970s", "late 90s": decades, not durations.
-DECADE_BEFORE = re.compile(r"(?:\bthe|\ban|['’]|\bearly|\bmid|\blate|\bmid-)\s*$")
+DECADE_BEFORE = re.compile(
+    r"(?:\bthe|\ban?|\bhis|\bher|\btheir|\bmy|\bat|\bin|['’]|\bearly|\bmid|\blate|\bmid-)\s*$"
+)
 
 # -- subjects (crowded) ------------------------------------------------------------------
 
-PEOPLE = words(
-    """
-sunbather man woman boy girl child kid person baby toddler teenager teen guy lady gentleman chef
-cook barista waiter waitress bartender dancer ballerina musician guitarist drummer singer
-saxophonist violinist pianist soldier knight samurai warrior detective doctor nurse
-farmer fisherman shepherd hiker runner jogger sprinter cyclist skier surfer skater
-skateboarder swimmer climber driver pilot astronaut photographer painter artist potter
-baker butcher barber florist seamstress tailor clockmaker student teacher worker
-grandmother grandfather grandma grandpa mother father mom dad son daughter granddaughter
-grandson sister brother wife husband bride groom friend stranger traveler traveller
-tourist commuter monk priest nun king queen prince princess model actor actress athlete
-player boxer wrestler officer policeman cop guard prisoner hostage victim gunman zombie
-robot android alien cowboy pirate ninja wizard witch clown protester receptionist
-sommelier owner keeper kayaker passenger vendor merchant mechanic scientist motorcyclist
-biker rider pedestrian fan spectator patient hunter assassin bodybuilder stripper
-engineer employee shopper customer diner reveler reveller partygoer villager
-refugee protestor marcher mourner worshipper bystander onlooker sailor fighter guest
-visitor resident neighbor neighbour colleague coworker gymnast diver lifeguard firefighter
-pupil teammate surgeon chaser rancher miner explorer
-"""
-)
+PEOPLE = data("people")
 PEOPLE_PLURAL_IRREGULAR = {"men": "man", "women": "woman", "children": "child", "people": "person"}
-ANIMALS = words(
-    """
-dog puppy cat kitten fox horse deer owl cheetah gazelle parrot moose bear wolf lion tiger
-elephant giraffe zebra rabbit hare squirrel mouse rat monkey gorilla hummingbird eagle
-hawk heron swan duck goose greyhound retriever snail turtle tortoise frog lizard snake
-dolphin whale shark octopus jellyfish penguin seal otter cow goat pig donkey camel
-dragonfly butterfly
-"""
-)
-VEHICLES = words(
-    """
-car truck bus tram train motorcycle motorbike bicycle bike scooter boat sailboat ship
-yacht plane airplane helicopter taxi van jeep tractor kayak canoe
-"""
-)
+ANIMALS = data("animals")
+VEHICLES = data("vehicles")
 # Animal groups that are a subject in their own right when they open the prompt.
 ANIMAL_GROUPS = {"pack", "herd", "pride", "troop", "packs", "herds"}
-GROUP_WORDS = words(
-    """
-crowd crowds group groups team gang band orchestra choir army mob troupe squad platoon
-audience family families horde congregation
-"""
-)
+# "A swarm of fireflies", "a murder of crows": a mass that is scenery, not subjects.
+COLLECTIVES = frozenset(data("collectives"))
+GROUP_WORDS = data("groups")
 BACKGROUND = re.compile(
     r"\b(?:background|distant|distance|blurred|blurry|out of focus|far off|far away|"
     r"faraway|silhouetted)\b"
@@ -567,12 +238,17 @@ FAST = re.compile(
     r"along|away|off)|zips?|zipping|whizz?(?:es|ing|ed)?|hurtl(?:e|es|ing|ed)|"
     r"careen(?:s|ing|ed)?|high[\s-]speed|full speed|top speed|breakneck|frantic(?:ally)?|"
     r"rapid(?:ly)?|fast[\s-](?:moving|motion|paced)|speeding|speeds\s+(?:past|through|"
-    r"down|along|by)|bolts?\s+(?:across|through|past|down|out|away)|crash[\s-]zoom|"
+    r"down|along|by)|(?<!lightning )(?<!lighting )bolts?\s+(?:across|through|past|down|out|"
+    r"away)|crash[\s-]zoom|"
     r"car chase|stampede|stampeding|gallop(?:s|ing|ed)?|blur of motion|in a blur|"
     r"(?:rush(?:es|ing)?|fl(?:y|ies|ying)|run(?:s|ning)?)\s+past|"
     r"race\s+(?:toward|towards|through|across|down|along|past|after|around)|"
     r"(?:scream|tear|blast|rocket|roar|hurtle|barrel)(?:s|ing|ed)?\s+(?:\w+\s+)?"
     r"(?:through|past|by|down|around|across)|"
+    r"(?:a|the) race(?!\s*(?:car|track|course|horse)s?\b)|explo(?:de|des|ded|ding|sion|sions)|"
+    r"swiftly|swift\s+(?:\w+\s+)?movements?|at high speed|"
+    r"(?:at|with) (?:incredible|great|breakneck|blinding|lightning|high|full|top) speed|"
+    r"streak(?:s|ed)?\s+across|accelerat\w*\s+(?:quickly|rapidly|fast)|"
     r"(?:moves?|moving|runs?|running|drives?|driving|flies|flying|spins?|spinning)\s+"
     r"(?:very\s+)?(?:fast|quickly))\b"
 )
@@ -591,18 +267,19 @@ OCCLUSION_REAPPEAR = re.compile(
     r"comes?|coming|steps?|stepping|appears?|appearing)\s+(?:back\s+)?(?:out\s+)?"
     r"(?:on|from|at|out)\s+the\s+(?:other|far)\s+side)\b"
 )
-# Verbs that carry a subject from one place to another: with "behind" they hide it.
-LOCOMOTION = words(
-    """
-walk run+/ran go/goes/went/gone pass move drive/drove ride/rode swim+/swam fly/flew
-duck slip+ hide/hid crawl step+ trot+ roll spin+/spun dart dash wander stroll slide/slid
-glide float drift sail skate cycle jog+ sneak creep/crept race sprint hurry rush march
-gallop hop+ jump leap/leapt scamper scurry scuttle dodge weave/wove travel cruise zoom
-speed/sped disappear vanish dip+ pedal paddle waddle tiptoe shuffle wade swerve
-"""
+# Coming out from being hidden: "emerges from", "comes out of", "from behind a rock",
+# "is behind a chair, then runs to ...", "peeks out", "veiling ... before parting again".
+OCCLUSION_EMERGE = re.compile(
+    r"\bemerg(?:e|es|ed|ing)\s+from\b|\bfrom behind\b|\bout from (?:behind|under|beneath)\b"
+    r"|\b(?:comes?|came|coming|pops?|popping|popped|peeks?|peeking|peeked|crawls?|crawling|steps?|stepping)"
+    r"\s+(?:\w+\s+)?out\b(?!\s+of\s+(?:the\s+)?(?:frame|shot|view|focus))"
+    r"|\b(?:is|are|was|were|sits?|hides?|hiding|hid)\s+behind\b[^.;]{1,40}?\bthen\b"
+    r"|\bveil\w*\b[^.;]{1,40}?\bbefore\s+(?:parting|lifting|clearing)\b"
 )
+# Verbs that carry a subject from one place to another: with "behind" they hide it.
+LOCOMOTION = data("locomotion_verbs")
 OCCLUSION_BEHIND = re.compile(
-    rf"\b(?:{alternation(f for spec in LOCOMOTION for f in verb_forms(spec))})\s+"
+    rf"\b(?:{alternation(f for lemma in LOCOMOTION for f in inflections(lemma))})\s+"
     r"(?:\w+\s+)?behind\s+(?!(?:her|his|their|its|him|them|me|us|you|it|the scenes|and|as|"
     r"while|then|with)\b)(?:the\s+|a\s+|an\s+)?(?P<rest>(?:[\w-]+\s+){0,2}[\w-]+)"
 )
@@ -610,7 +287,7 @@ OCCLUSION_BEHIND = re.compile(
 # -- hard cut ----------------------------------------------------------------------------
 
 HARD_CUT = re.compile(
-    r"(?:^|[.;:,!?\u2014\u2013]\s*|\bthen\s+|\band\s+)(?:we\s+)?(?:cut|cuts)\s+(?:away\s+)?to\b"
+    r"(?:^|[.;:,!?\u2014\u2013)\n]\s*|\bthen\s+|\band\s+)(?:we\s+)?(?:cut|cuts)\s+(?:away\s+)?to\b"
     r"|\b(?:jump|smash|match|hard|quick|fast|rapid)[\s-]cuts?\b|\bintercut\w*|\bcutaway\b"
     r"|\b(?:camera|film|edit|video|it)\s+cuts?\s+(?:back\s+)?(?:between|away)\b"
     r"|\bcuts?\s+between\s+(?:different|two|three|four|several|the|multiple)\b"
@@ -623,6 +300,26 @@ HARD_CUT = re.compile(
     r"|\b(?:sequence|series|succession) of (?:shots|scenes|clips|cuts|vignettes)\b"
     r"|\bdissolves?\s+to\b"
 )
+# A jump in time or place told as a story: the clip would need cuts to show it.
+TIME_JUMP = re.compile(
+    r"\b(?:the )?next (?:day|morning|night|evening|week|month|year)\b"
+    r"|(?:^|[.;!?]\s+)(?:later|meanwhile|afterwards|moments later)\b"
+    r"|\b(?:the )?(?:video|film|clip) then (?:shows|cuts|moves|switches)\b"
+    r"|\b(?:shot|scene) \d+\s*:|\bfollowed by (?:a|an) (?:shot|scene|close[\s-]?up|wide shot|cut)\b"
+    r"|\b(?:in|on|during) the (?:first|second|third|fourth|fifth|final|last) (?:trial|stage|"
+    r"round|challenge|chapter|part|act|task|test)\b"
+    r"|\bon the (?:first|second|third|fourth|fifth|sixth|seventh|last|final|\d+(?:st|nd|rd|th)) "
+    r"(?:day|night|morning|evening)\b|\b(?:days|weeks|months|years|hours) later\b"
+    r"|\blater that (?:day|night)\b|\b(?:day|year) after (?:day|year)\b"
+    r"|\bthe (?:scene|setting|shot|view) (?:shifts|changes|switches|moves|cuts|transitions) "
+    r"(?:to|into)\b"
+    r"|\btransition(?:s|ing)? (?:in)?to (?:a|an) "
+    r"(?!shade|hue|colou?r|tone|soft|bright|pale|deep)\w+"
+    r"|\b(?:movie |film )?trailer\b|\bthe (?:story|life story|tale|adventures?) of\b"
+    r"|\balong the way\b|\bover the (?:years|decades|seasons)\b|\beventually\b"
+    r"|\b\d+ shots\b|\bshot list\b|\bby the (?:first|second|third|fourth|fifth|final|last) "
+    r"(?:lap|round|leg)\b|\bat the \d+ ?(?:km|kilometer|mile|meter|metre)s? mark\b"
+)
 HARD_CUT_BENIGN = re.compile(
     r"\b(?:no|without(?: any)?|zero) (?:hard |jump )?cuts\b|\bone continuous (?:shot|take)\b|"
     r"\bsingle (?:continuous )?take\b"
@@ -630,14 +327,7 @@ HARD_CUT_BENIGN = re.compile(
 
 # -- legible text ------------------------------------------------------------------------
 
-TEXT_NOUNS = words(
-    """
-sign signs signboard banner billboard poster placard board chalkboard blackboard
-whiteboard menu label labels tag logo t-shirt shirt tee mug screen monitor card note
-letter headline newspaper cover plaque marquee sticker tattoo graffiti storefront
-lettering jersey plate cake wall door window neon book
-"""
-)
+TEXT_NOUNS = data("text_nouns")
 _TEXT_NOUN = alternation(TEXT_NOUNS)
 _QUOTE = "['\"\u201c\u2018]"
 LEGIBLE = re.compile(
@@ -651,15 +341,41 @@ LEGIBLE = re.compile(
     rf"|{_QUOTE}[^'\"\u201d\u2019]{{1,60}}['\"\u201d\u2019]\s+(?:written|printed|painted|"
     r"spelled|spelt|engraved|embroidered|stenciled|in (?:neon|bold|gold|big|large|block) "
     r"letters)"
+    rf"|{_QUOTE}[^'\"\u201d\u2019]{{1,40}}['\"\u201d\u2019]\s+(?:in\s+(?:\w+\s+){{0,2}}"
+    rf"(?:letters|lettering|type|font|neon)\b|(?:\w+\s+)?(?:{_TEXT_NOUN})\b)"
+    rf"|\b(?:{_TEXT_NOUN})\b(?:\s+[\w'-]+){{0,4}}?\s+(?:that\s+|which\s+)?read\s*:?\s*{_QUOTE}"
     rf"|\b(?:reads|reading|spells|spelling|spelled out|spelt)\s*:?\s*{_QUOTE}"
     rf"|\b(?:writes?|writing|wrote|scrawls?|scrawling|scribbles?|scribbling|chalks?|"
     rf"types?|typing|spells? out)\s+{_QUOTE}"
     r"|\b(?:writes?|writing|wrote|scrawls?|scribbles?|chalks?)\b[^.;]{0,40}?\b(?:on|across) "
     r"(?:a|the)\s+(?:chalk|black|white|cork|sign|menu)?board\b"
 )
+# "reads:" after a person is speech, not text on a thing.
+SPEAKER_READS = re.compile(
+    r"\b(?:anchor|narrator|presenter|announcer|host|reporter|man|woman|he|she|they)\b[^.\"“]{0,60}\breads\s*:?\s*$"
+)
 TEXT_NEGATION = re.compile(
     r"\b(?:blank|unreadable|illegible|no|without|text[\s-]?free|wordless|blurred|blurry|"
     r"out of focus|unlabell?ed|plain|unmarked|gibberish)\b"
+)
+
+# -- negative phrasing ----------------------------------------------------------------------
+
+_THING = (
+    r"(?P<thing>[a-z][\w'-]*"
+    r"(?:\s+(?!and\b|as\b|while\b|but\b|in\b|on\b|at\b|with\b|to\b)[a-z][\w'-]*){0,3})"
+)
+NEGATIVE_PHRASE = re.compile(
+    r"\b(?:there (?:is|are) no|no(?:\s+other)?|without(?:\s+any)?|avoid(?:ing)?|nobody|no one|"
+    r"do(?:es)? not (?:show|include|add|break|use|put|have)|"
+    rf"don'?t (?:show|include|add|use))\s+{_THING}"
+    r"|\bnot\s+(?P<ing>[a-z]+ing)\b"
+)
+# Negations that tell the story rather than ask for something to be left out.
+NARRATIVE_NEGATION = re.compile(
+    r"(?:no|without) (?:longer|matter|doubt|idea|memory|sooner|more than|less than|way|"
+    r"time|one knows|hesitation|fear|warning|stopping|being|end)\b|not (?:only|just|even|to|"
+    r"yet|quite|knowing|realizing|noticing|being)\b"
 )
 
 # -- violence ----------------------------------------------------------------------------
@@ -671,7 +387,7 @@ _VICTIM = (
 )
 VIOLENCE = re.compile(
     r"\bgor(?:e|y)\b|\bblood[\s-]?(?:spatter|splatter|spray|gush|pool|soak|"
-    r"stain|bath|shed|spurt)\w*|\bspatter\w* (?:of )?blood|\b(?:pools?|puddles?) of blood\b"
+    r"bath|shed|spurt)\w*|\bspatter\w* (?:of )?blood|\b(?:pools?|puddles?) of blood\b"
     r"|\bcovered in blood\b|\bblood (?:spray|gush|pour|pool|spurt|spatter|splatter|drip|"
     r"everywhere|streams|streaming)\w*|\bdecapitat\w*|\bbehead\w*|\bdismember\w*"
     r"|\bdisembowel\w*|\beviscerat\w*|\bmutilat\w*|\bentrails\b|\b(?:guts|intestines) "
@@ -686,7 +402,8 @@ VIOLENCE = re.compile(
     r"|\b(?:mass|school) shooting\b|\bshooting spree\b|\btears? " + _VICTIM + r" apart\b"
     r"|\blimb from limb\b|\bripped apart\b|\bbleed(?:s|ing)? (?:out|to death)\b"
     r"|\bbloody (?:wound|corpse|body|stump|mess|carnage)\b|\blynch\w*|\bstrangl\w*"
-    r"|\bcarnage\b|\bsplattered brains\b"
+    r"|\bcarnage\b|\bsplattered brains\b|\bbloody pulp\b|\blimbs flying\b"
+    r"|\b(?:rips?|ripping|ripped|tears?|tearing|blows?|blowing|blown)\s+(?:[\w'’]+\s+){0,3}(?:body|bodies|limbs?)\s+apart\b"
 )
 VIOLENCE_BENIGN = re.compile(
     r"\b(?:murder of crows|bloody mary|blood orange|blood moon|al gore|(?:bored|scared|"
@@ -711,64 +428,11 @@ EXPLICIT = re.compile(
 
 # -- public figures ----------------------------------------------------------------------
 
-PUBLIC_FIGURES = """
-Barack Obama|Michelle Obama|Donald Trump|Melania Trump|Joe Biden|Kamala Harris|Hillary Clinton|
-Bill Clinton|George W. Bush|George Bush|Vladimir Putin|Xi Jinping|Angela Merkel|
-Emmanuel Macron|Volodymyr Zelensky|Volodymyr Zelenskyy|Narendra Modi|Boris Johnson|
-Rishi Sunak|Keir Starmer|Justin Trudeau|Benjamin Netanyahu|Recep Tayyip Erdogan|Kim Jong Un|
-Kim Jong-un|Kim Jong-il|Jacinda Ardern|Nelson Mandela|Margaret Thatcher|Winston Churchill|
-John F. Kennedy|John F Kennedy|JFK|Abraham Lincoln|George Washington|Ronald Reagan|
-Richard Nixon|Franklin D. Roosevelt|Franklin Roosevelt|Theodore Roosevelt|Mahatma Gandhi|
-Martin Luther King|Adolf Hitler|Joseph Stalin|Mao Zedong|Fidel Castro|Che Guevara|
-Napoleon Bonaparte|Queen Elizabeth|King Charles|Prince William|Prince Harry|Meghan Markle|
-Kate Middleton|Princess Diana|Pope Francis|Pope Benedict|Pope Leo|Dalai Lama|
-Alexandria Ocasio-Cortez|Bernie Sanders|Nancy Pelosi|Mike Pence|Ron DeSantis|Al Gore|
-Osama bin Laden|Saddam Hussein|Muammar Gaddafi|Benito Mussolini|Vladimir Lenin|Karl Marx|
-Queen Victoria|Cleopatra|Julius Caesar|Joan of Arc|Anne Frank|Mother Teresa|Rosa Parks|
-Malcolm X|Harriet Tubman|Frederick Douglass|Greta Thunberg|Malala Yousafzai|
-Elon Musk|Mark Zuckerberg|Jeff Bezos|Bill Gates|Steve Jobs|Tim Cook|Sundar Pichai|
-Satya Nadella|Sam Altman|Jensen Huang|Larry Page|Sergey Brin|Warren Buffett|Jack Ma|
-Tom Cruise|Tom Hanks|Brad Pitt|Angelina Jolie|Leonardo DiCaprio|Scarlett Johansson|
-Keanu Reeves|Johnny Depp|Will Smith|Morgan Freeman|Meryl Streep|Robert Downey Jr|
-Dwayne Johnson|Jennifer Lawrence|Jennifer Aniston|Jennifer Lopez|Margot Robbie|Zendaya|
-Timothée Chalamet|Timothee Chalamet|Ryan Gosling|Ryan Reynolds|Emma Watson|Emma Stone|
-Natalie Portman|Nicole Kidman|Julia Roberts|George Clooney|Denzel Washington|
-Samuel L. Jackson|Harrison Ford|Arnold Schwarzenegger|Sylvester Stallone|Jackie Chan|
-Bruce Lee|Marilyn Monroe|Audrey Hepburn|Charlie Chaplin|Clint Eastwood|Al Pacino|
-Robert De Niro|Jack Nicholson|Anthony Hopkins|Cate Blanchett|Kate Winslet|Hugh Jackman|
-Chris Hemsworth|Chris Evans|Gal Gadot|Henry Cavill|Pedro Pascal|Sydney Sweeney|
-Anya Taylor-Joy|Benedict Cumberbatch|Daniel Radcliffe|Keira Knightley|Nicolas Cage|
-Jim Carrey|Adam Sandler|Oprah Winfrey|Ellen DeGeneres|Jimmy Fallon|MrBeast|Kim Kardashian|
-Kylie Jenner|Taylor Swift|Beyoncé|Beyonce|Rihanna|Lady Gaga|Ariana Grande|Billie Eilish|
-Kanye West|Jay-Z|Eminem|Snoop Dogg|Justin Bieber|Ed Sheeran|Harry Styles|Dua Lipa|
-Bad Bunny|Shakira|Michael Jackson|Elvis Presley|Freddie Mercury|David Bowie|John Lennon|
-Paul McCartney|Bob Dylan|Bob Marley|Kurt Cobain|Whitney Houston|Frank Sinatra|Mick Jagger|
-Dolly Parton|Britney Spears|Miley Cyrus|Katy Perry|Selena Gomez|Travis Scott|Kendrick Lamar|
-Olivia Rodrigo|Sabrina Carpenter|Bruno Mars|The Weeknd|Cristiano Ronaldo|Lionel Messi|
-Neymar|Kylian Mbappé|Kylian Mbappe|LeBron James|Michael Jordan|Kobe Bryant|Stephen Curry|
-Serena Williams|Venus Williams|Roger Federer|Rafael Nadal|Novak Djokovic|Usain Bolt|
-Tiger Woods|Muhammad Ali|Mike Tyson|Tom Brady|Simone Biles|Michael Phelps|Lewis Hamilton|
-Max Verstappen|David Beckham|Wayne Gretzky|Shohei Ohtani|Conor McGregor|Diego Maradona|
-Pelé|Albert Einstein|Isaac Newton|Marie Curie|Stephen Hawking|Nikola Tesla|Charles Darwin|
-Leonardo da Vinci|Vincent van Gogh|Van Gogh|Pablo Picasso|Frida Kahlo|Andy Warhol|
-Salvador Dalí|Salvador Dali|William Shakespeare|Wolfgang Amadeus Mozart|
-Ludwig van Beethoven|Neil Armstrong|Buzz Aldrin|Amelia Earhart|Walt Disney|
-Steven Spielberg|Quentin Tarantino|Stanley Kubrick|Alfred Hitchcock|Wes Anderson|
-Christopher Nolan|Martin Scorsese|Banksy
-""".replace("\n", "").split("|")
-# Surnames (and single names) famous enough to name one person, matched with their
-# capital letter so "a trump card" stays a card. Names shared with places or common words
-# (Washington, Lincoln, Jackson, Kennedy, Tesla, Darwin, Madonna) are left to full names.
-PUBLIC_SURNAMES = words(
-    """
-Obama Trump Biden Putin Merkel Macron Zelensky Zelenskyy Netanyahu Erdogan Trudeau Mandela
-Gandhi Hitler Stalin Mussolini Einstein Zuckerberg Bezos Musk Kardashian Messi Ronaldo
-Mbappé Mbappe Federer Nadal Djokovic DiCaprio Schwarzenegger Stallone Tarantino Spielberg
-Kubrick Hitchcock Picasso Warhol Shakespeare Beethoven Mozart Napoleon Churchill Thatcher
-Nixon Lenin Gaddafi Thunberg Oprah Elvis Obamas
-"""
-)
+PUBLIC_FIGURES = data("public_figures")
+PUBLIC_SURNAMES = data("public_single_names")
+PUBLIC_GROUPS = data("public_groups")
 PUBLIC_FULL = re.compile(rf"\b(?:{alternation(PUBLIC_FIGURES)})(?!\w)", re.IGNORECASE)
+PUBLIC_GROUP = re.compile(rf"\b(?:{alternation(PUBLIC_GROUPS)})\b", re.IGNORECASE)
 PUBLIC_SURNAME_CASED = re.compile(rf"\b(?:{alternation(PUBLIC_SURNAMES)})\b")
 # A name followed by one of these is a place or a thing named after the person.
 PLACE_AFTER = re.compile(
@@ -788,38 +452,77 @@ PLACE_BEFORE = re.compile(
 # A name used as a style reference ("in the style of Van Gogh") does not depict the person.
 STYLE_BEFORE = re.compile(
     r"(?:style of|inspired by|à la|a la|homage to|reminiscent of|after the manner of|"
-    r"in the manner of)\s+$",
+    r"in the manner of|\bby)\s+$",
     re.IGNORECASE,
 )
 STYLE_AFTER = re.compile(r"^(?:['’]s)?[\s-]*(?:style|esque|inspired|ian)\b", re.IGNORECASE)
 
 
+_SURNAMES_BY_FIRST: dict[str, list[str]] = {}
+for _name in PUBLIC_FIGURES:
+    if len(_name.split()) == 2:
+        _first, _last = _name.lower().split()
+        _SURNAMES_BY_FIRST.setdefault(_first, []).append(_last)
+_PAIR = re.compile(r"\b([A-Za-z]+)\s+([A-Za-z]{4,})\b")
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance between two short words."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def _misspelt(word: str, name: str) -> bool:
+    """One letter off, or two in a name of five letters or more ("Hanx" for "Hanks")."""
+    if word == name or abs(len(word) - len(name)) > 2:
+        return False
+    return _edits(word, name) <= (2 if len(name) >= 5 else 1)
+
+
+def misspelt_figure(text: str) -> str | None:
+    """A famous full name with its surname misspelt by one letter ("Tom Hanx")."""
+    for m in _PAIR.finditer(text):
+        first, last = m.group(1).lower(), m.group(2).lower()
+        if any(_misspelt(last, s) for s in _SURNAMES_BY_FIRST.get(first, ())):
+            return m.group(0)
+    return None
+
+
 # -- reading prompts with the lexicons ---------------------------------------------------
 
 
-def _plural(noun: str) -> str:
-    if noun in ("child",):
-        return "children"
-    if noun.endswith("man"):
-        return noun[:-3] + "men"
-    if noun.endswith(("s", "sh", "ch", "x")):
-        return noun + "es"
-    if noun.endswith("y") and noun[-2] not in "aeiou":
-        return noun[:-1] + "ies"
-    return noun + "s"
-
-
-SINGULAR: dict[str, str] = {n: n for n in PEOPLE + ANIMALS + VEHICLES}
-PLURAL: dict[str, str] = {_plural(n): n for n in SINGULAR} | PEOPLE_PLURAL_IRREGULAR
 PEOPLE_SET = set(PEOPLE)
 VEHICLE_SET = set(VEHICLES)
+ANIMATE = set(PEOPLE) | set(ANIMALS)
+KNOWN = ANIMATE | VEHICLE_SET
 PROP_BEFORE = re.compile(
     r"\b(?:parked|abandoned|stationary|empty|on|in|inside|behind|past|onto|into|from|off|of|"
     r"by|near|under|beside|against)\b(?:\s+\w+){0,2}$"
 )
-ANIMATE = set(PEOPLE) | set(ANIMALS)
 FIXED_COUNTS = {"couple": 2, "pair": 2, "twins": 2, "duo": 2, "trio": 3, "quartet": 4}
 WORD = re.compile(r"[a-z]+|\d+")
+# People who are not in the picture do not count as subjects.
+OFFSCREEN = re.compile(r"\b(?:off[\s-]?screen|off[\s-]camera|out of (?:frame|shot|view)|unseen)\b")
+# A line or sentence introducing extras, background or what is far away.
+BACKGROUND_LABEL = re.compile(
+    r"(?:^|(?<=[.!?;])\s)\s*(?:background|midground|extras|props|foreground)\s*:", re.M
+)
+
+
+def noun_of(word: str) -> tuple[str, bool] | None:
+    """(singular lemma, plural?) of a known person, animal or vehicle noun."""
+    if word in KNOWN:
+        return word, False
+    if word in PEOPLE_PLURAL_IRREGULAR:
+        return PEOPLE_PLURAL_IRREGULAR[word], True
+    for lemma in gram.noun_lemmas(word):
+        if lemma in KNOWN and lemma != word:
+            return lemma, True
+    return None
 
 
 def _count_before(tokens: Sequence[str], i: int) -> int | None:
@@ -834,66 +537,228 @@ def _count_before(tokens: Sequence[str], i: int) -> int | None:
 
 
 _CLAUSE = re.compile(r"[,.;:!?]|\b(?:as|while|when|whilst|where|then)\b")
+_HYPOTHETICAL = re.compile(r"^\s*(?:if|though)\b")
+_SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 
 
-def count_subjects(text: str) -> int:
+def _group_of_things(after: Sequence[str]) -> bool:
+    """The words after "a group of" name things, not people or animals."""
+    for word in after:
+        if word in ("and", "or", "with", "in", "on", "to"):
+            return False
+        found = noun_of(word)
+        if found:
+            return found[0] not in ANIMATE
+        if "NOUN" in gram.readings(word) and "ADJ" not in gram.readings(word):
+            return True
+    return False
+
+
+def _vague_count(tokens: Sequence[str], i: int) -> bool:
+    """The count before tokens[i] is "many", "several"... rather than a number."""
+    return any(
+        t in ("many", "several", "dozens", "hundreds", "some") for t in tokens[max(0, i - 3) : i]
+    )
+
+
+def _modifier(nxt: str) -> bool:
+    """The next word is a plain noun, so this one modifies it ("commuter platform")."""
+    r = gram.readings(nxt)
+    return bool(nxt) and "NOUN" in r and "VERB" not in r and nxt not in gram.PREPOSITIONS
+
+
+def count_subjects(text: str, *, opens: bool = True) -> int:
     """How many subjects a phrase asks the model to keep track of (heuristic).
 
     Singular people, animals and vehicles count once per noun; plural people count as
     many unless a number says otherwise; plural animals and vehicles are scenery (a flock,
-    passing traffic) unless counted or opening the prompt; anything in a clause that puts
-    it in the background ("a crowd in the background") is left out.
+    passing traffic) unless counted, opening the prompt or acting ("pandas running");
+    a sentence or clause that puts them in the background, off screen or among the extras
+    is left out.
     """
     total = 0
     singles: set[str] = set()
-    first = True
-    for clause in _CLAUSE.split(text.lower()):
-        tokens = WORD.findall(clause)
-        if not tokens:
+    counted: set[str] = set()
+    first = opens
+    low = BACKGROUND_LABEL.sub(". background:", text.lower())
+    for sentence in _SENTENCE.split(low):
+        if OFFSCREEN.search(sentence) or sentence.lstrip().startswith("background"):
             continue
-        if BACKGROUND.search(clause):
+        background_sentence = bool(BACKGROUND.search(sentence))
+        for clause in _CLAUSE.split(sentence):
+            tokens = WORD.findall(clause)
+            if not tokens:
+                continue
+            if (
+                BACKGROUND.search(clause)
+                or (background_sentence and not first)
+                or _HYPOTHETICAL.match(clause)
+            ):
+                first = False
+                continue
+            for i, tok in enumerate(tokens):
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+                opening = first and i < 4  # the grammatical subject of the prompt
+                found = noun_of(tok)
+                if i and tokens[i - 1] in ("no", "without", "nobody"):
+                    continue  # "no people": nobody to keep track of
+                if tok in FIXED_COUNTS and nxt != "of":
+                    total += FIXED_COUNTS[tok]
+                elif (
+                    tok in GROUP_WORDS
+                    and nxt == "of"
+                    and i + 2 < len(tokens)
+                    and (tokens[i + 2] in COUNT_WORDS or tokens[i + 2].isdigit())
+                ):
+                    number = tokens[i + 2]
+                    total += int(number) if number.isdigit() else COUNT_WORDS[number]
+                    continue  # "a family of four": four people
+                elif tok in GROUP_WORDS and nxt == "of" and _group_of_things(tokens[i + 2 :]):
+                    continue  # "an orchestra of flowers": not people
+                elif tok in ANIMAL_GROUPS and opening:
+                    if i and noun_of(tokens[i - 1]):  # "a wolf pack": the wolf names the pack
+                        singles.discard(noun_of(tokens[i - 1])[0])  # type: ignore[index]
+                        total -= 1
+                    total += 3
+                elif tok in GROUP_WORDS:
+                    extras = singles and any(
+                        t in ("with", "among", "amid", "before", "behind", "and", "s")
+                        for t in tokens[max(0, i - 3) : i]
+                    )
+                    total += 1 if extras else 3  # "with an audience": extras beside a lead
+                elif (
+                    found
+                    and found[1]
+                    and i >= 2
+                    and tokens[i - 1] == "of"
+                    and (tokens[i - 2] in COLLECTIVES)
+                ):
+                    continue  # "a swarm of fireflies", "a flock of birds": scenery
+                elif found and found[1]:
+                    n = _count_before(tokens, i)
+                    verb_form = "VERB" in gram.readings(tok)
+                    if i and noun_of(tokens[i - 1]) and n is None and verb_form:
+                        continue  # "a chef cooks": a verb after its subject
+                    noun = found[0]
+                    counted.add(noun)
+                    acting = (
+                        noun not in VEHICLE_SET
+                        and nxt.endswith("ing")
+                        and gram.verb_lemma(nxt) is not None
+                    )
+                    many = noun in PEOPLE_SET or opening or acting
+                    vague = n is None or _vague_count(tokens, i)
+                    if vague and many and singles and not opening:
+                        n = 1  # extras beside a lead subject: one secondary, not a crowd
+                    total += n if n is not None else (3 if many else 0)
+                elif found and i >= 3 and tokens[i - 2] == "of" and not noun_of(tokens[i - 3]):
+                    continue  # "the wings of a bat", "in the shape of a man": a part or a look
+                elif found and found[0] not in singles and found[0] not in counted:
+                    if _modifier(nxt) or (nxt and noun_of(nxt) and noun_of(nxt)[1]):  # type: ignore[index]
+                        continue  # "commuter platform", "wolf pups": it names the next noun
+                    if found[0] in VEHICLE_SET and PROP_BEFORE.search(
+                        " ".join(tokens[max(0, i - 3) : i])
+                    ):
+                        continue  # "on a bike", "behind a parked car": a prop or the set
+                    singles.add(found[0])
+                    total += 1
             first = False
-            continue
-        for i, tok in enumerate(tokens):
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-            opening = first and i < 4  # the grammatical subject of the prompt
-            if tok in FIXED_COUNTS and nxt != "of":
-                total += FIXED_COUNTS[tok]
-            elif tok in GROUP_WORDS or (tok in ANIMAL_GROUPS and opening):
-                total += 3
-            elif tok in PLURAL:
-                if i and tokens[i - 1] in SINGULAR:
-                    continue  # "a chef cooks": a verb after its subject, not more cooks
-                noun = PLURAL[tok]
-                n = _count_before(tokens, i)
-                many = noun in PEOPLE_SET or opening
-                total += n if n is not None else (3 if many else 0)
-            elif tok in SINGULAR and tok not in singles:
-                if tok in VEHICLE_SET and PROP_BEFORE.search(" ".join(tokens[max(0, i - 3) : i])):
-                    continue  # "on a bike", "behind a parked car": a prop or the set
-                singles.add(tok)
-                total += 1
-        first = False
     return total
 
 
-def acts(text: str) -> bool:
-    """A subject followed by an action verb: "a boy practices", "vendors grilling"."""
-    tokens = WORD.findall(text)
-    for i, tok in enumerate(tokens[:-1]):
-        single = tok in ANIMATE or tok in GROUP_WORDS or tok in FIXED_COUNTS
-        plural = tok in PLURAL and PLURAL[tok] in ANIMATE
-        if not (single or plural):
-            continue
-        j = i + 2 if tokens[i + 1].endswith("ly") and i + 2 < len(tokens) else i + 1
-        nxt = tokens[j]
-        if nxt in STATIVE or nxt in FUNCTION_WORDS or len(nxt) < 3:
-            continue
-        if nxt.endswith("ing") or (single and nxt.endswith("s") and not nxt.endswith("ss")):
+def _animate_subject(tokens: Sequence[gram.Token], i: int) -> bool:
+    """A person, an animal, a name or a personal pronoun before tokens[i] in its clause
+    ("a rabbit in a suit | negotiates", "another | searches")."""
+    for j in range(i - 1, max(-1, i - 7), -1):
+        word = tokens[j].text
+        if not tokens[j].word:
+            return False
+        if word.endswith("ly") and "NOUN" not in gram.readings(word):
+            continue  # an adverb
+        found = noun_of(word)
+        if (found and found[0] in ANIMATE) or word in ("he", "she", "they", "who", "another"):
             return True
-        if plural and not nxt.endswith(("s", "ed")):
-            return True
+        closed = gram.DETERMINERS | gram.PREPOSITIONS | gram.NUMBERS | gram.NEVER_VERBS
+        if word.isalpha() and len(word) > 2 and word not in closed and not gram.readings(word):
+            return not word.endswith("ly")  # a name the dictionary does not know
+        in_phrase = j > 0 and (
+            tokens[j - 1].text in gram.PREPOSITIONS
+            or (
+                j > 1
+                and tokens[j - 2].text in gram.PREPOSITIONS
+                and tokens[j - 1].text in gram.DETERMINERS
+            )
+        )
+        if (found or (gram.readings(word).get("NOUN") and word not in closed)) and not in_phrase:
+            return False  # the nearest noun is the subject, and it is not alive
     return False
+
+
+# Light and the picture itself "move" only in words: "sunlight filters through", "the
+# scene shifts to" (a cut), "shadows stretch across" describe a still frame.
+STILL_SUBJECTS = frozenset(data("still_subjects"))
+
+
+def _subject_noun(tokens: Sequence[gram.Token], i: int) -> str:
+    """The nearest noun before tokens[i] in its clause ("sunlight | filters")."""
+    for j in range(i - 1, max(-1, i - 5), -1):
+        word = tokens[j].text
+        if not tokens[j].word:
+            return ""
+        if "NOUN" in gram.readings(word) and word not in gram.DETERMINERS:
+            return word
+    return ""
+
+
+def moving_verb(text: str) -> str | None:
+    """The first verb in `text` that moves or changes something, used as a verb: a motion
+    verb with any subject, or any other non-stative verb in a verb slot after a person or
+    an animal ("a boy bandages", "is cooking", "starts organizing")."""
+    tokens = gram.tokenize(text)
+    for i, tok in enumerate(tokens):
+        lemma = gram.verb_lemma(tok.text)
+        if lemma is None or lemma in STATIVE_LEMMAS:
+            continue
+        prev_noun = noun_of(tokens[i - 1].text) if i else None
+        nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        if tok.text in FILM_NOUNS and not (i and tokens[i - 1].text in gram.AUXILIARIES):
+            continue  # "product shot:", "a wide shot": the film's, not a verb
+        light_change = lemma in ("fade", "dim", "brighten", "darken", "flicker", "pulse", "flash")
+        if _subject_noun(tokens, i) in STILL_SUBJECTS and not light_change:
+            continue  # "sunlight streaming through the curtains" is a still picture
+        prev_word = tokens[i - 1].text if i and tokens[i - 1].word else ""
+        moved = nxt in PATH_PARTICLES or nxt in gram.PREPOSITIONS
+        subject_before = prev_word not in gram.DETERMINERS and gram.nounish(prev_word)
+        noun_too = "NOUN" in gram.readings(tok.text)
+        past = gram.form_of(tok.text, lemma) == "past"
+        path_verb = lemma in MOTION_LEMMAS and moved and not past
+        if path_verb and (not noun_too or subject_before):
+            return tok.text  # "koi fish circle in", "lights streaking past"
+        if not gram.verb_use(tokens, i, states=STATE_PARTICIPLES):
+            if tok.text.endswith("ing") and prev_noun and prev_noun[0] in ANIMATE:
+                pass  # "a person running,": it moves
+            elif (
+                tok.text.endswith("ing")
+                and lemma in MOTION_LEMMAS
+                and tok.text not in STILL_ADJECTIVES
+            ):
+                if nxt.isalpha() and "NOUN" in gram.readings(nxt) and nxt not in gram.PREPOSITIONS:
+                    return tok.text  # "flying cars", "falling leaves": they move
+                continue
+            else:
+                continue  # a noun or an adjective here
+        before = text[max(0, tok.start - 40) : tok.start]
+        if NEGATION_BEFORE.search(before):
+            continue  # "nothing moves"
+        if lemma in MOTION_LEMMAS:
+            return tok.text
+        back = [t.text for t in tokens[max(0, i - 3) : i] if t.word]
+        progressive = any(w in gram.AUXILIARIES for w in back[-2:])  # "is (gently|sword) ..."
+        if nxt in PATH_PARTICLES and not tok.text.endswith("ed"):
+            return tok.text  # "city lights streaking past"
+        if progressive or _animate_subject(tokens, i):
+            return tok.text  # another dynamic verb of someone: "is bandaging", "Harris slapped"
+    return None
 
 
 def durations_in(text: str) -> list[float]:

@@ -17,6 +17,9 @@ RULE_IDS: tuple[str, ...] = (
     "violence",
     "explicit",
     "too-long",
+    "negative-phrasing",
+    "camera-conflict",
+    "dialogue-budget",
 )
 
 __all__ = ["RULE_IDS"]

@@ -1,9 +1,10 @@
 """Applying a lint finding's fix to a draft variant, where a machine can do it.
 
-A fix is advice written for people ("add one camera directive, e.g. ..."); the rules
-below turn the common ones into an edit: fill the missing field (or add a sentence to
-free text) with the fix's first example, set a duration, or replace the quoted phrase.
-Fixes that need judgement (split a shot, drop a subject) return None.
+A finding carries its fix as field rewrites (`Finding.edits`, made by takelab.lint_fixes
+from the prompt's own words); they are applied when the draft still says what was linted.
+Otherwise the rules below turn the fix text into an edit: fill the missing field (or add
+a sentence to free text) with the fix's quoted words, set a duration, or replace the
+quoted phrase. Fixes that need judgement (split a shot, drop a subject) return None.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ REPLACEMENT = {
     "violence": "",
     "explicit": "",
 }
-_EXAMPLE = re.compile(r'e\.g\.,? "([^"]+)"')
+_EXAMPLE = re.compile(r'(?:e\.g\.,?|add to [^:]+:) "([^"]+)"')
 _PHRASE = re.compile(r'\("(.*?)"\)[:,]')
 TEXT_FIELDS = ("prompt", *STRUCTURED_FIELDS)
 
@@ -41,6 +42,26 @@ def phrase_of(finding: Finding) -> str | None:
     """The words of the prompt a finding quotes, if it quotes any."""
     m = _PHRASE.search(finding.message)
     return m.group(1) if m else None
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _apply_edits(draft: Mapping[str, str], finding: Finding) -> dict[str, str] | None:
+    """The finding's own rewrites, if the draft still holds the text they were made from."""
+    out = dict(draft)
+    for edit in finding.edits:
+        if edit.field == "negative":
+            current = (out.get("negative") or "").strip()
+            out["negative"] = ", ".join(x for x in (current, edit.new) if x)
+        elif edit.field == "duration":
+            out["duration"] = edit.new
+        elif edit.field in TEXT_FIELDS and _same(out.get(edit.field) or "", edit.old):
+            out[edit.field] = edit.new
+        else:
+            return None
+    return out
 
 
 def _replace(draft: dict[str, str], phrase: str, new: str | None) -> bool:
@@ -63,6 +84,8 @@ def apply_fix(
 ) -> dict[str, str] | None:
     """The draft (field -> text) with the finding's fix applied, or None if a person has
     to make this change."""
+    if finding.edits and (edited := _apply_edits(draft, finding)) is not None:
+        return edited if edited != dict(draft) else None
     out = dict(draft)
     rule = finding.rule
     if rule in FIELD_OF:
