@@ -1,9 +1,10 @@
 """Dailies: review takes one at a time or as a paged grid, and accept or reject them.
 
-Only the current take (or the current page of the grid) is turned into widgets, and
-videos and previews are loaded by the browser from URLs (see `_player`), so a project
-with hundreds of takes opens as fast as one with three. A verdict goes through
-`record_verdict`: the journal and the take's MLflow run change at once.
+A rejection needs a reason (a quick pick or free text): `r` or Reject without one asks
+for it and records nothing. Only the current take (or the current page of the grid) is
+turned into widgets, and videos and previews are loaded by the browser from URLs (see
+`_player`), so a project with hundreds of takes opens as fast as one with three. A verdict
+goes through `record_verdict`: the journal and the take's MLflow run change at once.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, TakeState, VerdictRecord
 from takelab.learning import suggestions
 from takelab.lint import RULES
-from takelab.review import reason_tags, record_verdict
+from takelab.metric_names import format_metric, metric_name
+from takelab.review import record_verdict
 from takelab.widgets._common import close_widgets, esc, link, notice, project_id
 from takelab.widgets._player import MediaLinks, image_html, take_player
+from takelab.widgets._reasons import NEED_REASON, ReasonPicker
 
 ALL = "(all)"
 VERDICT_FILTERS = ("unreviewed first", "unreviewed", "accept", "reject", "all")
@@ -76,10 +79,9 @@ class Dailies:
         self.player = w.HTML()
         self.info = w.HTML(layout=w.Layout(width="100%"))
         self.history = w.HTML()
-        self.reasons = [
-            w.ToggleButton(description=tag, layout=w.Layout(width="auto")) for tag in reason_tags()
-        ]
-        self.note = w.Text(placeholder="note (optional)", layout=w.Layout(width="360px"))
+        self.picker = ReasonPicker(label="<b>Reasons</b> (a rejection needs one)")
+        self.reasons = self.picker.buttons
+        self.note = self.picker.text
         self.accept_button = w.Button(description="Accept", button_style="success", icon="check")
         self.reject_button = w.Button(description="Reject", button_style="danger", icon="times")
         self.prev_button = w.Button(description="Previous", icon="arrow-left")
@@ -103,9 +105,8 @@ class Dailies:
                         w.VBox([self.info, self.history], layout=w.Layout(flex="1")),
                     ]
                 ),
-                w.HTML("<b>Reasons</b> (for a rejection)"),
-                w.HBox(self.reasons, layout=w.Layout(flex_flow="row wrap")),
-                w.HBox([self.note, self.keys]),
+                self.picker.widget,
+                self.keys,
                 w.HBox(
                     [self.prev_button, self.accept_button, self.reject_button, self.next_button]
                 ),
@@ -210,19 +211,24 @@ class Dailies:
         self.render()
 
     def selected_reasons(self) -> list[str]:
-        return [b.description for b in self.reasons if b.value]
+        return self.picker.chosen()[0]
 
     def decide(self, verdict: str) -> None:
-        """Record a verdict for the current take, then move to the next one."""
+        """Record a verdict for the current take, then move to the next one. A rejection
+        without a reason is not recorded: the user is asked for one."""
         record = self.current
         if record is None:
+            return
+        reasons, note = self.picker.chosen()
+        if verdict == "reject" and not reasons:
+            self.status.value = notice(NEED_REASON, kind="warn")
             return
         try:
             result = record_verdict(
                 record.take_id,
                 verdict,
-                self.selected_reasons() if verdict == "reject" else [],
-                self.note.value.strip(),
+                reasons if verdict == "reject" else [],
+                note,
                 home=self.home,
             )
         except Exception as exc:
@@ -237,9 +243,7 @@ class Dailies:
             f"{esc(record.backend)} seed {record.seed} in the {where}",
             kind="ok" if result.logged else "warn",
         )
-        for b in self.reasons:
-            b.value = False
-        self.note.value = ""
+        self.picker.clear()
         if self.index + 1 < len(self.records):
             self.index += 1
         self.render()
@@ -279,8 +283,9 @@ class Dailies:
             for rid in r.lint
         )
         metrics = " ".join(
-            f"<span style='white-space:nowrap;margin-right:10px'>{esc(k)} <b>{v:.3g}</b></span>"
-            for k, v in sorted(r.metrics.items())
+            f"<span style='white-space:nowrap;margin-right:10px' title='{esc(metric_name(k).help)}'"
+            f">{esc(metric_name(k).label)} <b>{esc(format_metric(k, v))}</b></span>"
+            for k, v in sorted(r.metrics.items(), key=lambda kv: metric_name(kv[0]).label)
         )
         verdict = self.verdict_of(r.take_id)
         return (
