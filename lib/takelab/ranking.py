@@ -119,7 +119,8 @@ def bradley_terry(
     Newton's method on the log-likelihood plus a weak normal prior N(0, prior_sd^2) on each
     strength: the prior makes the fit exist when an item won (or lost) every comparison and
     pins the scale's origin; with many comparisons it fades to maximum likelihood. Intervals
-    come from the curvature at the optimum (observed Fisher information plus the prior)."""
+    come from the curvature at the optimum (observed Fisher information plus the prior),
+    for strengths centred on their mean."""
     keys = sorted({k for a, b, _ in pairs for k in (a, b)})
     if not keys:
         return []
@@ -149,7 +150,12 @@ def bradley_terry(
         theta = theta + step
         if float(np.max(np.abs(step))) < 1e-10:
             break
-    cov = np.linalg.inv(hess)
+    # Only differences of strengths mean anything: report them around their mean, with the
+    # covariance of the centred strengths, so the (prior-only) uncertainty of a common
+    # shift does not widen every interval.
+    centre = np.eye(n) - np.full((n, n), 1.0 / n)
+    theta = centre @ theta
+    cov = centre @ np.linalg.inv(hess) @ centre.T
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     counts = np.zeros(n, dtype=int)
     np.add.at(counts, ia, 1)
