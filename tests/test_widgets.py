@@ -363,7 +363,7 @@ def test_compare_tables_from_mlflow(swept: Home) -> None:
     table = takes_table(frame)
     assert len(table) == 24 and table["link"].str.contains("/runs/").all()
 
-    compare = Compare("mini")
+    compare = Compare("mini", by="variant")
     assert "24 takes, 4 reviewed, $1.20 spent" in compare.header.value
     assert compare.summary.value.count(">runs</a>") == 4  # one per variant
     compare.by.value = "backend"
@@ -390,6 +390,47 @@ def test_compare_on_a_fresh_home_explains_itself() -> None:
     compare = Compare("mini")
     assert "No takes in MLflow" in compare.header.value
     assert compare.chart.layout.display == "none"
+    assert "nothing to chart" in compare.chart_note.value
+    assert "nothing to rank" in compare.ranking.value
+
+
+def test_compare_by_version_with_intervals_and_a_sentence(swept: Home) -> None:
+    from takelab.widgets import ABPlayer
+
+    takes = Journal(swept.journal).takes(project="mini")
+    walk = {(t.variant, t.backend, t.seed): t for t in takes if t.shot == "walk"}
+    compare = Compare("mini")
+    assert compare.by.value == "version"
+    assert "No reviewed takes yet" in compare.chart_note.value  # no empty chart in silence
+    assert compare.chart.layout.display == "none"
+    assert "no preferences between its versions yet" in compare.ranking.value
+
+    for seed in (1, 2, 3):
+        record_verdict(walk[("v1", "previz", seed)].take_id, "accept")
+        record_verdict(walk[("v2", "previz", seed)].take_id, "reject", ["static"])
+    record_verdict(walk[("v1", "priced", 1)].take_id, "accept")
+    ABPlayer([walk[("v1", "previz", 1)].take_id, walk[("v2", "previz", 1)].take_id]).prefer("a")
+    compare.refresh()
+    table = compare.summary.value
+    assert "accept rate (95% interval)" in table and "Cost per accepted clip (USD)" in table
+    assert "100% (" in table and "0% (0%–" in table  # rates with their Wilson interval
+    assert "Peak motion (median) (px/frame)" in table or "Peak motion (median)" in table
+    assert "1 comparisons" in table
+    assert compare.chart.value[:4] == b"\x89PNG" and compare.chart.layout.display is None
+    assert "none of its takes was accepted" in compare.chart_note.value
+    names = [label for label, _ in compare.version_a.options]
+    v1 = next(i for i, n in enumerate(names) if n.startswith("walk/v1@"))
+    v2 = next(i for i, n in enumerate(names) if n.startswith("walk/v2@"))
+    compare.version_a.value, compare.version_b.value = v1, v2
+    assert "Difference in accept rate" in compare.difference.value
+    assert "+100%" in compare.difference.value
+    assert "is accepted more often than" in compare.difference.value
+    compare.version_b.value = next(i for i, n in enumerate(names) if n.startswith("cat/v1@"))
+    assert "has no reviewed takes yet" in compare.difference.value
+    assert (
+        "walk" in compare.ranking.value
+        and "<table class='takelab-ranking'>" in compare.ranking.value
+    )
 
 
 # -- the player ----------------------------------------------------------------------------
