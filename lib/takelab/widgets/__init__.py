@@ -6,7 +6,7 @@ Importing this package imports no widget library; each UI imports ipywidgets whe
 """
 
 from takelab.widgets._player import JupyterServer, MediaLinks
-from takelab.widgets.ab import ABPlayer, pick_pair
+from takelab.widgets.ab import ABPlayer, pick_pair, side_by_side
 from takelab.widgets.compare import (
     DEFAULT_ACCEPTANCE,
     AcceptanceRate,
@@ -49,6 +49,7 @@ __all__ = [
     "lint_by_verdict",
     "pick_pair",
     "rejection_reasons",
+    "side_by_side",
     "summary_by",
     "table_html",
     "takes_table",

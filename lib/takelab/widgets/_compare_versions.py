@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pandas as pd
 
 from takelab.metric_names import format_metric, metric_label
+from takelab.tracking import run_link
 from takelab.widgets._common import esc
 
 if TYPE_CHECKING:
@@ -34,9 +36,12 @@ def row_name(row: Any, *, backend: bool = False) -> str:
     return f"{name} on {row['backend']}" if backend and "backend" in row else name
 
 
-def readable_table(summary: pd.DataFrame, *, backend: bool = False) -> pd.DataFrame:
+def readable_table(
+    summary: pd.DataFrame, *, backend: bool = False, experiment_id: str | None = None
+) -> pd.DataFrame:
     """`version_summary` with readable columns: units in the headers, rates with their
-    95% interval, the strength with its interval and number of comparisons."""
+    95% interval, the strength with its interval and number of comparisons, and (given
+    the experiment) a link to each row's take runs in the MLflow UI."""
     keys = ["shot", "variant", "version", *(["backend"] if backend else [])]
     qa = [c for c in summary.columns if c.startswith("median_")]
     rows = []
@@ -64,8 +69,17 @@ def readable_table(summary: pd.DataFrame, *, backend: bool = False) -> pd.DataFr
             if r["comparisons"]
             else "no preferences yet"
         )
+        if experiment_id is not None:
+            where = {k: str(r[k]) for k in keys}
+            row["runs"] = runs_link(experiment_id, where)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def runs_link(experiment_id: str, where: dict[str, str]) -> str:
+    """The MLflow runs table filtered to the takes of one row (params are logged per take)."""
+    clause = " AND ".join(f"params.{k} = '{v}'" for k, v in where.items())
+    return f"{run_link(experiment_id)}&searchFilter={quote(clause)}"
 
 
 def chart_note(summary: pd.DataFrame) -> str:

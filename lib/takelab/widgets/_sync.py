@@ -88,7 +88,7 @@ _SCRIPT = r"""
         }
         for (const v of videos()) {
           if (v === l || !v.duration || l.currentTime >= v.duration) continue;
-          if (v.paused) v.play().catch(() => {});
+          if (v.paused && !v.ended) v.play().catch(() => {});
           const d = v.currentTime - l.currentTime;
           if (Math.abs(d) > 0.25) { v.currentTime = l.currentTime; v.playbackRate = 1; }
           else if (Math.abs(d) > 0.015) v.playbackRate = Math.max(0.5, Math.min(1.5, 1 - 2 * d));
@@ -112,9 +112,11 @@ _SCRIPT = r"""
       if (l && l.duration) setAll((Number(scrub.value) / 1000) * l.duration);
     });
     scope.tabIndex = 0;
-    scope.addEventListener("mousedown", (e) => {
+    // Focus follows a click on the videos (after the notebook's own mousedown handling,
+    // which would otherwise take the focus back).
+    scope.addEventListener("click", (e) => {
       if (e.target.closest("input, textarea, select, button")) return;
-      scope.focus({ preventScroll: true });
+      setTimeout(() => scope.focus({ preventScroll: true }), 0);
     });
     // Capture on window: the key is handled before JupyterLab's notebook shortcuts see it
     // (a, b and space mean other things in a notebook's command mode).

@@ -219,4 +219,26 @@ def pick_pair(
     return [a.take_id, match.take_id]
 
 
-__all__ = ["ABPlayer", "pane_caption", "pick_pair", "prompt_diffs"]
+def side_by_side(
+    project: str | Path,
+    takes: Sequence[str] = (),
+    *,
+    shot: str | None = None,
+    home: Home | None = None,
+) -> Any:
+    """An A/B player for `takes`, or for two versions of one shot picked from the project
+    (`pick_pair`); with fewer than two finished takes, a sentence saying what to do."""
+    import ipywidgets as w
+
+    chosen = list(takes) or pick_pair(project, shot=shot, home=home)
+    if len(chosen) < 2:
+        return w.HTML(
+            notice(
+                f"Fewer than two finished takes of <b>{esc(project_id(project))}</b>"
+                " to put side by side. Run a sweep or Generate in the Studio, then rerun this cell."
+            )
+        )
+    return ABPlayer(chosen, home=home)
+
+
+__all__ = ["ABPlayer", "pane_caption", "pick_pair", "prompt_diffs", "side_by_side"]

@@ -349,7 +349,10 @@ class Compare:
         if self.by.value in VERSION_GROUPS:
             per_backend = VERSION_GROUPS[self.by.value]
             self.versions = version_summary(frame, backend=per_backend, strengths=self._strengths())
-            self.summary.value = table_html(readable_table(self.versions, backend=per_backend))
+            experiment = str(frame["experiment_id"].iloc[0]) if not frame.empty else None
+            self.summary.value = table_html(
+                readable_table(self.versions, backend=per_backend, experiment_id=experiment)
+            )
             fig = version_chart(self.versions, backend=per_backend)
             note = chart_note(self.versions)
             self.pick_box.layout.display = None

@@ -134,6 +134,7 @@ class Dailies:
         self.widget = w.VBox(
             [self.filters_row, self.empty, self.mode, self.single, self.grid, self.status]
         )
+        self.widget.add_class("takelab-dailies")
         self.reload()
 
     # -- data ----------------------------------------------------------------------------

@@ -163,6 +163,8 @@ class ReviewGrid:
         columns = list(dict.fromkeys(self.column_of(r) for r in takes))
         rows = sorted({self.row_of(r) for r in takes})
         several_backends = len({spec for spec, _ in rows}) > 1
+        # With variants as columns a variant's newer version takes the cell (takes come
+        # oldest first); versions as columns show every version.
         at = {(self.row_of(r), self.column_of(r)): r for r in takes}
         children: list[Any] = [w.HTML("")]
         children += [w.HTML(f"<b class='takelab-column'>{esc(c)}</b>") for c in columns]
