@@ -12,6 +12,7 @@ between machines; the committed form is the plain one.
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import warnings
@@ -36,22 +37,27 @@ PYTHON_KERNEL = {"display_name": "Python 3", "language": "python", "name": "pyth
 
 def clean(nb: Any) -> Any:
     """The notebook (an nbformat NotebookNode) as it is committed."""
-    from nbformat import NotebookNode
-    from nbstripout import strip_output
-
-    nb = strip_output(nb, keep_output=False, keep_count=False, keep_id=True, extra_keys=EXTRA_KEYS)
-    meta = nb.setdefault("metadata", NotebookNode())
+    nbformat, nbstripout = _untyped("nbformat"), _untyped("nbstripout")
+    nb = nbstripout.strip_output(
+        nb, keep_output=False, keep_count=False, keep_id=True, extra_keys=EXTRA_KEYS
+    )
+    meta = nb.setdefault("metadata", nbformat.from_dict({}))
     kernel = meta.get("kernelspec")
     if kernel is not None and kernel.get("name") == "python3":
-        meta["kernelspec"] = NotebookNode(PYTHON_KERNEL)
+        meta["kernelspec"] = nbformat.from_dict(PYTHON_KERNEL)
     if "language_info" in meta:
-        meta["language_info"] = NotebookNode({"name": meta["language_info"].get("name", "python")})
+        name = meta["language_info"].get("name", "python")
+        meta["language_info"] = nbformat.from_dict({"name": name})
     return nb
 
 
-def clean_text(text: str) -> str:
-    import nbformat
+def _untyped(module: str) -> Any:
+    """nbformat and nbstripout ship no type information."""
+    return importlib.import_module(module)
 
+
+def clean_text(text: str) -> str:
+    nbformat = _untyped("nbformat")
     nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. missing cell ids
