@@ -59,6 +59,11 @@ def _counts(n_a: int, n_b: int) -> str:
     return f"{n_a} and {n_b} reviewed takes"
 
 
+def _points(x: float) -> str:
+    """A difference of two rates in percentage points: `+20 points`."""
+    return f"{x * 100:+.0f} points"
+
+
 def rate_difference(
     k_a: int,
     n_a: int,
@@ -81,10 +86,10 @@ def rate_difference(
     d = pa - pb
     lo = d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
     hi = d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
-    span = f"{d:+.0%} (95% interval {lo:+.0%} to {hi:+.0%})"
+    span = f"{_points(d)}, 95% interval {_points(lo)} to {_points(hi)}"
     if lo > 0 or hi < 0:
         better, worse = names if d > 0 else names[::-1]
-        verdict = f"{better} is accepted more often than {worse}: {span}, {_counts(n_a, n_b)}"
+        verdict = f"{better} is accepted more often than {worse} ({span}; {_counts(n_a, n_b)})"
     else:
         verdict = f"{_counts(n_a, n_b)}: not enough to tell ({span})"
     return RateDiff(d, lo, hi, n_a, n_b, verdict)
