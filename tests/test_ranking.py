@@ -200,3 +200,22 @@ def test_metric_names_carry_units() -> None:
     assert format_metric("latency_s", 2.46) == "2.5 s"
     assert format_metric("motion", None) == "–"
     assert metric_label("some_new_metric") == "Some new metric"
+
+
+def test_preferences_on_sqlite_and_postgres(journal_at: str | Path) -> None:
+    """The preferences table and the git_dirty column migrate and work on both stores."""
+    journal = Journal(journal_at)
+    a = take(journal, "walk", "v1", "a", 1, 0.0)
+    b = take(journal, "walk", "v1", "b", 1, 0.0)
+    first = journal.add_preference(a, b, "a", "steadier", "ana")
+    second = journal.add_preference(b, a, "same")
+    assert second > first
+    prefs = journal.preferences(project="p")
+    assert [(p.take_a, p.take_b, p.winner, p.reviewer) for p in prefs] == [
+        (a, b, "a", "ana"),
+        (b, a, "same", ""),
+    ]
+    journal.mark_preferences_logged([first])
+    assert [p.id for p in journal.preferences(unlogged=True)] == [second]
+    record = journal.get(a)
+    assert record is not None and record.git_dirty is None and record.version == "a" * 16
