@@ -90,6 +90,17 @@ def top(page: Any, selector: str) -> None:
     page.locator(selector).first.evaluate("e => e.scrollIntoView({block: 'start'})")
 
 
+def wait_for(page: Any, selector: str, *, timeout_ms: int = STEP_MS) -> None:
+    """`page.wait_for_selector`, which on a timeout says what the widget's messages are
+    and leaves a screenshot."""
+    try:
+        page.wait_for_selector(selector, timeout=timeout_ms)
+    except Exception:
+        shot(page, "failed-wait")
+        shown = page.locator(".takelab-ok, .takelab-warn, .takelab-error").all_inner_texts()
+        raise AssertionError(f"{selector} did not show; messages: {shown}") from None
+
+
 def shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
@@ -382,8 +393,7 @@ def test_reviewing_24_takes_one_by_one_and_with_the_grid(lab: Lab, page: Any) ->
         grid.locator(".widget-button:has-text('Select all')").click()
         grid.locator(".widget-toggle-button:has-text('off-prompt')").click()
         grid.locator(".widget-button:has-text('Reject selected')").click()
-        page.wait_for_selector(".takelab-grid .takelab-ok:has-text('for 12 takes')")
-        grid.locator(".takelab-ok").evaluate("e => e.remove()")  # the next one is new
+        wait_for(page, f".takelab-grid .takelab-ok:has-text('12 takes of {name}')")
     with_grid = time.monotonic() - started
 
     latest = journal(lab).latest_verdicts()
@@ -419,7 +429,7 @@ def test_grid_rejects_a_selection_with_one_reason(lab: Lab, page: Any) -> None:
     grid.locator(".widget-toggle-button:has-text('warped')").click()
     grid.locator("input.widget-input[placeholder^='or say it']").fill("legs bend backwards")
     grid.locator(".widget-button:has-text('Reject selected')").click()
-    page.wait_for_selector(".takelab-grid .takelab-ok:has-text('reject saved for 4 takes')")
+    wait_for(page, ".takelab-grid .takelab-ok:has-text('reject saved for 4 takes')")
     latest = journal(lab).latest_verdicts()
     for take_id in chosen:
         assert latest[take_id].verdict == "reject"
@@ -459,11 +469,13 @@ def test_ab_player_plays_in_sync_and_records_preferences(lab: Lab, page: Any, st
     a, b = player.evaluate(times)
     assert abs(a - b) < 0.05
     player.locator("button[data-act=fwd]").click()  # one frame on, for both
-    page.wait_for_function(
-        "t => [...document.querySelectorAll('.takelab-ab video')]"
-        ".every(v => Math.abs(v.currentTime - t) < 0.02)",
-        arg=a + 1 / 24,
-    )
+    deadline = time.monotonic() + 10
+    while True:
+        stepped = player.evaluate(times)
+        if all(abs(t - (a + 1 / 24)) < 0.02 for t in stepped):
+            break
+        assert time.monotonic() < deadline, f"a frame on from {a:.3f} s: {stepped}"
+        time.sleep(0.2)
 
     player.locator("input[placeholder^='why']").fill("the golden light")
     player.locator(".widget-button:has-text('Right is better')").click()
@@ -562,7 +574,7 @@ def test_compare_by_version_with_intervals_and_run_links(lab: Lab, page: Any) ->
     table = page.inner_text("table.takelab-table >> nth=0")
     assert "accept rate (95% interval)" in table and "Cost per accepted clip (USD)" in table
     page.wait_for_selector(".takelab-difference:has-text('Difference in accept rate')")
-    page.locator("table.takelab-table").first.scroll_into_view_if_needed()
+    top(page, "table.takelab-table")
     shot(page, "compare")
 
 

@@ -413,7 +413,7 @@ def test_compare_by_version_with_intervals_and_a_sentence(swept: Home) -> None:
     compare.refresh()
     table = compare.summary.value
     assert "accept rate (95% interval)" in table and "Cost per accepted clip (USD)" in table
-    assert "100% (" in table and "0% (0%–" in table  # rates with their Wilson interval
+    assert "100% (" in table and "0% (0–" in table  # rates with their Wilson interval
     assert "Peak motion (median) (px/frame)" in table or "Peak motion (median)" in table
     assert "1 comparisons" in table
     assert compare.chart.value[:4] == b"\x89PNG" and compare.chart.layout.display is None
@@ -453,6 +453,17 @@ def test_media_urls_use_the_jupyter_files_route_or_loopback(tmp_path: Path) -> N
     assert url is not None and url.startswith("http://127.0.0.1:")
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == b"GIF89a-test"
+    # byte ranges, which a browser needs to seek a video (synced players seek all the time)
+    request = urllib.request.Request(url, headers={"Range": "bytes=3-6"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 206 and response.read() == b"89a-"
+        assert response.headers["Content-Range"] == "bytes 3-6/11"
+    request = urllib.request.Request(url, headers={"Range": "bytes=-4"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.read() == b"test"
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=50-"}))
+    assert err.value.code == 416
     server = TakeFileServer.for_folder(home.takes)
     for path in ("", "abc123/", "../journal.sqlite"):
         with pytest.raises(urllib.error.HTTPError) as err:

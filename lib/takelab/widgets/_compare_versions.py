@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from takelab.metric_names import format_metric, metric_label
+from takelab.metric_names import format_metric, metric_label, metric_name
 from takelab.tracking import run_link
 from takelab.widgets._common import esc
 
@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 def _pct(x: float) -> str:
     return "–" if x is None or math.isnan(x) else f"{x:.0%}"
+
+
+def _plain(key: str, value: float) -> str:
+    """A metric's value without its unit (shares stay percentages)."""
+    if value is None or math.isnan(value):
+        return "–"
+    return format_metric(key, value) if metric_name(key).kind == "share" else f"{value:.3g}"
 
 
 def row_name(row: Any, *, backend: bool = False) -> str:
@@ -52,22 +59,22 @@ def readable_table(
         row["reviewed"] = int(r["reviewed"])
         row["accepted"] = int(r["accepted"])
         row["accept rate (95% interval)"] = (
-            f"{_pct(r['rate'])} ({_pct(r['rate_lo'])}–{_pct(r['rate_hi'])})"
+            f"{_pct(r['rate'])} ({_pct(r['rate_lo'])[:-1]}–{_pct(r['rate_hi'])})"
             if r["reviewed"]
-            else "not reviewed yet"
+            else "not reviewed"
         )
         row[metric_label("cost_per_accepted")] = (
             format_metric("cost_per_accepted", r["cost_per_accepted"])
             if r["accepted"]
-            else "none accepted yet"
+            else "none accepted"
         )
-        for col in qa:
-            row[metric_label(col)] = format_metric(col, r[col])
-        row["preference strength"] = (
+        for col in qa:  # the unit is in the header
+            row[metric_label(col)] = _plain(col, r[col])
+        row["preference strength (log-odds)"] = (
             f"{r['strength']:+.2f} ({r['strength_lo']:+.2f} to {r['strength_hi']:+.2f}), "
             f"{int(r['comparisons'])} comparisons"
             if r["comparisons"]
-            else "no preferences yet"
+            else "no preferences"
         )
         if experiment_id is not None:
             where = {k: str(r[k]) for k in keys}

@@ -220,7 +220,7 @@ def table_html(
                 cell = "" if pd.isna(value) else f"{value:.0%}" if is_rate else f"{value:.2f}"
             else:
                 cell = html.escape(str(value))
-            cells.append(f"<td style='{pad}'>{cell}</td>")
+            cells.append(f"<td style='{pad};white-space:nowrap'>{cell}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     more = f"<p><i>{len(table) - max_rows} more rows</i></p>" if len(table) > max_rows else ""
     return (

@@ -260,7 +260,9 @@ class ReviewGrid:
             if cell is not None:
                 cell.caption.value = self._caption(cell.record)
                 cell.select.value = False
-        what = f"{verdict} saved for {done} take{'s' if done != 1 else ''}"
+        what = (
+            f"{verdict} saved for {done} take{'s' if done != 1 else ''} of {esc(self.shot.value)}"
+        )
         if reasons:
             what += f" ({esc(', '.join(reasons))})"
         where = (
