@@ -245,10 +245,11 @@ def test_versions_diff_prefer_and_rank(project_file: Path, takelab_home: Path) -
     ranked = takelab("rank", str(project_file), "--shot", "cat", "--format", "json")
     assert ranked.returncode == 0, ranked.stderr
     strengths = json.loads(ranked.stdout)
-    assert [s["version"] for s in strengths] == [
+    assert [s["key"] for s in strengths] == [
         f"v2@{second['version'][:8]}",
         f"v2@{first['version'][:8]}",
     ]
+    assert strengths[0]["variant"] == "v2" and strengths[0]["version"] == second["version"][:8]
     assert strengths[0]["lo"] < strengths[0]["strength"] < strengths[0]["hi"]
     assert [s["comparisons"] for s in strengths] == [4, 4]
     table = takelab("rank", "mini", "--shot", "cat", cwd=project_file.parent)

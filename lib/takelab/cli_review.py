@@ -127,7 +127,9 @@ def rank(project: str, shot: str, fmt: str) -> None:
             json.dumps(
                 [
                     {
-                        "version": s.key,
+                        "key": s.key,
+                        "variant": s.key.split("@")[0],
+                        "version": s.key.split("@")[1],
                         "strength": round(s.strength, 4),
                         "lo": round(s.lo, 4),
                         "hi": round(s.hi, 4),
