@@ -69,3 +69,24 @@ def test_the_sweep_notebook_runs_with_its_kernel_in_notebooks(
     )
     assert "1 takes, 1 done" in out.read_text()
     assert len(Journal(Home(takelab_home).journal_url).takes(project="mini")) == 1
+
+
+def test_commands_find_project_files_from_another_folder() -> None:
+    import subprocess
+    import sys
+
+    def takelab(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "takelab", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT / "notebooks",
+            timeout=300,
+        )
+
+    lint = takelab("lint", "prompts/tokyo-rain.yaml", "--format", "json")
+    assert lint.returncode in (0, 1), lint.stderr  # found and linted (1: an error finding)
+    estimate = takelab("estimate", "tokyo-rain")
+    assert estimate.returncode == 0 and "total worst case" in estimate.stdout, estimate.stderr
+    missing = takelab("lint", "no-such-project")
+    assert missing.returncode == 2 and "prompts/no-such-project.yaml" in missing.stderr

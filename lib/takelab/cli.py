@@ -61,10 +61,12 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
 def lint(file: Path, backend: str | None, fmt: str) -> None:
     """Lint a project file's variants; exit 1 on an error finding, 2 on a bad file."""
     from takelab.backends import get_backend
+    from takelab.home import resolve_project_path
     from takelab.lint import blocking, lint_project
     from takelab.shots import load_project
 
     try:
+        file = resolve_project_path(file)
         project = load_project(file)
         caps = get_backend(backend).capabilities() if backend else None
         findings = lint_project(project, capabilities=caps)
@@ -105,10 +107,11 @@ def estimate(
 ) -> None:
     """Price a sweep before spending: takes and worst-case USD per backend."""
     from takelab import plan as planning
+    from takelab.home import resolve_project_path
     from takelab.shots import load_project
 
     try:
-        project = load_project(file)
+        project = load_project(resolve_project_path(file))
         planned = planning.plan(
             project, shots=shots, variants=variants, backends=backends or ("previz",), seeds=seeds
         )
