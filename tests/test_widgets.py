@@ -504,6 +504,11 @@ def test_dailies_will_not_reject_without_a_reason(swept: Home) -> None:
     dailies.reject_button.click()
     verdict = Journal(swept.journal).latest_verdicts()[first.take_id]
     assert verdict.reasons == ["other"] and verdict.note == "the cat walks through the wall"
+    # takes group by version: a filter, and the version beside the variant
+    walk_v1 = next(o for o in dailies.version.options if o.startswith("walk/v1@"))
+    dailies.version.value = walk_v1
+    assert len(dailies.records) == 6 and {r.variant for r in dailies.records} == {"v1"}
+    assert f"@{walk_v1.split('@')[1]}" in dailies.info.value
     # metrics carry readable names and units, not raw keys
     assert "Peak motion" in dailies.info.value and "px/frame" in dailies.info.value
     assert "motion_peak" not in dailies.info.value

@@ -1,5 +1,6 @@
-"""The Studio's saving half: Save as a new revision or a new variant, Duplicate, and
-Commit with a message (a separate step: saving never commits)."""
+"""The Studio's draft-and-save half: the draft's version shown against the file's, Save
+as a new revision or a new variant, Duplicate, and Commit with a message (a separate step:
+saving never commits)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from takelab.shots import Project, Variant, load_project
 from takelab.widgets._common import esc, notice
+from takelab.widgets._diffview import short
 from takelab.widgets.project_edit import (
     Edit,
     add_variant,
@@ -30,6 +32,7 @@ class StudioSaving:
     save_as: Any
     new_id: Any
     commit_message: Any
+    draft_label: Any
     status: Any
     history: Any
 
@@ -56,6 +59,27 @@ class StudioSaving:
         @property
         def saved(self) -> Variant:
             raise NotImplementedError
+
+        @property
+        def dirty(self) -> bool:
+            raise NotImplementedError
+
+    def version_of(self, variant: Variant) -> str:
+        """A variant's version: the hash of what is sent (as takes record it)."""
+        return variant.hash(self.project.defaults)
+
+    def _show_draft(self, variant: Variant) -> None:
+        saved = self.version_of(self.saved)
+        if self.dirty:
+            self.draft_label.value = notice(
+                f"<b>draft</b> (unsaved), version <code>{short(self.version_of(variant))}</code>"
+                f" · the file holds <code>{short(saved)}</code>. Generate renders the draft"
+                " without touching the file; Save keeps it.",
+                kind="warn",
+            )
+        else:
+            self.draft_label.value = notice(f"version <code>{short(saved)}</code>, as saved")
+        self.history.refresh(draft=variant)
 
     def _show_save_as(self) -> None:
         self.new_id.layout.display = None if self.save_as.value == "new variant" else "none"

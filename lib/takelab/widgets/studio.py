@@ -317,23 +317,6 @@ class Studio(StudioSaving):
 
     # -- the draft and saving -------------------------------------------------------------
 
-    def version_of(self, variant: Variant) -> str:
-        """A variant's version: the hash of what is sent (as takes record it)."""
-        return variant.hash(self.project.defaults)
-
-    def _show_draft(self, variant: Variant) -> None:
-        saved = self.version_of(self.saved)
-        if self.dirty:
-            self.draft_label.value = notice(
-                f"<b>draft</b> (unsaved), version <code>{short(self.version_of(variant))}</code>"
-                f" · the file holds <code>{short(saved)}</code>. Generate renders the draft"
-                " without touching the file; Save keeps it.",
-                kind="warn",
-            )
-        else:
-            self.draft_label.value = notice(f"version <code>{short(saved)}</code>, as saved")
-        self.history.refresh(draft=variant)
-
     def _guard(self, action: Any) -> None:
         try:
             action()
