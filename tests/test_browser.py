@@ -45,7 +45,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = ROOT / "runs" / "screenshots"
-TAKE_RUN = re.compile(r"(walk|cat)/v[12]/(previz|priced)/s[123]")  # shot/variant/backend/seed
+# a take run's name: shot/variant@version seed N, and the backend when it is not previz
+TAKE_RUN = re.compile(r"(walk|cat)/v[12]@[0-9a-f]{8} seed [123]( · priced:tenth)?")
+WALK_V1_S1 = re.compile(r"^walk/v1@[0-9a-f]{8} seed 1$")
 BIN = Path(sys.executable).parent
 STEP_MS = 120_000  # one browser step (page load, kernel start, a cell) on a slow machine
 
@@ -222,7 +224,7 @@ def lab(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]
     base = tmp_path_factory.mktemp("lab")
     root = base / "root"
     write_project(root / "prompts")
-    for name in ("01_studio.ipynb", "04_compare.ipynb"):
+    for name in ("01_studio.ipynb", "04_compare.ipynb", "05_cut.ipynb"):
         _notebook_copy(name, root)
     _notebook_copy("02_sweep.ipynb", root, seeds=2)
     _notebook_copy("03_dailies.ipynb", root, ab_takes=store.long_takes)
@@ -549,6 +551,13 @@ def test_sweep_notebook_completes_under_run_all(lab: Lab, page: Any) -> None:
     assert not re.search(r"failed|blocked|error|uncertain", summary.group(2)), summary.group(0)
 
 
+def test_cut_notebook_completes_under_run_all(lab: Lab, page: Any) -> None:
+    lab.open(page, "05_cut.ipynb")
+    page.wait_for_selector("h3:has-text('Cut of mini')")
+    page.wait_for_selector(".widget-button:has-text('Render cut')")
+    assert "Traceback" not in page.inner_text(".jp-Notebook")
+
+
 def test_compare_by_version_with_intervals_and_run_links(lab: Lab, page: Any) -> None:
     from takelab.review import record_verdict
 
@@ -616,7 +625,7 @@ def test_mlflow_ui_lists_take_runs_and_shows_the_preview(
         expanders.first.wait_for()
         for i in range(expanders.count()):
             expanders.nth(i).click()
-        page.wait_for_selector("a:has-text('walk/v1/previz/s1')")
+        page.locator("a", has_text=WALK_V1_S1).first.wait_for()
         names = {t.strip() for t in page.locator("a").all_inner_texts()}
         assert len({n for n in names if TAKE_RUN.fullmatch(n)}) >= 4, names
         close = page.locator("button[aria-label='Close']")
@@ -624,7 +633,7 @@ def test_mlflow_ui_lists_take_runs_and_shows_the_preview(
             close.first.click()
         shot(page, "mlflow-runs")
 
-        page.locator("a:has-text('walk/v1/previz/s1')").first.click()
+        page.locator("a", has_text=WALK_V1_S1).first.click()
         page.locator("[role=tab]:has-text('Artifacts'), :text-is('Artifacts')").first.click()
         page.locator("text=preview.gif").first.click()
         page.wait_for_function(

@@ -200,6 +200,7 @@ def test_studio_generate_renders_a_draft_without_touching_the_file(repo: Path) -
     for outcome in result.outcomes:
         record = Journal(Home.from_env().journal).get(outcome.take_id)
         assert record is not None and record.request.variant_hash == draft_version
+        assert record.git_dirty  # made from wording the committed file does not hold
         assert "35mm film" in record.request.prompt
         run = tracker.client.get_run(tracker.find_take_run("mini", outcome.take_id) or "")
         assert run.data.params["git_commit"] == head

@@ -174,6 +174,18 @@ def options(summary: pd.DataFrame) -> list[tuple[str, int]]:
     ]
 
 
+def default_pair(summary: pd.DataFrame) -> tuple[int, int] | None:
+    """The two rows a person most likely wants compared (by position): two versions of one
+    variant (the edit), else two versions in one shot, else the first two."""
+    if len(summary) < 2:
+        return None
+    for keys in (["shot", "variant"], ["shot"]):
+        for _, group in summary.reset_index(drop=True).groupby(keys, sort=False):
+            if len(group) >= 2:
+                return int(group.index[0]), int(group.index[1])
+    return 0, 1
+
+
 def difference_html(summary: pd.DataFrame, a: int | None, b: int | None) -> str:
     """The difference in accept rate between two rows (by position), with its interval
     and a sentence."""
@@ -199,6 +211,7 @@ def difference_html(summary: pd.DataFrame, a: int | None, b: int | None) -> str:
 
 __all__ = [
     "chart_note",
+    "default_pair",
     "difference_html",
     "options",
     "ranking_html",

@@ -28,6 +28,7 @@ from takelab.tracking import run_link, takes_frame
 from takelab.widgets._common import link, project_id
 from takelab.widgets._compare_versions import (
     chart_note,
+    default_pair,
     difference_html,
     options,
     ranking_html,
@@ -358,8 +359,9 @@ class Compare:
             self.pick_box.layout.display = None
             picks = options(self.versions)
             self.version_a.options = self.version_b.options = picks
-            if len(picks) >= 2:
-                self.version_a.value, self.version_b.value = picks[0][1], picks[1][1]
+            pair = default_pair(self.versions)
+            if pair is not None:
+                self.version_a.value, self.version_b.value = pair
             self.show_difference()
         else:
             self.summary.value = table_html(summary_by(frame, self.by.value))

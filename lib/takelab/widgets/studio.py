@@ -358,6 +358,7 @@ class Studio(StudioSaving):
             progress=False,
             on_outcome=self._landed,
             home=self.home,
+            draft=draft,  # the takes record that the file does not hold their wording
         )
         self.last_result = result
         warnings = "".join(
