@@ -175,14 +175,18 @@ def options(summary: pd.DataFrame) -> list[tuple[str, int]]:
 
 
 def default_pair(summary: pd.DataFrame) -> tuple[int, int] | None:
-    """The two rows a person most likely wants compared (by position): two versions of one
-    variant (the edit), else two versions in one shot, else the first two."""
+    """The two rows a person most likely wants compared (by position): two reviewed
+    versions of one variant (the edit), else of one shot, else the same among all rows,
+    else the first two."""
     if len(summary) < 2:
         return None
-    for keys in (["shot", "variant"], ["shot"]):
-        for _, group in summary.reset_index(drop=True).groupby(keys, sort=False):
-            if len(group) >= 2:
-                return int(group.index[0]), int(group.index[1])
+    rows = summary.reset_index(drop=True)
+    reviewed = rows[rows["reviewed"] > 0]
+    for frame in (reviewed, rows):  # versions with verdicts first: they have something to say
+        for keys in (["shot", "variant"], ["shot"]):
+            for _, group in frame.groupby(keys, sort=False):
+                if len(group) >= 2:
+                    return int(group.index[0]), int(group.index[1])
     return 0, 1
 
 
