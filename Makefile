@@ -6,9 +6,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TAKELAB_HOME ?= $(CURDIR)/runs
 
-.PHONY: setup setup-local demo test lint lab ui bench clean dev-cert team-up team-down
+.PHONY: setup setup-local demo test lint lab ui bench clean dev-cert team-up team-down nb-filter
 
-setup: $(STAMP)
+setup: $(STAMP) nb-filter
+
+# Notebook outputs never reach git: .gitattributes sends *.ipynb through this clean filter
+# (nbstripout plus a kernelspec normalisation, lib/takelab/nbclean.py), so running a
+# notebook leaves `git status` clean. Writes this clone's .git/config; a no-op outside git.
+nb-filter:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git config filter.nbstripout.clean "'$(abspath $(BIN))/python' -m takelab.nbclean" && \
+		git config filter.nbstripout.smudge cat && \
+		git config diff.ipynb.textconv "'$(abspath $(BIN))/python' -m takelab.nbclean"; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +57,11 @@ lint: setup
 test: setup-local lint
 	$(BIN)/pytest -q -p no:cacheprovider --durations=15
 
+# As root (containers, these machines) Jupyter refuses to start without --allow-root. The
+# post-save hook tells git that a notebook saved with outputs is unchanged (nbclean.py).
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) \
+		--ContentsManager.post_save_hook=takelab.nbclean.post_save
 
 ui: setup
 	@mkdir -p $(TAKELAB_HOME)

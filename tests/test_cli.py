@@ -180,3 +180,102 @@ def test_sweep_cli_runs_the_notebook_then_reruns_for_free(project_file: Path) ->
     assert run_id is not None
     run = tracker.client.get_run(run_id)
     assert run.data.tags["takelab.verdict"] == "reject" and run.data.metrics["accepted"] == 0
+
+
+# -- versions, diff, prefer, rank (issue 15) ----------------------------------------------
+
+
+def test_versions_diff_prefer_and_rank(project_file: Path, takelab_home: Path) -> None:
+    from takelab.home import Home
+    from takelab.sweep import run_sweep
+    from takelab.tracking import Tracker
+
+    home = Home(takelab_home)
+    old = run_sweep(project_file, variants=["cat/v2"], seeds=2, progress=False, home=home)
+    text = project_file.read_text()
+    project_file.write_text(text.replace("cat jumps onto", "cat leaps onto"))
+    new = run_sweep(project_file, variants=["cat/v2"], seeds=2, progress=False, home=home)
+    old_ids = [o.take_id for o in old.outcomes]
+    new_ids = [o.take_id for o in new.outcomes]
+
+    listed = takelab("versions", str(project_file), "--shot", "cat", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert [r["variant"] for r in rows] == ["v1", "v2", "v2"]
+    first, second = rows[1], rows[2]
+    assert {"shot", "variant", "version", "first_seen", "commit", "takes", "accepted"} <= set(first)
+    assert {"rejected", "cost_usd", "text"} <= set(first)
+    assert len(first["version"]) >= 8 and first["takes"] == second["takes"] == 2
+    assert "jumps" in first["text"] and "leaps" in second["text"] and second["current"]
+    table = takelab("versions", str(project_file), "--variant", "v2")
+    assert table.returncode == 0 and first["version"][:8] in table.stdout
+    assert "walk" in table.stdout  # --variant alone lists v2 of every shot
+
+    diff = takelab("diff", str(project_file), f"cat/v2@{first['version'][:8]}", "cat/v2")
+    assert diff.returncode == 0, diff.stderr
+    assert "[-jumps-] {+leaps+}" in diff.stdout and "settings: the same" in diff.stdout
+    as_json = json.loads(
+        takelab(
+            "diff", str(project_file), f"cat/v2@{first['version']}", "cat/v1", "--format", "json"
+        ).stdout
+    )
+    assert as_json["a"]["variant"] == "v2" and as_json["b"]["variant"] == "v1"
+    assert {"op", "text"} == set(as_json["prompt"][0])
+    bad = takelab("diff", str(project_file), "cat/v2@0000000", "cat/v2")
+    assert bad.returncode == 2 and "versions of cat/v2 start with" in bad.stderr
+    no_traceback(bad)
+
+    # Preferences: the new wording wins three times and ties once.
+    for a, b, winner in (
+        (old_ids[0], new_ids[0], "b"),
+        (new_ids[1], old_ids[1], "a"),
+        (old_ids[0], new_ids[1], "b"),
+        (old_ids[1], new_ids[0], "same"),
+    ):
+        p = takelab("prefer", a[:8], b[:8], "--winner", winner, "--reason", "smoother")
+        assert p.returncode == 0, p.stderr
+    assert "is better than" in p.stdout or "the same" in p.stdout
+    wrong = takelab("prefer", old_ids[0], new_ids[0], "--winner", "left")
+    assert wrong.returncode == 2
+    itself = takelab("prefer", old_ids[0], old_ids[0], "--winner", "a")
+    assert itself.returncode == 2 and "itself" in itself.stderr
+    tracker = Tracker(home)
+    run = tracker.client.get_run(tracker.find_take_run("mini", new_ids[0]) or "")
+    assert run.data.tags["takelab.preferences"] == "2"
+    assert run.data.metrics["preference_wins"] == 1 and run.data.metrics["preference_ties"] == 1
+
+    ranked = takelab("rank", str(project_file), "--shot", "cat", "--format", "json")
+    assert ranked.returncode == 0, ranked.stderr
+    strengths = json.loads(ranked.stdout)
+    assert [s["key"] for s in strengths] == [
+        f"v2@{second['version'][:8]}",
+        f"v2@{first['version'][:8]}",
+    ]
+    assert strengths[0]["variant"] == "v2" and strengths[0]["version"] == second["version"][:8]
+    assert strengths[0]["lo"] < strengths[0]["strength"] < strengths[0]["hi"]
+    assert [s["comparisons"] for s in strengths] == [4, 4]
+    table = takelab("rank", "mini", "--shot", "cat", cwd=project_file.parent)
+    assert table.returncode == 0 and "95% interval" in table.stdout
+    empty = takelab("rank", str(project_file), "--shot", "walk")
+    assert empty.returncode == 0 and "no preferences" in empty.stdout
+
+    takes_json = json.loads(takelab("takes", "--format", "json").stdout)
+    assert {r["version"] for r in takes_json} == {first["version"], second["version"]}
+    takes_table = takelab("takes")
+    assert second["version"][:8] in takes_table.stdout
+
+
+def test_reject_needs_a_reason(project_file: Path, takelab_home: Path) -> None:
+    from takelab.home import Home
+    from takelab.sweep import run_sweep
+
+    result = run_sweep(
+        project_file, variants=["walk/v1"], seeds=1, progress=False, home=Home(takelab_home)
+    )
+    take = result.outcomes[0].take_id
+    bare = takelab("verdict", take[:8], "reject")
+    assert bare.returncode == 2
+    assert "a rejection needs a reason" in bare.stderr and "--reason" in bare.stderr
+    no_traceback(bare)
+    assert takelab("verdict", take[:8], "accept").returncode == 0
+    assert takelab("verdict", take[:8], "reject", "--reason", "static").returncode == 0

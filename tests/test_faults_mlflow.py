@@ -138,6 +138,11 @@ def test_a_sweep_survives_mlflow_down_and_sync_logs_it_later(
     # A verdict given while MLflow is down stays in the journal too.
     verdict = record_verdict(takes[0].take_id, "reject", ["static"], "nothing moves")
     assert not verdict.logged
+    # So does a preference between two takes.
+    from takelab.preferences import record_preference
+
+    preference = record_preference(takes[0].take_id, takes[1].take_id, "b", "it moves")
+    assert not preference.logged
 
     # 2. The server is back on the same port and store: sync logs each take once.
     server.start()
@@ -145,6 +150,7 @@ def test_a_sweep_survives_mlflow_down_and_sync_logs_it_later(
     assert report.errors == [], report.errors
     assert report.takes_logged == 4
     assert report.verdicts_logged >= 1
+    assert report.preferences_logged == 1
     client = MlflowClient(tracking_uri=server.url)
     exp = client.get_experiment_by_name("mini")
     assert exp is not None
@@ -164,9 +170,13 @@ def test_a_sweep_survives_mlflow_down_and_sync_logs_it_later(
     rejected = by_take[takes[0].take_id]
     assert rejected.data.tags["takelab.verdict"] == "reject"
     assert rejected.data.metrics["accepted"] == 0.0
+    preferred = by_take[takes[1].take_id]
+    assert preferred.data.tags["takelab.preferences"] == "1"
+    assert preferred.data.metrics["preference_wins"] == 1.0
     assert not (home.artifacts / "mini").exists(), "takes were logged to the local store"
 
     # 3. Nothing is logged twice.
     again = sync()
     assert (again.takes_logged, again.verdicts_logged, again.errors) == (0, 0, [])
+    assert again.preferences_logged == 0
     assert len(client.search_runs([exp.experiment_id], "tags.`takelab.kind` = 'take'")) == 4

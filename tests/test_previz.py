@@ -67,8 +67,8 @@ def decode(path: Path) -> list[np.ndarray]:
 
 
 def picture(frame: np.ndarray) -> np.ndarray:
-    """The frame above the caption strip."""
-    return frame[: int(frame.shape[0] * 0.9)]
+    """The frame above the caption strip (the prompt and the shot line: 14% at 480p)."""
+    return frame[: int(frame.shape[0] * 0.85)]
 
 
 def red_mask(frame: np.ndarray) -> np.ndarray:
@@ -208,9 +208,29 @@ def test_subject_moves_right(tmp_path: Path) -> None:
 def test_caption_strip(tmp_path: Path) -> None:
     frame = decode(render(request(fields=still()), tmp_path / "c.mp4"))[0].astype(int)
     h = frame.shape[0]
-    strip, above = frame[int(h * 0.95) :], frame[int(h * 0.85) : int(h * 0.9)]
+    strip, above = frame[int(h * 0.95) :], frame[int(h * 0.75) : int(h * 0.8)]
     assert abs(strip.mean() - above.mean()) > 30  # a dark band, not the street
     assert (strip.min(axis=2) > 180).sum() > 50  # with light text in it
+
+
+def test_caption_strip_shows_the_prompt() -> None:
+    from takelab.backends._previz_sprites import _font
+    from takelab.backends.previz import Animatic, _wrap
+
+    short = Animatic(request(prompt="A cat sits on a mat, static shot, daylight"))
+    long_text = " ".join(["a black cat walks slowly along the old stone wall"] * 8)
+    long = Animatic(request(prompt=long_text))
+    # The prompt sits above the shot line; a longer prompt wraps to two lines, then stops.
+    assert long.strip_h > short.strip_h and long.strip_h <= long.height * 0.15
+    band = short.strip[: short.strip_h - 30]
+    assert (band.min(axis=2) > 150).sum() > 30  # light text on the dark strip
+    assert not np.array_equal(short.strip[:10], long.strip[:10])
+    assert np.array_equal(short.strip[-30:], long.strip[-30:])  # the same shot line
+    font = _font(11)
+    lines = _wrap(long_text, font, 400, max_lines=2)
+    assert len(lines) == 2 and lines[1].endswith("...")
+    assert all(font.getlength(line) <= 400 for line in lines)
+    assert _wrap("two words", font, 400, max_lines=2) == ["two words"]
 
 
 def test_first_frame_image_is_the_background(tmp_path: Path) -> None:

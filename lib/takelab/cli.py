@@ -65,10 +65,12 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
 def lint(file: Path, backend: str | None, fmt: str, explain: bool) -> None:
     """Lint a project file's variants; exit 1 on an error finding, 2 on a bad file."""
     from takelab.backends import get_backend
+    from takelab.home import resolve_project_path
     from takelab.lint import blocking, lint_project
     from takelab.shots import load_project
 
     try:
+        file = resolve_project_path(file)
         project = load_project(file)
         instance = get_backend(backend) if backend else None
         caps = instance.capabilities() if instance else None
@@ -119,10 +121,11 @@ def estimate(
 ) -> None:
     """Price a sweep before spending: takes and worst-case USD per backend."""
     from takelab import plan as planning
+    from takelab.home import resolve_project_path
     from takelab.shots import load_project
 
     try:
-        project = load_project(file)
+        project = load_project(resolve_project_path(file))
         planned = planning.plan(
             project, shots=shots, variants=variants, backends=backends or ("previz",), seeds=seeds
         )
@@ -337,7 +340,7 @@ def _print_sweep(result: dict[str, Any]) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 def takes(project: str | None, fmt: str) -> None:
     """List takes with status, cost, verdict and file."""
-    from takelab.listing import COLUMNS, take_rows
+    from takelab.listing import COLUMNS, grouped_by_version, take_rows
 
     rows = take_rows(project)
     if fmt == "json":
@@ -349,7 +352,9 @@ def takes(project: str | None, fmt: str) -> None:
         writer.writerows(rows)
         click.echo(buf.getvalue(), nl=False)
     else:
-        out.print(_table(f"{len(rows)} takes", COLUMNS, [[r[c] for c in COLUMNS] for r in rows]))
+        # Grouped by version, so the takes of one wording sit together.
+        shown = [{**r, "version": r["version"][:8]} for r in grouped_by_version(rows)]
+        out.print(_table(f"{len(rows)} takes", COLUMNS, [[r[c] for c in COLUMNS] for r in shown]))
 
 
 @main.command()
@@ -377,7 +382,10 @@ def sync() -> None:
     from takelab.sync import sync as do_sync
 
     report = do_sync()
-    out.print(f"logged {report.takes_logged} takes and {report.verdicts_logged} verdicts")
+    out.print(
+        f"logged {report.takes_logged} takes, {report.verdicts_logged} verdicts and "
+        f"{report.preferences_logged} preferences"
+    )
     for e in report.errors:
         err.print(f"error: {e}")
     sys.exit(1 if report.errors else 0)
@@ -641,6 +649,10 @@ def doctor(dry_run: bool, fmt: str) -> None:
     else:
         out.print("the store is consistent: journal, MLflow and files agree")
     sys.exit(1 if report.unrepaired else 0)
+
+
+# The review commands (versions, diff, prefer, rank) live in their own module.
+from takelab import cli_review  # noqa: E402, F401
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m takelab`

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+# A project id as the project file's `project:` slug is written (no dots, no slashes).
+_PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def repo_root() -> Path:
@@ -14,6 +18,44 @@ def repo_root() -> Path:
         if (parent / "pyproject.toml").exists() and (parent / "lib" / "takelab").is_dir():
             return parent
     return Path.cwd()
+
+
+def resolve_project_path(path_or_id: str | Path) -> Path:
+    """Where a project file named by a user is, whatever the current directory.
+
+    A notebook's kernel starts in `notebooks/` while project files are named as
+    `prompts/<project>.yaml` from the repository root, so a relative path is tried against
+    the current directory, then each folder above it, then the repository root; a bare
+    project id (`tokyo-rain`) is looked up as `prompts/<id>.yaml` the same way. An absolute
+    path is returned as is. When nothing matches, the path as given comes back, so loading
+    it reports the missing file (with a did-you-mean) against what the user wrote; a bare id
+    that matches nothing is a `PromptFileError` naming `prompts/<id>.yaml`.
+    """
+    given = Path(path_or_id).expanduser()
+    if given.is_absolute():
+        return given
+    cwd = Path.cwd()
+    roots = [cwd, *cwd.parents]
+    if repo_root() not in roots:
+        roots.append(repo_root())
+    for root in roots:
+        if (root / given).exists():
+            return root / given
+    text = str(path_or_id)
+    if _PROJECT_ID.match(text):
+        for root in roots:
+            for suffix in (".yaml", ".yml"):
+                candidate = root / "prompts" / f"{text}{suffix}"
+                if candidate.is_file():
+                    return candidate
+        from takelab.errors import PromptFileError
+
+        raise PromptFileError(
+            Path("prompts") / f"{text}.yaml",
+            f"no project file for project id {text!r}",
+            hint="give the project file's path, or put it at prompts/<project>.yaml",
+        )
+    return given
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,12 @@ from takelab.backends._base import TakeRequest
 from takelab.errors import TakelabError, TakeNotFoundError
 from takelab.journal_db import Conn, is_url, open_db
 from takelab.journal_log import VerdictsAndSweeps
+from takelab.journal_prefs import Preferences
 from takelab.journal_schema import (
     HOLDING,
     Claim,
     ClaimResult,
+    PreferenceRecord,
     TakeRecord,
     TakeState,
     VerdictRecord,
@@ -34,13 +36,14 @@ __all__ = [
     "Claim",
     "ClaimResult",
     "Journal",
+    "PreferenceRecord",
     "TakeRecord",
     "TakeState",
     "VerdictRecord",
 ]
 
 
-class Journal(VerdictsAndSweeps):
+class Journal(VerdictsAndSweeps, Preferences):
     """The ledger at `location`: a SQLite file path (WAL mode), or a PostgreSQL URL that a
     team shares (`TAKELAB_JOURNAL_URL`). One transaction per operation; thread-safe."""
 
@@ -63,6 +66,8 @@ class Journal(VerdictsAndSweeps):
         data["metrics"] = json.loads(data.pop("metrics_json") or "{}")
         data["flags"] = [x for x in (data.get("flags") or "").split(",") if x]
         data["logged"] = bool(data["logged"])
+        dirty = data.get("git_dirty")
+        data["git_dirty"] = None if dirty is None else bool(dirty)
         return TakeRecord.model_validate(data)
 
     def get(self, take_id: str) -> TakeRecord | None:
@@ -215,6 +220,7 @@ class Journal(VerdictsAndSweeps):
                 "lint": ",".join(meta.get("lint", [])),
                 "prompt_file": meta.get("prompt_file"),
                 "git_commit": meta.get("git_commit"),
+                "git_dirty": None if meta.get("git_dirty") is None else int(meta["git_dirty"]),
                 "sweep_run_id": meta.get("sweep_run_id"),
                 "created_at": now,
                 "updated_at": now,

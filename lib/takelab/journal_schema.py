@@ -97,6 +97,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE takes ADD COLUMN flags TEXT NOT NULL DEFAULT '';
     """,
+    # 4 (issue 15): whether the project file differed from the recorded commit when the
+    # take was made (NULL: not known, e.g. outside git or before this migration), and
+    # pairwise preferences between two takes ("a", "b" or "same").
+    """
+    ALTER TABLE takes ADD COLUMN git_dirty INTEGER;
+    CREATE TABLE preferences (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        take_a TEXT NOT NULL REFERENCES takes(take_id),
+        take_b TEXT NOT NULL REFERENCES takes(take_id),
+        winner TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        reviewer TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        logged INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX preferences_project ON preferences(project);
+    """,
 )
 
 
@@ -127,12 +145,19 @@ class TakeRecord(BaseModel):
     lint: list[str] = []
     prompt_file: str | None = None
     git_commit: str | None = None
+    git_dirty: bool | None = None  # the file differed from git_commit; None if unknown
     metrics: dict[str, float] = {}
     flags: list[str] = []
     owner: str | None = None
     submitted_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+
+    @property
+    def version(self) -> str:
+        """The variant's version this take was made from: the hash of its content and
+        every setting that changes the output (`Variant.hash`)."""
+        return self.request.variant_hash
 
 
 class VerdictRecord(BaseModel):
@@ -143,6 +168,23 @@ class VerdictRecord(BaseModel):
     verdict: str
     reasons: list[str]
     note: str
+    created_at: float
+    logged: bool
+
+
+WINNERS = ("a", "b", "same")
+
+
+class PreferenceRecord(BaseModel):
+    """One side-by-side judgement: take A or take B is better, or they are the same."""
+
+    id: int
+    project: str
+    take_a: str
+    take_b: str
+    winner: str  # "a", "b" or "same"
+    reason: str
+    reviewer: str
     created_at: float
     logged: bool
 

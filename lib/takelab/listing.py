@@ -12,6 +12,7 @@ COLUMNS = (
     "project",
     "shot",
     "variant",
+    "version",
     "backend",
     "seed",
     "status",
@@ -23,7 +24,8 @@ COLUMNS = (
 
 
 def take_rows(project: str | None = None, *, home: Home | None = None) -> list[dict[str, Any]]:
-    """One dict per take in the journal, oldest first."""
+    """One dict per take in the journal, oldest first; `version` is the variant's hash
+    (what the take was made from), `git_dirty` whether the file differed from `git_commit`."""
     home = home or Home.from_env()
     if not home.has_journal:
         return []
@@ -38,6 +40,7 @@ def take_rows(project: str | None = None, *, home: Home | None = None) -> list[d
                 "project": rec.project,
                 "shot": rec.shot,
                 "variant": rec.variant,
+                "version": rec.version,
                 "backend": f"{rec.backend}:{rec.model}",
                 "seed": rec.seed,
                 "status": str(rec.state),
@@ -47,6 +50,25 @@ def take_rows(project: str | None = None, *, home: Home | None = None) -> list[d
                 "note": verdict.note if verdict else "",
                 "file": rec.path or "",
                 "error": rec.error_message or "",
+                "git_commit": rec.git_commit or "",
+                "git_dirty": rec.git_dirty,
             }
         )
     return rows
+
+
+def grouped_by_version(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by project, shot, variant and version (versions in order of first sight,
+    takes oldest first within each), for the table a person reads."""
+    first: dict[tuple[str, str, str, str], int] = {}
+    for i, r in enumerate(rows):
+        first.setdefault((r["project"], r["shot"], r["variant"], r["version"]), i)
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["project"],
+            r["shot"],
+            r["variant"],
+            first[(r["project"], r["shot"], r["variant"], r["version"])],
+        ),
+    )

@@ -57,6 +57,13 @@ def check_reasons(verdict: str, reasons: Sequence[str]) -> list[str]:
             )
         if r not in out:
             out.append(r)
+    if verdict == "reject" and not out:
+        # A rejection without a reason teaches nothing: the reasons are what Compare and
+        # the learning from verdicts count.
+        raise UsageError(
+            "a rejection needs a reason",
+            hint=f"add --reason TAG (one of: {', '.join(known)}; repeatable)",
+        )
     return out
 
 

@@ -59,6 +59,7 @@ class SweepContext:
     project_budget_usd: float | None
     prompt_file: str
     git_commit: str | None
+    git_dirty: bool | None = None  # the file had edits not in git_commit
     retry_failed: bool = False
     stop: threading.Event | None = None
     tracking_warned: bool = False
@@ -136,6 +137,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             "lint": planned.lint_ids,
             "prompt_file": ctx.prompt_file,
             "git_commit": ctx.git_commit,
+            "git_dirty": ctx.git_dirty,
             "sweep_run_id": ctx.tracking.sweep_run_id_now(),  # never waits for MLflow
         },
     )

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from takelab.errors import UsageError
-from takelab.gitinfo import git_state
-from takelab.home import Home
+from takelab.gitinfo import GitState, git_state
+from takelab.home import Home, repo_root, resolve_project_path
 from takelab.journal import Journal
 from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
@@ -120,7 +120,7 @@ def check_budget(budget_usd: float | None) -> float | None:
 
 
 def run_sweep(
-    project_file: str | Path,
+    project_file: str | Path | Project,
     *,
     shots: Sequence[str] = (),
     variants: Sequence[str] = (),
@@ -135,12 +135,18 @@ def run_sweep(
     on_outcome: Callable[[Outcome], None] | None = None,
     executor: str = "threads",
     ray_address: str | None = None,
+    draft: bool = False,
 ) -> SweepResult:
     """Run every take of the grid concurrently under the budget; finished takes are reused.
 
     `executor="ray"` runs the takes' backend calls as Ray tasks, on the cluster at
     `ray_address` or on a local one started (and stopped) here; the budget, the journal and
     MLflow stay in this process.
+
+    `project_file` is a path (relative ones resolve from the repository, whatever the
+    current directory: `home.resolve_project_path`) or an already-loaded `Project`, e.g. a
+    Studio draft built with `project_from_text` that is not written to its file; `draft=True`
+    records its takes as made from a file that differs from its commit.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise UsageError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
@@ -148,7 +154,12 @@ def run_sweep(
     check_executor(executor, ray_address)
     home = (home or Home.from_env()).ensure()
     _ = home.tracking_uri  # a team journal without the team's MLflow is refused up front
-    project = load_project(project_file)
+    # Resolved in one place (home.py): a notebook's kernel runs in notebooks/, a script
+    # anywhere, and both name the file as prompts/<project>.yaml.
+    if isinstance(project_file, Project):
+        project = project_file
+    else:
+        project = load_project(resolve_project_path(project_file))
     planned = plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
     with executor_session(executor, ray_address) as cluster:
         return _run(
@@ -169,6 +180,7 @@ def run_sweep(
             progress=progress,
             on_outcome=on_outcome,
             states=cluster.board.counts if cluster is not None else None,
+            draft=draft,
         )
 
 
@@ -185,11 +197,14 @@ def _run(
     progress: bool,
     on_outcome: Callable[[Outcome], None] | None,
     states: Callable[[], dict[str, int]] | None,
+    draft: bool = False,
 ) -> SweepResult:
     for backend in {p.backend.spec: p.backend for p in planned}.values():
         backend.check_ready()
     journal = Journal(home.journal_url)
     git = git_state(project.path)
+    if draft:  # what runs is not what the file holds
+        git = GitState(git.commit, True)
     warnings: list[str] = []
     if git.commit is None:
         warnings.append(f"{project.path.name} is not in a git repository: takes record no commit")
@@ -233,6 +248,7 @@ def _run(
         project_budget_usd=project.budget_usd,
         prompt_file=_relative(project.path),
         git_commit=git.commit,
+        git_dirty=git.dirty if git.commit is not None else None,
         retry_failed=retry_failed,
         stop=threading.Event(),
     )
@@ -274,10 +290,14 @@ def _close_run(home: Home, sweep_id: str, run_id: str | None) -> bool:
 
 
 def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """The project file as the take records it: relative to the repository (or the current
+    directory), so the same file reads the same from a notebook and from the shell."""
+    for root in (repo_root(), Path.cwd()):
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _execute(

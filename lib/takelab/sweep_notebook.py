@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from takelab.home import Home, repo_root
+from takelab.home import Home, repo_root, resolve_project_path
 from takelab.plan import plan
 from takelab.ray_cluster import check_address, check_executor, import_ray
 from takelab.shots import load_project
@@ -49,7 +49,7 @@ def run_sweep_notebook(
     from takelab.notebook_run import check_parameters, execute, import_papermill
 
     home = (home or Home.from_env()).ensure()
-    project = load_project(project_file)  # fail fast, before a kernel starts
+    project = load_project(resolve_project_path(project_file))  # fail fast, before a kernel starts
     check_budget(budget_usd)
     check_executor(executor, ray_address)
     if executor == "ray":

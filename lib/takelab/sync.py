@@ -8,6 +8,7 @@ from pathlib import Path
 
 from takelab.home import Home
 from takelab.journal import Journal
+from takelab.preferences import mirror_preference
 from takelab.review import mirror_verdict
 from takelab.tracking import Tracker
 
@@ -16,6 +17,7 @@ from takelab.tracking import Tracker
 class SyncReport:
     takes_logged: int = 0
     verdicts_logged: int = 0
+    preferences_logged: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -54,4 +56,9 @@ def sync(home: Home | None = None) -> SyncReport:
             report.verdicts_logged += 1
         else:
             report.errors.append(f"verdict {verdict.id} of {verdict.take_id}: MLflow unreachable")
+    for pref in journal.preferences(unlogged=True):
+        if mirror_preference(journal, tracker, pref):
+            report.preferences_logged += 1
+        else:
+            report.errors.append(f"preference {pref.id}: MLflow unreachable")
     return report

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from takelab.home import Home
-from takelab.journal import TakeRecord, TakeState, VerdictRecord
+from takelab.journal import PreferenceRecord, TakeRecord, TakeState, VerdictRecord
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,8 +76,42 @@ def take_params(record: TakeRecord) -> dict[str, str]:
         "prompt": req.prompt[:PARAM_LIMIT],
         "prompt_sha": prompt_sha,
         "variant_hash": req.variant_hash,
+        "version": req.variant_hash,
         "prompt_file": record.prompt_file or "",
         "git_commit": record.git_commit or "",
+        "git_dirty": "" if record.git_dirty is None else str(record.git_dirty).lower(),
+    }
+
+
+def run_name(record: TakeRecord) -> str:
+    """A take run's name as a person reads it in the runs table:
+    `street-walk/v2@3f2a9c1b seed 1`, plus the backend when it is not previz."""
+    req = record.request
+    name = f"{req.shot}/{req.variant}@{short_version(req.variant_hash)} seed {req.seed}"
+    return name if req.backend == "previz" else f"{name} · {req.backend}:{req.model}"
+
+
+def short_version(version: str) -> str:
+    """A version as shown to people: its first 8 hex characters."""
+    return version[:8] if version else "?"
+
+
+def preference_counts(prefs: Iterable[PreferenceRecord], take_id: str) -> dict[str, float]:
+    """A take's preference record as MLflow metrics: wins, losses and ties so far."""
+    wins = losses = ties = 0
+    for p in prefs:
+        if take_id not in (p.take_a, p.take_b):
+            continue
+        if p.winner == "same":
+            ties += 1
+        elif (p.winner == "a") == (p.take_a == take_id):
+            wins += 1
+        else:
+            losses += 1
+    return {
+        "preference_wins": float(wins),
+        "preference_losses": float(losses),
+        "preference_ties": float(ties),
     }
 
 
@@ -225,6 +259,7 @@ class Tracker:
             "takelab.lint": ",".join(record.lint),
             "takelab.sweep": record.sweep_run_id or "",
             "takelab.flags": ",".join(record.flags),
+            "takelab.version": req.variant_hash,
             **verdict_tags(verdict),
         }
         if record.error_code or record.error_message:
@@ -239,7 +274,7 @@ class Tracker:
             metrics["accepted"] = 1.0 if verdict.verdict == "accept" else 0.0
         new = run_id is None
         if run_id is None:
-            run_tags = {"mlflow.runName": f"{req.shot}/{req.variant}/{req.backend}/s{req.seed}"}
+            run_tags = {"mlflow.runName": run_name(record)}
             if record.sweep_run_id:
                 run_tags["mlflow.parentRunId"] = record.sweep_run_id
             run = self.client.create_run(self.experiment_id(req.project), tags={**run_tags, **tags})
@@ -278,6 +313,39 @@ class Tracker:
             metrics=[Metric("accepted", accepted, int(verdict.created_at * 1000), step)],
             tags=[RunTag(k, v) for k, v in verdict_tags(verdict).items()],
         )
+
+    def log_preference(
+        self,
+        preference: PreferenceRecord,
+        runs: Mapping[str, str],
+        counts: Mapping[str, Mapping[str, float]],
+    ) -> None:
+        """Put a preference on both takes' runs: the running wins / losses / ties metrics
+        (step = the preference's id) and a tag naming the latest comparison."""
+        from mlflow.entities import Metric, RunTag
+
+        stamp = int(preference.created_at * 1000)
+        for take_id, run_id in runs.items():
+            other = preference.take_b if take_id == preference.take_a else preference.take_a
+            side = "a" if take_id == preference.take_a else "b"
+            outcome = (
+                "same"
+                if preference.winner == "same"
+                else ("won" if preference.winner == side else "lost")
+            )
+            total = sum(counts[take_id].values())
+            self.client.log_batch(
+                run_id,
+                metrics=[Metric(k, v, stamp, preference.id) for k, v in counts[take_id].items()],
+                tags=[
+                    RunTag("takelab.preferences", str(int(total))),
+                    RunTag(
+                        "takelab.last_preference",
+                        f"{outcome} vs {other}"
+                        + (f": {preference.reason}" if preference.reason else ""),
+                    ),
+                ],
+            )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -334,6 +402,7 @@ FRAME_COLUMNS = {
     "accepted": "metrics.accepted",
     "prompt": "params.prompt",
     "variant_hash": "params.variant_hash",
+    "version": "params.version",
     "git_commit": "params.git_commit",
     "sweep_run_id": "tags.takelab.sweep",
     "run_id": "run_id",
@@ -352,6 +421,8 @@ def _tidy(raw: pd.DataFrame) -> pd.DataFrame:
     for src in raw.columns:
         if src.startswith("metrics.") and src[8:] not in out.columns:
             out[src[8:]] = raw[src]
+    # Runs logged before versions were a param carry the same hash as variant_hash.
+    out["version"] = out["version"].where(out["version"].notna(), out["variant_hash"])
     if len(out):
         out["seed"] = pd.to_numeric(out["seed"], errors="coerce").astype("Int64")
         out["duration_s"] = pd.to_numeric(out["duration_s"], errors="coerce")

@@ -50,6 +50,7 @@ from takelab.backends._previz_sprites import (
     _smooth,
     _Sprite,
     _stable_hash,
+    _wrap,
 )
 from takelab.errors import BackendError
 from takelab.home import Home
@@ -187,21 +188,40 @@ class Animatic:
         return self._grade(arr * 0.8 + tint * 0.2, light)
 
     def _caption_setup(self) -> None:
+        """The caption strip: the prompt the animatic was made from (up to two lines), then
+        shot / variant / seed and the time code. A storyboard frame says what it shows."""
         r = self.request
-        self.strip_h = _even(max(14, self.height * 0.065))
+        base_h = _even(max(14, self.height * 0.065))
+        pad = base_h // 2
+        prompt_font = _font(max(7, int(self.height * 0.024)))
+        lines = _wrap(r.prompt, prompt_font, self.width - 2 * pad, max_lines=2)
+        line_h = max(8, round(max(7, int(self.height * 0.024)) * 1.3))
+        prompt_h = _even(len(lines) * line_h + line_h * 0.4) if lines else 0
+        self.strip_h = base_h + prompt_h
         strip = Image.new("RGB", (self.width, self.strip_h), (22, 22, 26))
-        font = _font(max(8, int(self.strip_h * 0.5)))
+        draw = ImageDraw.Draw(strip)
+        for n, line in enumerate(lines):
+            draw.text(
+                (pad, round(line_h * 0.3) + n * line_h),
+                line,
+                fill=(200, 200, 205),
+                font=prompt_font,
+            )
+        font = _font(max(8, int(base_h * 0.5)))
         text = f"{r.shot} / {r.variant} / seed {r.seed}"
         _, top, _, bottom = font.getbbox(text)
-        pad = self.strip_h // 2
-        ImageDraw.Draw(strip).text(
-            (pad, (self.strip_h - (bottom - top)) // 2 - top), text, fill=(235, 235, 235), font=font
+        draw.text(
+            (pad, prompt_h + (base_h - (bottom - top)) // 2 - top),
+            text,
+            fill=(235, 235, 235),
+            font=font,
         )
         self.strip: U8 = np.asarray(strip).copy()
-        small = _font(max(8, int(self.strip_h * 0.42)))
+        self.pad = pad
+        small = _font(max(8, int(base_h * 0.42)))
         self.glyphs: dict[str, U16] = {}
         for ch in "0123456789:":
-            img = Image.new("L", (self.strip_h, self.strip_h))
+            img = Image.new("L", (base_h, base_h))
             ImageDraw.Draw(img).text((0, 0), ch, fill=255, font=small)
             box = img.getbbox() or (0, 0, 1, 1)
             mask = np.asarray(img.crop((0, 0, box[2], img.height)), dtype=np.uint16)
@@ -210,7 +230,7 @@ class Animatic:
         # Digits share one advance so the time code does not jitter; the colon is narrow.
         self.advance = {ch: digit_w for ch in "0123456789"}
         self.advance[":"] = self.glyphs[":"].shape[1] + 2
-        self.glyph_y = (self.strip_h - max(8, int(self.strip_h * 0.42))) // 2
+        self.glyph_y = prompt_h + (base_h - max(8, int(base_h * 0.42))) // 2
 
     # -- per frame ------------------------------------------------------------------------
 
@@ -349,7 +369,7 @@ class Animatic:
         is kept from the previous frame of the same second, so a frame draws two digits."""
         seconds, frame = divmod(i, FPS)
         code = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:"
-        x = self.width - self.strip_h // 2 - sum(self.advance[ch] for ch in code + "00")
+        x = self.width - self.pad - sum(self.advance[ch] for ch in code + "00")
         if self._strip_second[0] != seconds:
             strip = self.strip.copy()
             x = self._type(strip, code, x)

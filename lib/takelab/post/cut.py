@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from takelab.cut_model import BEST, Cut, CutShot, Transition
-from takelab.errors import PromptFileError, UsageError
-from takelab.home import Home, repo_root
+from takelab.errors import UsageError
+from takelab.home import Home, resolve_project_path
 from takelab.journal import Journal
 from takelab.post.layout import Layout, build_layout
 from takelab.post.select import SelectedTake, select_takes
-from takelab.shots import SLUG, Project, load_project
+from takelab.shots import Project, load_project
 from takelab.tracking import KIND_TAG, PARAM_LIMIT, Tracker, run_link
 
 log = logging.getLogger(__name__)
@@ -66,24 +66,9 @@ class CutResult:
 
 
 def resolve_project_file(project: str | Path) -> Path:
-    """A project file path as given, or a project id looked up as `prompts/<id>.yaml` in
-    the current directory, then in the repository."""
-    given = Path(project).expanduser()
-    if given.exists():
-        return given
-    text = str(project)
-    if SLUG.match(text):
-        for root in (Path.cwd(), repo_root()):
-            for suffix in (".yaml", ".yml"):
-                candidate = root / "prompts" / f"{text}{suffix}"
-                if candidate.is_file():
-                    return candidate
-        raise PromptFileError(
-            Path("prompts") / f"{text}.yaml",
-            f"no project file for project id {text!r}",
-            hint="give the project file's path, or put it at prompts/<project>.yaml",
-        )
-    return given  # load_project reports it as missing, with a did-you-mean
+    """A project file path, or a project id looked up as `prompts/<id>.yaml` (see
+    `takelab.home.resolve_project_path`, the one place that resolves them)."""
+    return resolve_project_path(project)
 
 
 def with_order(cut: Cut, project: Project, shots: Sequence[tuple[str, str]]) -> Cut:

@@ -7,17 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from takelab.home import repo_root
+from takelab.home import resolve_project_path
 
 
 def resolve_project_file(path: str | Path) -> Path:
-    """`path` as given if it exists, else relative to the repository root: notebooks run
-    from `notebooks/` but name project files as `prompts/<project>.yaml`."""
-    given = Path(path).expanduser()
-    if given.exists() or given.is_absolute():
-        return given
-    in_repo = repo_root() / given
-    return in_repo if in_repo.exists() else given
+    """Where the project file is, whatever the kernel's working directory: notebooks run
+    from `notebooks/` but name project files as `prompts/<project>.yaml` (resolved in one
+    place, `home.resolve_project_path`, for the widgets and `run_sweep` alike)."""
+    return resolve_project_path(path)
 
 
 def project_id(project: str | Path) -> str:

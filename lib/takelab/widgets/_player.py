@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import functools
 import html
+import io
 import json
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, BinaryIO, ClassVar, Literal
 from urllib.parse import quote
 
 from takelab.home import Home
@@ -71,8 +73,33 @@ def running_server() -> JupyterServer | None:
     return None
 
 
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+class _Slice(io.RawIOBase):
+    """`length` bytes of an open file from where it stands (the body of a 206 answer)."""
+
+    def __init__(self, file: BinaryIO, length: int) -> None:
+        self.file, self.left = file, length
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.file.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
 class _ReadOnlyHandler(SimpleHTTPRequestHandler):
-    """GET and HEAD of files only: no listings, no logging to the notebook."""
+    """GET and HEAD of files only, byte ranges included (a browser seeks a video with
+    them: without, setting `currentTime` snaps back to 0); no listings, no logging to the
+    notebook."""
 
     def list_directory(self, path: str | os.PathLike[str]) -> None:
         self.send_error(404, "not found")
@@ -81,7 +108,39 @@ class _ReadOnlyHandler(SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         # take files never change (the take id is a content hash): let the browser cache
         self.send_header("Cache-Control", "max-age=86400")
+        self.send_header("Accept-Ranges", "bytes")
         super().end_headers()
+
+    def send_head(self) -> Any:
+        wanted = _RANGE.match(self.headers.get("Range", "").strip())
+        path = self.translate_path(self.path)
+        if wanted is None or not (wanted[1] or wanted[2]) or not os.path.isfile(path):
+            return super().send_head()
+        try:
+            file = open(path, "rb")  # noqa: SIM115 - closed by the server after copying
+        except OSError:
+            self.send_error(404, "not found")
+            return None
+        size = os.fstat(file.fileno()).st_size
+        if wanted[1]:
+            start, end = int(wanted[1]), int(wanted[2]) if wanted[2] else size - 1
+        else:  # the last N bytes
+            start, end = max(0, size - int(wanted[2])), size - 1
+        end = min(end, size - 1)
+        if start > end:
+            file.close()
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        file.seek(start)
+        return _Slice(file, end - start + 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         return None

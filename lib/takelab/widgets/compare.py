@@ -1,4 +1,8 @@
-"""Compare: which variants, backends and shots pay off, from `takes_frame` (MLflow).
+"""Compare: which versions, variants, backends and shots pay off, from `takes_frame` (MLflow).
+
+By default rows are versions (shot, variant and version; optionally per backend) with the
+accept rate and its Wilson interval, cost per accepted clip, QA medians and preference
+strength; picking two versions gives the difference with its interval and a sentence.
 
 Library functions return DataFrames (and a matplotlib figure) so a notebook or a script
 can use them directly; `Compare` is a small widget over them. Acceptance rates count
@@ -22,6 +26,15 @@ from takelab.home import Home
 from takelab.journal import Journal, TakeState
 from takelab.tracking import run_link, takes_frame
 from takelab.widgets._common import link, project_id
+from takelab.widgets._compare_versions import (
+    chart_note,
+    default_pair,
+    difference_html,
+    options,
+    ranking_html,
+    readable_table,
+    version_chart,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,6 +46,7 @@ GROUPS: dict[str, list[str]] = {
     "shot": ["shot"],
     "variant x backend": ["shot", "variant", "backend"],
 }
+VERSION_GROUPS = {"version": False, "version x backend": True}  # value: per backend
 SUMMARY_COLUMNS = (
     "takes",
     "reviewed",
@@ -207,7 +221,7 @@ def table_html(
                 cell = "" if pd.isna(value) else f"{value:.0%}" if is_rate else f"{value:.2f}"
             else:
                 cell = html.escape(str(value))
-            cells.append(f"<td style='{pad}'>{cell}</td>")
+            cells.append(f"<td style='{pad};white-space:nowrap'>{cell}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     more = f"<p><i>{len(table) - max_rows} more rows</i></p>" if len(table) > max_rows else ""
     return (
@@ -252,22 +266,37 @@ def figure_png(fig: Figure) -> bytes:
 
 
 class Compare:
-    """Tables and a chart of a project's takes, grouped by variant, backend or shot."""
+    """Tables and a chart of a project's takes, grouped by version (default), variant,
+    backend or shot; two versions compared in a sentence; the preference ranking."""
 
-    def __init__(self, project: str | Path, *, home: Home | None = None) -> None:
+    def __init__(
+        self, project: str | Path, *, by: str = "version", home: Home | None = None
+    ) -> None:
         import ipywidgets as w
 
         self.home = home or Home.from_env()
         self.project = project_id(project)
-        self.by = w.Dropdown(options=list(GROUPS), value="variant", description="group by")
+        self.by = w.Dropdown(options=[*VERSION_GROUPS, *GROUPS], value=by, description="group by")
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.header = w.HTML()
         self.summary = w.HTML()
-        self.chart = w.Image(format="png", layout=w.Layout(max_width="720px"))
+        self.chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
+        self.chart_note = w.HTML()
+        self.version_a = w.Dropdown(description="version A", layout=w.Layout(width="420px"))
+        self.version_b = w.Dropdown(description="version B", layout=w.Layout(width="420px"))
+        self.difference = w.HTML()
+        self.pick_box = w.VBox(
+            [w.HTML("<h4>Is one version better?</h4>"), self.version_a, self.version_b,
+             self.difference]
+        )  # fmt: skip
+        self.ranking = w.HTML()
         self.reasons = w.HTML()
         self.lint = w.HTML()
         self.frame = pd.DataFrame()
+        self.versions = pd.DataFrame()
         self.by.observe(lambda _: self.render(), names="value")
+        for pick in (self.version_a, self.version_b):
+            pick.observe(lambda _: self.show_difference(), names="value")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.widget = w.VBox(
             [
@@ -275,6 +304,10 @@ class Compare:
                 self.header,
                 self.summary,
                 self.chart,
+                self.chart_note,
+                self.pick_box,
+                w.HTML("<h4>Ranking from side-by-side preferences</h4>"),
+                self.ranking,
                 w.HTML("<h4>Rejection reasons by backend</h4>"),
                 self.reasons,
                 w.HTML("<h4>Lint rules on accepted vs rejected takes</h4>"),
@@ -288,7 +321,16 @@ class Compare:
         self.frame = takes_frame(self.project, home=self.home)
         self.render()
 
+    def _strengths(self) -> dict[tuple[str, str], Any]:
+        from takelab.analytics import project_strengths
+
+        shots = sorted(set(self.frame["shot"].dropna())) if not self.frame.empty else []
+        return project_strengths(self.project, shots, home=self.home)
+
     def render(self) -> None:
+        from takelab.analytics import version_summary
+        from takelab.ranking import rank
+
         frame = self.frame
         if frame.empty:
             self.header.value = (
@@ -304,13 +346,49 @@ class Compare:
                 f"<p><b>{html.escape(self.project)}</b>: {len(frame)} takes, {reviewed} "
                 f"reviewed, ${spend:.2f} spent. {runs}</p>"
             )
-        self.summary.value = table_html(summary_by(frame, self.by.value))
-        fig = acceptance_chart(frame, self.by.value)
+        fig: Figure | None
+        if self.by.value in VERSION_GROUPS:
+            per_backend = VERSION_GROUPS[self.by.value]
+            self.versions = version_summary(frame, backend=per_backend, strengths=self._strengths())
+            experiment = str(frame["experiment_id"].iloc[0]) if not frame.empty else None
+            self.summary.value = table_html(
+                readable_table(self.versions, backend=per_backend, experiment_id=experiment)
+            )
+            fig = version_chart(self.versions, backend=per_backend)
+            note = chart_note(self.versions)
+            self.pick_box.layout.display = None
+            picks = options(self.versions)
+            self.version_a.options = self.version_b.options = picks
+            pair = default_pair(self.versions)
+            if pair is not None:
+                self.version_a.value, self.version_b.value = pair
+            self.show_difference()
+        else:
+            self.summary.value = table_html(summary_by(frame, self.by.value))
+            fig = acceptance_chart(frame, self.by.value)
+            table = summary_by(frame, self.by.value).rename(
+                columns={"acceptance_rate": "rate", "cost_per_accepted_usd": "cost_per_accepted"}
+            )
+            note = chart_note(table)
+            self.pick_box.layout.display = "none"
         self.chart.value = figure_png(fig) if fig is not None else b""
         self.chart.layout.display = None if fig is not None else "none"
+        self.chart_note.value = (
+            f"<p class='takelab-chart-note'><i>{html.escape(note)}</i></p>" if note else ""
+        )
+        shots = list(dict.fromkeys(frame["shot"].dropna())) if not frame.empty else []
+        self.ranking.value = ranking_html(
+            {s: rank(self.project, shot=s, home=self.home) for s in shots}
+        )
         self.reasons.value = table_html(rejection_reasons(frame), empty="no rejections yet")
         self.lint.value = table_html(
             lint_by_verdict(frame), empty="no lint rule fired on a reviewed take"
+        )
+
+    def show_difference(self) -> None:
+        """The sentence for the two picked versions."""
+        self.difference.value = difference_html(
+            self.versions, self.version_a.value, self.version_b.value
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

@@ -1,9 +1,10 @@
 """Dailies: review takes one at a time or as a paged grid, and accept or reject them.
 
-Only the current take (or the current page of the grid) is turned into widgets, and
-videos and previews are loaded by the browser from URLs (see `_player`), so a project
-with hundreds of takes opens as fast as one with three. A verdict goes through
-`record_verdict`: the journal and the take's MLflow run change at once.
+A rejection needs a reason (a quick pick or free text): `r` or Reject without one asks
+for it and records nothing. Only the current take (or the current page of the grid) is
+turned into widgets, and videos and previews are loaded by the browser from URLs (see
+`_player`), so a project with hundreds of takes opens as fast as one with three. A verdict
+goes through `record_verdict`: the journal and the take's MLflow run change at once.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 
 from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, TakeState, VerdictRecord
-from takelab.learning import suggestions
-from takelab.lint import RULES
-from takelab.review import reason_tags, record_verdict
+from takelab.review import record_verdict
 from takelab.widgets._common import close_widgets, esc, link, notice, project_id
+from takelab.widgets._dailies_view import take_info_html, verdict_history_html
+from takelab.widgets._diffview import short
 from takelab.widgets._player import MediaLinks, image_html, take_player
+from takelab.widgets._reasons import NEED_REASON, ReasonPicker
 
 ALL = "(all)"
 VERDICT_FILTERS = ("unreviewed first", "unreviewed", "accept", "reject", "all")
@@ -60,6 +62,9 @@ class Dailies:
         self.variant = w.Dropdown(
             description="variant", options=[ALL], layout=w.Layout(width="200px")
         )
+        self.version = w.Dropdown(
+            description="version", options=[ALL], layout=w.Layout(width="280px")
+        )
         self.backend = w.Dropdown(
             description="backend", options=[ALL], layout=w.Layout(width="240px")
         )
@@ -67,7 +72,7 @@ class Dailies:
             description="verdict", options=VERDICT_FILTERS, layout=w.Layout(width="240px")
         )
         self.mode = w.ToggleButtons(options=MODES, value=mode)
-        for control in (self.shot, self.variant, self.backend, self.verdict):
+        for control in (self.shot, self.variant, self.version, self.backend, self.verdict):
             control.observe(lambda _: self.apply_filters(), names="value")
         self.mode.observe(lambda _: self.render(), names="value")
 
@@ -76,10 +81,9 @@ class Dailies:
         self.player = w.HTML()
         self.info = w.HTML(layout=w.Layout(width="100%"))
         self.history = w.HTML()
-        self.reasons = [
-            w.ToggleButton(description=tag, layout=w.Layout(width="auto")) for tag in reason_tags()
-        ]
-        self.note = w.Text(placeholder="note (optional)", layout=w.Layout(width="360px"))
+        self.picker = ReasonPicker(label="<b>Reasons</b> (a rejection needs one)")
+        self.reasons = self.picker.buttons
+        self.note = self.picker.text
         self.accept_button = w.Button(description="Accept", button_style="success", icon="check")
         self.reject_button = w.Button(description="Reject", button_style="danger", icon="times")
         self.prev_button = w.Button(description="Previous", icon="arrow-left")
@@ -103,9 +107,8 @@ class Dailies:
                         w.VBox([self.info, self.history], layout=w.Layout(flex="1")),
                     ]
                 ),
-                w.HTML("<b>Reasons</b> (for a rejection)"),
-                w.HBox(self.reasons, layout=w.Layout(flex_flow="row wrap")),
-                w.HBox([self.note, self.keys]),
+                self.picker.widget,
+                self.keys,
                 w.HBox(
                     [self.prev_button, self.accept_button, self.reject_button, self.next_button]
                 ),
@@ -128,11 +131,20 @@ class Dailies:
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _: self.reload())
         self.filters_row = w.HBox(
-            [self.shot, self.variant, self.backend, self.verdict, self.refresh_button]
+            [
+                self.shot,
+                self.variant,
+                self.version,
+                self.backend,
+                self.verdict,
+                self.refresh_button,
+            ],
+            layout=w.Layout(flex_flow="row wrap"),
         )
         self.widget = w.VBox(
             [self.filters_row, self.empty, self.mode, self.single, self.grid, self.status]
         )
+        self.widget.add_class("takelab-dailies")
         self.reload()
 
     # -- data ----------------------------------------------------------------------------
@@ -147,6 +159,7 @@ class Dailies:
             self.all, self.latest = [], {}
         self._set_options(self.shot, sorted({r.shot for r in self.all}))
         self._set_options(self.variant, sorted({r.variant for r in self.all}))
+        self._set_options(self.version, sorted({self.version_of(r) for r in self.all}))
         self._set_options(self.backend, sorted({f"{r.backend}:{r.model}" for r in self.all}))
         self.apply_filters()
 
@@ -162,6 +175,11 @@ class Dailies:
         control.options = [ALL, *values]
         control.value = current if current in control.options else ALL
 
+    @staticmethod
+    def version_of(r: TakeRecord) -> str:
+        """`walk/v2@3f2a9c1b`: a version as the filter names it."""
+        return f"{r.shot}/{r.variant}@{short(r.request.variant_hash or '?')}"
+
     def verdict_of(self, take_id: str) -> str:
         v = self.latest.get(take_id)
         return v.verdict if v else "unreviewed"
@@ -173,6 +191,7 @@ class Dailies:
             for r in self.all
             if self.shot.value in (ALL, r.shot)
             and self.variant.value in (ALL, r.variant)
+            and self.version.value in (ALL, self.version_of(r))
             and self.backend.value in (ALL, f"{r.backend}:{r.model}")
         ]
         wanted = self.verdict.value
@@ -210,19 +229,24 @@ class Dailies:
         self.render()
 
     def selected_reasons(self) -> list[str]:
-        return [b.description for b in self.reasons if b.value]
+        return self.picker.chosen()[0]
 
     def decide(self, verdict: str) -> None:
-        """Record a verdict for the current take, then move to the next one."""
+        """Record a verdict for the current take, then move to the next one. A rejection
+        without a reason is not recorded: the user is asked for one."""
         record = self.current
         if record is None:
+            return
+        reasons, note = self.picker.chosen()
+        if verdict == "reject" and not reasons:
+            self.status.value = notice(NEED_REASON, kind="warn")
             return
         try:
             result = record_verdict(
                 record.take_id,
                 verdict,
-                self.selected_reasons() if verdict == "reject" else [],
-                self.note.value.strip(),
+                reasons if verdict == "reject" else [],
+                note,
                 home=self.home,
             )
         except Exception as exc:
@@ -237,9 +261,7 @@ class Dailies:
             f"{esc(record.backend)} seed {record.seed} in the {where}",
             kind="ok" if result.logged else "warn",
         )
-        for b in self.reasons:
-            b.value = False
-        self.note.value = ""
+        self.picker.clear()
         if self.index + 1 < len(self.records):
             self.index += 1
         self.render()
@@ -273,54 +295,10 @@ class Dailies:
         return " · " + link(url, "MLflow run")
 
     def _info(self, r: TakeRecord) -> str:
-        lint = "".join(
-            f"<li><b>{esc(rid)}</b> ({esc(RULES[rid].severity) if rid in RULES else '?'}): "
-            f"{esc(RULES[rid].description if rid in RULES else '')}</li>"
-            for rid in r.lint
-        )
-        metrics = " ".join(
-            f"<span style='white-space:nowrap;margin-right:10px'>{esc(k)} <b>{v:.3g}</b></span>"
-            for k, v in sorted(r.metrics.items())
-        )
-        verdict = self.verdict_of(r.take_id)
-        return (
-            f"<h3 style='margin:0'>{esc(r.shot)} / {esc(r.variant)}</h3>"
-            f"<div>{esc(r.backend)}:{esc(r.model)} · seed {r.seed} · "
-            f"${float(r.cost_usd or 0):.2f} · {r.request.duration_s:g} s "
-            f"{esc(r.request.aspect)} {esc(r.request.resolution)}{self._run_link(r)}</div>"
-            f"<div>take <code class='takelab-take-id'>{esc(r.take_id)}</code> · "
-            f"verdict <b class='takelab-verdict'>{esc(verdict)}</b></div>"
-            f"<p style='max-width:60ch'>{esc(r.request.prompt)}</p>"
-            + (f"<b>Lint</b><ul>{lint}</ul>" if lint else "<div>Lint: no findings</div>")
-            + (f"<div><b>Quality</b> {metrics}</div>" if metrics else "")
-            + (
-                f"<div><b>Flags</b> <span class='takelab-flags'>"
-                f"{esc(', '.join(r.flags))}</span></div>"
-                if r.flags
-                else ""
-            )
-        )
+        return take_info_html(r, self.verdict_of(r.take_id), self._run_link(r))
 
     def _history(self, take_id: str) -> str:
-        journal = self._journal()
-        history = journal.verdicts(take_id) if journal is not None else []
-        if not history:
-            return "<i>no verdict yet</i>"
-        items = "".join(
-            f"<li>{_ago(v.created_at)}: <b>{esc(v.verdict)}</b>"
-            + (f" ({esc(', '.join(v.reasons))})" if v.reasons else "")
-            + (f" · {esc(v.note)}" if v.note else "")
-            + "</li>"
-            for v in reversed(history)
-        )
-        record = journal.get(take_id) if journal is not None else None
-        tags = [*history[-1].reasons, *(record.flags if record else [])]
-        tips = "".join(
-            f"<li class='takelab-tip'><b>{esc(tag)}</b>: {esc(fix)}</li>"
-            for tag, fix in suggestions(tags)
-        )
-        tried = f"<b>Try next</b><ul class='takelab-suggestions'>{tips}</ul>" if tips else ""
-        return f"<b>Verdicts</b> (latest first)<ul>{items}</ul>{tried}"
+        return verdict_history_html(self._journal(), take_id)
 
     def _card(self, r: TakeRecord) -> Any:
         import ipywidgets as w

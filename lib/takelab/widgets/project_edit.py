@@ -216,16 +216,23 @@ def _load(path: Path) -> tuple[str, YAML, CommentedMap]:
     return text, yaml, doc
 
 
+def updated_text(path: str | Path, shot: str, variant: str, fields: Mapping[str, Any]) -> str:
+    """The file's text with one variant's fields set (None / "" removes one); nothing is
+    written. The Studio renders drafts from it; `update_variant` writes it."""
+    text, yaml, doc = _load(Path(path))
+    i, variants = _variants(doc, shot)
+    j = _index(variants, variant)
+    _apply(variants[j], fields)
+    return splice_variant(text, yaml, doc, i, variants, replace=j, node=variants[j])
+
+
 def update_variant(
     path: str | Path, shot: str, variant: str, fields: Mapping[str, Any], *, commit: bool = True
 ) -> Edit:
     """Set (or, with None / "", remove) fields of one variant in place."""
     path = Path(path)
-    text, yaml, doc = _load(path)
-    i, variants = _variants(doc, shot)
-    j = _index(variants, variant)
-    _apply(variants[j], fields)
-    new = splice_variant(text, yaml, doc, i, variants, replace=j, node=variants[j])
+    text = path.read_text(encoding="utf-8")
+    new = updated_text(path, shot, variant, fields)
     if new == text:
         return Edit(path, shot, variant, "update")
     _write(path, new)
@@ -323,4 +330,5 @@ __all__ = [
     "duplicate_variant",
     "next_variant_id",
     "update_variant",
+    "updated_text",
 ]

@@ -1,11 +1,13 @@
-"""Studio: write and try variants of a shot's prompt.
+"""Studio: write and try variants of a shot's prompt, without ever losing a wording.
 
 Edit a variant (free text or structured fields) and see the rendered prompt and the lint
 findings update as you type (debounced); apply or dismiss a finding's fix; pick backends
 and seeds and see the price, and the expected cost of one *accepted* clip, before
-spending; Generate runs the takes through the same sweep code as everything else and
-plays each one as it lands. Save, Save as new and Duplicate write the project file
-(comments and order kept) and commit it when it is in git, so takes record the commit.
+spending. An edit is a *draft* until it is saved: Generate renders takes of the draft's
+version without writing the file. Save writes the draft through the round-trip YAML editor
+(comments and order kept), as a new revision of the same variant or as a new variant id;
+Commit, with a message, is a separate step. Beside the editor, the variant's history: each
+version with its takes and verdicts, and the word diff against the draft.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from takelab.backends import Backend, get_backend
 from takelab.home import Home
 from takelab.lint import Finding
 from takelab.runner import Outcome
-from takelab.shots import STRUCTURED_FIELDS, Variant, load_project
+from takelab.shots import STRUCTURED_FIELDS, Project, Variant, load_project, project_from_text
 from takelab.sweep import SweepResult, run_sweep
 from takelab.widgets._common import close_widgets, esc, link, notice, resolve_project_file
+from takelab.widgets._diffview import short
 from takelab.widgets._fixes import apply_fix
 from takelab.widgets._player import MediaLinks, take_player
+from takelab.widgets._studio_history import StudioHistory
 from takelab.widgets._studio_parts import (
     backend_options,
     draft_fields,
@@ -35,18 +39,15 @@ from takelab.widgets._studio_parts import (
     price_table,
     variant_tips,
 )
+from takelab.widgets._studio_save import StudioSaving
 from takelab.widgets.compare import AcceptanceRate, acceptance_history
-from takelab.widgets.project_edit import (
-    Edit,
-    add_variant,
-    duplicate_variant,
-    update_variant,
-)
+from takelab.widgets.project_edit import updated_text as _updated_text
 
 MODES = ("free text", "structured")
+SAVE_AS = ("new revision", "new variant")
 
 
-class Studio:
+class Studio(StudioSaving):
     """Edit, lint, price and generate the variants of one project file."""
 
     def __init__(
@@ -55,7 +56,6 @@ class Studio:
         *,
         backends: Sequence[str] = ("previz",),
         seeds: int = 1,
-        commit: bool = True,
         concurrency: int = 2,
         debounce_s: float = 0.4,
         home: Home | None = None,
@@ -89,16 +89,18 @@ class Studio:
         )
         self.seeds = w.BoundedIntText(value=seeds, min=1, max=100, description="seeds 1..N")
         self.prices = w.HTML()
-        self.commit = w.Checkbox(value=commit, description="commit to git", indent=False)
-        self.save_button = w.Button(description="Save", icon="save")
-        self.save_new_button = w.Button(
-            description="Save as new variant", icon="plus", layout=w.Layout(width="auto")
+        self.draft_label = w.HTML()
+        self.save_as = w.ToggleButtons(options=SAVE_AS, description="save as")
+        self.new_id = w.Text(
+            placeholder="id (blank: next vN)", layout=w.Layout(width="160px", display="none")
         )
+        self.save_button = w.Button(description="Save", icon="save")
         self.duplicate_button = w.Button(description="Duplicate", icon="copy")
-        self.revert_button = w.Button(description="Revert", icon="undo")
-        self.edit_buttons = (
-            self.save_button, self.save_new_button, self.duplicate_button, self.revert_button
-        )  # fmt: skip
+        self.revert_button = w.Button(description="Discard draft", icon="undo")
+        self.edit_buttons = (self.save_button, self.duplicate_button, self.revert_button)
+        self.commit_message = w.Text(placeholder="commit message", layout=w.Layout(width="360px"))
+        self.commit_button = w.Button(description="Commit", icon="code-fork")
+        self.history = StudioHistory(self)
         self.generate_button = w.Button(description="Generate", button_style="primary", icon="play")
         self.progress = w.IntProgress(value=0, min=0, max=1, description="takes")
         self.progress_label = w.HTML()
@@ -114,15 +116,22 @@ class Studio:
             control.observe(lambda _: self._schedule(), names="value")
         self.backends.observe(lambda _: self.refresh(), names="value")
         self.seeds.observe(lambda _: self.refresh_prices(), names="value")
+        self.save_as.observe(lambda _: self._show_save_as(), names="value")
         self.save_button.on_click(lambda _: self._guard(self.save))
-        self.save_new_button.on_click(lambda _: self._guard(self.save_as_new))
+        self.commit_button.on_click(lambda _: self._guard(self.commit))
         self.duplicate_button.on_click(lambda _: self._guard(self.duplicate))
         self.revert_button.on_click(lambda _: self.load_variant())
         self.generate_button.on_click(lambda _: self._guard(self.generate))
 
         fields = w.VBox([self.mode, *self.inputs.values()], layout=w.Layout(width="55%"))
         right = w.VBox(
-            [w.HTML("<b>Rendered prompt</b>"), self.rendered, w.HTML("<b>Lint</b>"), self.lint_box],
+            [
+                w.HTML("<b>Rendered prompt</b>"),
+                self.rendered,
+                w.HTML("<b>Lint</b>"),
+                self.lint_box,
+                self.history.widget,
+            ],
             layout=w.Layout(width="45%"),
         )
         self.widget = w.VBox(
@@ -131,7 +140,9 @@ class Studio:
                 w.HBox([fields, right]),
                 w.HBox([self.backends, self.seeds]),
                 self.prices,
-                w.HBox([*self.edit_buttons, self.commit]),
+                self.draft_label,
+                w.HBox([self.save_as, self.new_id, *self.edit_buttons]),
+                w.HBox([self.commit_message, self.commit_button]),
                 w.HBox([self.generate_button, self.progress, self.progress_label]),
                 self.status,
                 self.results,
@@ -259,6 +270,7 @@ class Studio:
         )
         close_widgets(old)
         self.refresh_prices(variant)
+        self._show_draft(variant)
 
     @property
     def structured(self) -> bool:
@@ -303,7 +315,7 @@ class Studio:
             self.acceptance(),
         )
 
-    # -- saving --------------------------------------------------------------------------
+    # -- the draft and saving -------------------------------------------------------------
 
     def _guard(self, action: Any) -> None:
         try:
@@ -311,63 +323,25 @@ class Studio:
         except Exception as exc:  # show it where the user looks, not in the kernel log
             self.status.value = notice(esc(exc), kind="error")
 
-    def _saved(self, edit: Edit, verb: str) -> None:
-        self.project = load_project(self.path)
-        commit = f" (commit {edit.commit[:10]})" if edit.commit else ""
-        self.status.value = notice(
-            f"{verb} {esc(edit.name)} in {esc(self.path.name)}{commit}", kind="ok"
-        )
-
     def _select(self, variant_id: str) -> None:
         with self._quiet():
             self.variant.options = [v.id for v in self.project.shot(self.shot.value).variants]
             self.variant.value = variant_id
         self.load_variant()
 
-    def save(self) -> Edit:
-        """Write the draft over the selected variant."""
-        edit = update_variant(
-            self.path, self.shot.value, self.variant.value, self.draft(), commit=self.commit.value
-        )
-        self._saved(edit, "saved")
-        return edit
-
-    def save_as_new(self) -> Edit:
-        """Write the draft as a new variant after the selected one, and select it."""
-        edit = add_variant(
-            self.path,
-            self.shot.value,
-            self.draft(),
-            after=self.variant.value,
-            commit=self.commit.value,
-        )
-        self._saved(edit, "added")
-        self._select(edit.variant)
-        return edit
-
-    def duplicate(self) -> Edit:
-        """Copy the selected variant as saved; unsaved edits carry over to the copy."""
-        values, allow, mode = self.values(), list(self.allow), self.mode.value
-        edit = duplicate_variant(
-            self.path, self.shot.value, self.variant.value, commit=self.commit.value
-        )
-        self._saved(edit, "duplicated as")
-        self._select(edit.variant)
-        with self._quiet():
-            self.mode.value = mode
-            for name, value in values.items():
-                self.inputs[name].value = value
-        self.allow = allow
-        self._show_mode()
-        self.refresh()
-        return edit
-
     # -- generating ----------------------------------------------------------------------
 
+    def draft_project(self) -> Project:
+        """The project as it would be with the draft saved, in memory (the file is not
+        written): its path is the real file, so takes record where they came from."""
+        text = _updated_text(self.path, self.shot.value, self.variant.value, self.draft())
+        return project_from_text(text, self.path)
+
     def generate(self) -> SweepResult:
-        """Save pending edits, then run the selected variant on each backend and seed."""
-        if self.dirty:
-            self.save()
+        """Run the editor's variant on each backend and seed: the draft's version when
+        there is one (the file stays as it is), else the saved one."""
+        draft = self.dirty
+        source: Project | Path = self.draft_project() if draft else self.path
         name = f"{self.shot.value}/{self.variant.value}"
         seeds = list(range(1, int(self.seeds.value) + 1))
         self.progress.max = max(1, len(self.backends.value) * len(seeds))
@@ -376,7 +350,7 @@ class Studio:
         close_widgets(list(self.results.children))
         self.results.children = []
         result = run_sweep(
-            self.path,
+            source,
             variants=[name],
             backends=list(self.backends.value),
             seeds=seeds,
@@ -384,13 +358,25 @@ class Studio:
             progress=False,
             on_outcome=self._landed,
             home=self.home,
+            draft=draft,  # the takes record that the file does not hold their wording
         )
         self.last_result = result
-        warnings = "".join(notice(f"warning: {esc(x)}", kind="warn") for x in result.warnings)
+        warnings = "".join(
+            notice(f"warning: {esc(x)}", kind="warn")
+            for x in result.warnings
+            if not (draft and "uncommitted" in x)
+        )
         runs = " · " + link(result.link, "sweep in MLflow") if result.link else ""
+        what = (
+            f"draft version {short(self.version_of(self.draft_variant()))} "
+            "(the file is unchanged: Save keeps this wording) · "
+            if draft
+            else ""
+        )
         self.progress_label.value = "done"
-        self.status.value = notice(f"{esc(result.describe())}{runs}", kind="ok") + warnings
+        self.status.value = notice(f"{what}{esc(result.describe())}{runs}", kind="ok") + warnings
         self.refresh_prices()
+        self.history.refresh()
         return result
 
     def _landed(self, outcome: Outcome) -> None:
