@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from takelab.errors import UsageError
 from takelab.gitinfo import git_state
 from takelab.home import Home
+from takelab.mlflow_errors import refused
 from takelab.journal import Journal
 from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
@@ -197,6 +198,11 @@ def _run(
             f"{project.path.name} has uncommitted edits: takes record commit {git.commit[:10]},"
             " which does not hold them"
         )
+    if journal.db.restricted and journal.team_budget(project.project) is None:
+        warnings.append(
+            f"project {project.project} has no team budget: paid takes are over-budget until"
+            f" the admin runs `takelab team budget {project.project} USD`"
+        )
     for w in warnings:
         log.warning(w)
 
@@ -226,6 +232,9 @@ def _run(
             )
         journal.set_sweep_run(sweep_id, sweep_run_id)
     except Exception as exc:
+        if (denied := refused(exc)) is not None:  # a wrong login: stop before any spending
+            journal.finish_sweep(sweep_id, "failed")
+            raise denied from None
         msg = f"MLflow is unreachable ({exc}); takes are journalled and `takelab sync` logs them"
         warnings.append(msg)
         log.warning(msg)
