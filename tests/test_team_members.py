@@ -58,7 +58,7 @@ def test_a_member_is_no_superuser_and_cannot_reach_the_host(team_server: TeamSer
 def test_a_member_cannot_connect_to_mlflows_databases(
     team_server: TeamServer, database: str
 ) -> None:
-    with pytest.raises(psycopg.OperationalError, match="pg_hba.conf"):
+    with pytest.raises(psycopg.OperationalError, match=r"pg_hba\.conf"):
         _db(team_server, "bob", database).close()
     hba = (team_server.root / "pg" / "pg_hba.conf").read_text()
     assert "replication" not in hba.replace("no replication", "")
@@ -230,7 +230,7 @@ def test_members_own_their_runs_and_review_each_others(
         lambda: AuthServiceClient(team_server.tracking_uri).create_user("mallory", "x" * 16),
         lambda: AuthServiceClient(team_server.tracking_uri).update_user_admin("bob", True),
     ):
-        with pytest.raises(MlflowException, match="403|PERMISSION_DENIED"):
+        with pytest.raises(MlflowException, match=r"403|PERMISSION_DENIED"):
             attack()
 
     # Bob's verdict on alice's take: recorded as bob's, shown on her run by her next sync.

@@ -21,7 +21,6 @@ from takelab.errors import TakelabError, TakeNotFoundError
 from takelab.journal_db import Conn, is_url, open_db
 from takelab.journal_log import VerdictsAndSweeps
 from takelab.journal_schema import (
-    HOLDING,
     Claim,
     ClaimResult,
     TakeRecord,

@@ -240,9 +240,18 @@ class PostgresDb:
                 self.url, autocommit=True, connect_timeout=10, row_factory=_row_factory
             )
         except self._psycopg.Error as exc:
+            why = str(exc)
+            if "password authentication failed" in why:
+                hint = "the password in TAKELAB_JOURNAL_URL is wrong, or the admin removed"
+                hint += " this member: ask the admin for new lines (`takelab team add-member`)"
+            elif "no pg_hba.conf entry" in why:
+                hint = "the team server does not admit this address or database"
+                hint += " (TAKELAB_TEAM_NETWORK on the server; the journal is `takelab`)"
+            else:
+                hint = "is the team server up (`make team-up`)? check TAKELAB_JOURNAL_URL"
             raise TakelabError(
                 f"cannot reach the team journal at {self.where}: {_first_line(exc)}",
-                hint="is the team server up (`make team-up`)? check TAKELAB_JOURNAL_URL",
+                hint=hint,
             ) from None
         self._local.conn = (os.getpid(), conn)
         return conn

@@ -83,9 +83,9 @@ def record_verdict(
     home = home or Home.from_env()
     clean = check_reasons(verdict, reasons)
     journal = Journal(home.journal_url)
-    record = journal.find(take)
     tracker = Tracker(home)
     tracker.check(down_ok=True)  # a refused login stops here; a down server syncs later
+    record = journal.find(take)
     saved = journal.add_verdict(record.take_id, verdict, clean, note)
     if not owns_run(journal, record):
         return VerdictResult(record, saved, False, deferred_to=record.member)

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from takelab.errors import UsageError
 from takelab.gitinfo import git_state
 from takelab.home import Home
-from takelab.mlflow_errors import refused
 from takelab.journal import Journal
+from takelab.mlflow_errors import refused
 from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take

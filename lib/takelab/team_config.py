@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -100,10 +101,8 @@ def admin_password() -> str:
 def private_dir(path: Path) -> Path:
     """A folder only its owner can enter, made so in one step (never briefly open)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with contextlib.suppress(FileExistsError):
         os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
     path.chmod(0o700)
     return path
 
