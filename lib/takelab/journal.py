@@ -212,7 +212,9 @@ class Journal(VerdictsAndSweeps):
             if team is None and self.db.restricted:
                 team = 0.0
             if team is not None:
-                project_budget_usd = min(team, project_budget_usd or team)
+                project_budget_usd = (
+                    team if project_budget_usd is None else min(team, project_budget_usd)
+                )
             fits = True
             if price_usd > 0:
                 for budget, scope in (
