@@ -316,3 +316,30 @@ def test_team_commands_print_usage(team_server: TeamServer) -> None:
 
     assert team.main(["sideways"]) == 2
     assert team.main(["add-member"]) == 2
+
+
+def test_the_mlflow_server_never_runs_as_root(
+    team_server: TeamServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from takelab.errors import TakelabError
+    from takelab.team import _server_user
+    from team_server import mlflow_user_can_run
+
+    if not mlflow_user_can_run():
+        # Root, and `nobody` cannot run this Python: team-up refuses rather than run the
+        # server as root, unless TAKELAB_TEAM_MLFLOW_USER=root says so (as the fixture did).
+        monkeypatch.delenv("TAKELAB_TEAM_MLFLOW_USER", raising=False)
+        with pytest.raises(TakelabError, match="would run as root"):
+            _server_user()
+        return
+    leader = int((team_server.root / "mlflow.pid").read_text())
+    uids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            session = (proc / "stat").read_text().rsplit(")", 1)[1].split()[3]
+            status = (proc / "status").read_text()
+        except (OSError, IndexError):
+            continue
+        if int(session) == leader and "python" in (proc / "cmdline").read_bytes().decode():
+            uids.add(int(status.split("Uid:")[1].split()[0]))
+    assert uids and 0 not in uids

@@ -259,5 +259,5 @@ def test_members_own_their_runs_and_review_each_others(
     synced = subprocess.run([*cmd, "sync"], env=env_a, capture_output=True, text=True)
     assert synced.returncode == 0, synced.stderr
     tags = bob.get_run(take.run_id).data.tags
-    assert tags["takelab.reviewer"] == "bob"
+    assert tags["takelab.reviewer"] == "bob" and tags["takelab.member"] == "alice"
     assert tags["takelab.verdict"] == "accept"  # the latest verdict (bob's second)

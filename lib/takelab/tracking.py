@@ -266,6 +266,8 @@ class Tracker:
             "takelab.flags": ",".join(record.flags),
             **verdict_tags(verdict),
         }
+        if record.member:  # a team journal's member who made the take
+            tags[MEMBER_TAG] = record.member
         if record.error_code or record.error_message:
             tags["takelab.error"] = f"{record.error_code or ''}: {record.error_message or ''}"[
                 :PARAM_LIMIT
