@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from fakes.luma_fake import LumaFake
+from takelab.errors import TakelabError
 from takelab.journal import Journal, TakeState
 from team_server import TeamServer
 
@@ -261,3 +262,40 @@ def test_members_own_their_runs_and_review_each_others(
     tags = bob.get_run(take.run_id).data.tags
     assert tags["takelab.reviewer"] == "bob" and tags["takelab.member"] == "alice"
     assert tags["takelab.verdict"] == "accept"  # the latest verdict (bob's second)
+
+
+def test_a_members_journal_releases_and_resolves_its_own_takes(team_server: TeamServer) -> None:
+    """The money path of a member's login: what needs DELETE goes through the database's
+    function, and a booked cost lands in the ledger, whichever way the take ends."""
+    from test_journal import req
+
+    assert team_server.admin("budget", "own-path", "2").returncode == 0
+    alice = Journal(team_server.members["alice"]["TAKELAB_JOURNAL_URL"])
+    bob = Journal(team_server.members["bob"]["TAKELAB_JOURNAL_URL"])
+    assert (alice.member, alice.db.restricted) == ("alice", True)
+    first, second, third = (req(seed=s, project="own-path") for s in (1, 2, 3))
+    assert alice.claim(first, 0.5, sweep_id="s1").claim.value == "new"
+    assert bob.claim(first, 0.5, sweep_id="s2").claim.value == "busy"  # alice's take
+    alice.release(first.take_id)  # interrupted before submitting: forgotten
+    assert alice.get(first.take_id) is None and alice.spent(project="own-path") == 0
+    alice.claim(second, 0.5, sweep_id="s1")
+    alice.mark_submitting(second.take_id)
+    alice.mark_uncertain(second.take_id, "timeout")
+    bob.release(second.take_id)  # not bob's to forget
+    assert alice.get(second.take_id) is not None
+    alice.resolve_uncertain(second.take_id, job_id=None, created=True)  # booked as spent
+    assert alice.spent(project="own-path") == pytest.approx(0.5)
+    alice.claim(third, 0.5, sweep_id="s1")
+    alice.mark_submitting(third.take_id)
+    alice.mark_uncertain(third.take_id, "timeout")
+    alice.resolve_uncertain(third.take_id, job_id=None, created=False)  # never created
+    assert alice.get(third.take_id) is None
+    assert alice.spent(project="own-path") == pytest.approx(0.5)
+    # A modified client skipping the budget check: the database still holds it.
+    over = pytest.raises(TakelabError, match="over the team budget")
+    with over, alice.db.connect(write=True) as conn:
+        conn.execute(
+            "UPDATE takes SET state = 'reserved', reserved_usd = 5, cost_usd = NULL"
+            " WHERE take_id = ?",
+            (second.take_id,),
+        )
