@@ -138,10 +138,14 @@ def owner_password(cfg: TeamConfig) -> str:
 
 def check_member_name(name: str) -> str:
     """A member's name: one login for MLflow and PostgreSQL, so a plain slug."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", name) or name in RESERVED_NAMES:
+    if (
+        not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", name)
+        or name in RESERVED_NAMES
+        or name.startswith("pg_")  # PostgreSQL's own roles
+    ):
         raise UsageError(
             f"{name!r} cannot be a member's name",
-            hint="use 2-31 lowercase letters, digits or _ starting with a letter; not "
-            + ", ".join(sorted(RESERVED_NAMES)),
+            hint="use 2-31 lowercase letters, digits or _ starting with a letter; not pg_...,"
+            " nor " + ", ".join(sorted(RESERVED_NAMES)),
         )
     return name

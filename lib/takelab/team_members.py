@@ -98,6 +98,8 @@ def add_member(cfg: TeamConfig, name: str, password: str | None = None) -> dict[
     from psycopg import sql
 
     check_member_name(name)
+    if name == cfg.admin_user:
+        raise UsageError(f"{name!r} is the MLflow admin's name", hint="choose another name")
     password = password or os.environ.get(MEMBER_PASSWORD_ENV) or secrets.token_urlsafe(18)
     if len(password) < 12:
         raise UsageError(
