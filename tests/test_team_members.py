@@ -188,7 +188,8 @@ def test_the_team_budget_holds_whatever_a_members_file_says(
         )
         assert "over the team budget" in msg
         # Another member's takes: invisible to UPDATE (row-level security), so untouched.
-        assert conn.execute("UPDATE takes SET cost_usd = 0, state = 'failed'").rowcount == 0
+        alices = "UPDATE takes SET cost_usd = 0, state = 'failed' WHERE member = 'alice'"
+        assert conn.execute(alices).rowcount == 0
     done_take = next(t for t in journal.takes(project="capped") if t.state is TakeState.DONE)
     with _db(team_server, "alice") as conn:
         msg = _refused(conn, f"UPDATE takes SET cost_usd = 0 WHERE take_id = '{done_take.take_id}'")
