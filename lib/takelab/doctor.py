@@ -57,6 +57,7 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
         return report
     journal = Journal(home.journal_url)
     tracker = Tracker(home)
+    tracker.check()  # comparing with an MLflow that refuses us or is down proves nothing
     _check_sweeps(journal, tracker, report, repair)
     runs = _take_runs(tracker, report)
     known = {t.take_id: t for t in journal.takes()}
