@@ -76,7 +76,7 @@ bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Team mode: PostgreSQL + an authenticated MLflow server on loopback (README, "Team mode").
-# Needs TAKELAB_ADMIN_PASSWORD (12+ characters); prints the environment clients export.
+# Needs TAKELAB_ADMIN_PASSWORD (12+ characters); then `takelab team budget|add-member`.
 team-up: setup
 	@$(BIN)/python -m takelab.team up
 

@@ -141,16 +141,16 @@ print(json.dumps([[o.take_id, o.status, o.cost_usd] for o in result.outcomes]))
 """
 
 
-def _client_env(server: TeamServer, home: Path, journal_url: str, luma: LumaFake) -> dict[str, str]:
+def _client_env(server: TeamServer, home: Path, member: str, luma: LumaFake) -> dict[str, str]:
+    """A member's shell: the exports `add-member` printed for them, nothing of the admin's."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("MLFLOW_", "TAKELAB_JOURNAL", "TAKELAB_HOME"))
+        if not k.startswith(("MLFLOW_", "TAKELAB_JOURNAL", "TAKELAB_HOME", "TAKELAB_ADMIN"))
     }
-    env.update(server.env)
+    env.update(server.members[member])
     env.update(
         TAKELAB_HOME=str(home),
-        TAKELAB_JOURNAL_URL=journal_url,
         LUMAAI_API_KEY=KEY,
         LUMAAI_BASE_URL=luma.base_url,
         TAKELAB_POLL_INTERVAL_S="0.2",
@@ -162,12 +162,14 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     team_server: TeamServer, luma: LumaFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = _project(tmp_path)
-    journal_url = team_server.fresh_database()
+    journal_url = team_server.journal_url  # the admin's view of the team journal
+    set_budget = team_server.admin("budget", "team-test", str(BUDGET))
+    assert set_budget.returncode == 0, set_budget.stderr
     homes = [tmp_path / "alice", tmp_path / "bob"]
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", SWEEP, str(project)],
-            env=_client_env(team_server, home, journal_url, luma),
+            env=_client_env(team_server, home, home.name, luma),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -183,6 +185,7 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     journal = Journal(journal_url)
     takes = journal.takes(project="team-test")
     assert len(takes) == 8
+    assert {t.member for t in takes} <= {"alice", "bob"}  # each take names its member
     done = [t for t in takes if t.state is TakeState.DONE]
     # One job per take between the two clients, and together within the one budget.
     assert luma.creates == len(done) == len({t.job_id for t in done})
@@ -199,15 +202,20 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     for key, value in team_server.env.items():
         monkeypatch.setenv(key, value)
     client = MlflowClient(tracking_uri=team_server.tracking_uri)
-    exp = client.get_experiment_by_name("team-test")
-    assert exp is not None
-    runs = client.search_runs([exp.experiment_id], "tags.`takelab.kind` = 'take'")
+    from takelab.tracking import Tracker
+
+    # Each member logs into an experiment of their own (MLflow grants per experiment).
+    exp_ids = Tracker(Home.from_env()).project_experiments("team-test")
+    names = {client.get_experiment(e).name for e in exp_ids}
+    assert names <= {"team-test/alice", "team-test/bob"} and names
+    runs = client.search_runs(exp_ids, "tags.`takelab.kind` = 'take'")
     by_take = {r.data.tags["takelab.take_id"]: r for r in runs}
     assert len(runs) == len(by_take) == 8
     for t in done:
         assert by_take[t.take_id].info.artifact_uri.startswith("mlflow-artifacts:")
     # No secret reached MLflow.
     secrets = [KEY, team_server.admin_password, journal_url.split(":")[2].split("@")[0]]
+    secrets += [m["MLFLOW_TRACKING_PASSWORD"] for m in team_server.members.values()]
     for run in runs:
         blob = json.dumps([run.data.params, run.data.tags])
         assert not any(s in blob for s in secrets)
@@ -218,7 +226,8 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
         shutil.rmtree(other / "takes")
     carol = tmp_path / "carol"
     monkeypatch.setenv("TAKELAB_HOME", str(carol))
-    monkeypatch.setenv("TAKELAB_JOURNAL_URL", journal_url)
+    for key, value in team_server.members["bob"].items():  # bob, on a third machine
+        monkeypatch.setenv(key, value)
     listed = subprocess.run(
         [sys.executable, "-m", "takelab.cli", "takes", "--project", "team-test", "--format=json"],
         env=dict(os.environ),
@@ -260,26 +269,77 @@ def test_a_team_journal_without_the_team_mlflow_is_refused_before_anything_runs(
     assert "MLFLOW_TRACKING_URI" in result.output and "Traceback" not in result.output
 
 
-def test_team_up_prints_exports_a_shell_can_source(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+def test_add_member_prints_exports_a_shell_sources_without_running_anything(
+    team_server: TeamServer, tmp_path: Path
 ) -> None:
-    import takelab.team as team
-
-    env = {
-        "MLFLOW_TRACKING_URI": "http://127.0.0.1:5000",
-        "MLFLOW_TRACKING_USERNAME": "admin",
-        "MLFLOW_TRACKING_PASSWORD": "long-enough-password",
-        "TAKELAB_JOURNAL_URL": "postgresql://takelab:pw@127.0.0.1:5432/takelab",
-    }
-    monkeypatch.setattr(team, "up", lambda cfg=None: env)
-    monkeypatch.setenv("TAKELAB_TEAM_DIR", str(tmp_path))
-    assert team.main(["up"]) == 0
-    out = capsys.readouterr().out
+    password = """it's a "$(touch PWNED)" `touch PWNED2` $HOME & pass"""
+    done = team_server.admin("add-member", "carol", env={"TAKELAB_MEMBER_PASSWORD": password})
+    assert done.returncode == 0, done.stderr
+    assert "admin" not in done.stdout and team_server.admin_password not in done.stdout
     script = tmp_path / "env.sh"
     script.write_text(
-        out + 'printf "%s|%s|%s|%s" "$MLFLOW_TRACKING_URI" "$MLFLOW_TRACKING_USERNAME"'
-        ' "$MLFLOW_TRACKING_PASSWORD" "$TAKELAB_JOURNAL_URL"\n'
+        "source /dev/stdin\n"
+        'printf "%s|%s|%s" "$MLFLOW_TRACKING_USERNAME" "$MLFLOW_TRACKING_PASSWORD"'
+        ' "$TAKELAB_JOURNAL_URL"\n'
     )
-    sourced = subprocess.run(["bash", str(script)], capture_output=True, text=True, env={})
-    assert sourced.stdout == "|".join(env.values())
+    sourced = subprocess.run(
+        ["bash", str(script)],
+        input=done.stdout,
+        capture_output=True,
+        text=True,
+        env={},
+        cwd=tmp_path,
+    )
+    assert sourced.returncode == 0, sourced.stderr
+    user, got, url = sourced.stdout.split("|")
+    assert (user, got) == ("carol", password)
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "PWNED2").exists()
+    # The same password logs in to both servers: MLflow, and PostgreSQL through the URL.
+    exp = "/api/2.0/mlflow/experiments/search?max_results=1"
+    assert _get(team_server.tracking_uri + exp, auth=("carol", password)) == 200
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        assert conn.execute("SELECT session_user").fetchone() == ("carol",)
+    # remove-member revokes both.
+    gone = team_server.admin("remove-member", "carol")
+    assert gone.returncode == 0, gone.stderr
+    assert _get(team_server.tracking_uri + exp, auth=("carol", password)) == 401
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=10).close()
+    bad = team_server.admin("add-member", "Robert'); DROP")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_team_commands_print_usage(team_server: TeamServer) -> None:
+    import takelab.team as team
+
     assert team.main(["sideways"]) == 2
+    assert team.main(["add-member"]) == 2
+
+
+def test_the_mlflow_server_never_runs_as_root(
+    team_server: TeamServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from takelab.errors import TakelabError
+    from takelab.team import _server_user
+    from team_server import mlflow_user_can_run
+
+    if not mlflow_user_can_run():
+        # Root, and `nobody` cannot run this Python: team-up refuses rather than run the
+        # server as root, unless TAKELAB_TEAM_MLFLOW_USER=root says so (as the fixture did).
+        monkeypatch.delenv("TAKELAB_TEAM_MLFLOW_USER", raising=False)
+        with pytest.raises(TakelabError, match="would run as root"):
+            _server_user()
+        return
+    leader = int((team_server.root / "mlflow.pid").read_text())
+    uids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            session = (proc / "stat").read_text().rsplit(")", 1)[1].split()[3]
+            status = (proc / "status").read_text()
+        except (OSError, IndexError):
+            continue
+        if int(session) == leader and "python" in (proc / "cmdline").read_bytes().decode():
+            uids.add(int(status.split("Uid:")[1].split()[0]))
+    assert uids and 0 not in uids

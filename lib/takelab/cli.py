@@ -36,7 +36,25 @@ def fail(exc: TakelabError) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Every command: a TakelabError, or MLflow refusing the login, is one line and an exit
+    code, never a traceback (a server that is down or refuses us is the usual cause)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from takelab.mlflow_errors import refused
+
+        try:
+            return super().invoke(ctx)
+        except TakelabError as exc:
+            fail(exc)
+        except Exception as exc:
+            denied = refused(exc)
+            if denied is None:
+                raise
+            fail(denied)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="takelab")
 def main() -> None:
     """takelab: experiment with prompts for AI video generators."""
@@ -201,6 +219,12 @@ def sweep(
     home = Home.from_env().ensure()
     try:
         _ = home.tracking_uri  # a team journal needs the team's MLflow too
+        if home.shared_journal:  # a down journal or a refused login: one line, nothing spent
+            from takelab.journal import Journal
+            from takelab.tracking import Tracker
+
+            Journal(home.journal_url)
+            Tracker(home).check(down_ok=True)
     except TakelabError as bad_setup:
         fail(bad_setup)
     stamp = time.time_ns()
@@ -372,7 +396,12 @@ def verdict(take: str, verdict: str, reasons: tuple[str, ...], note: str) -> Non
         fail(exc)
     why = f" ({', '.join(res.verdict.reasons)})" if res.verdict.reasons else ""
     out.print(f"{res.take.take_id} {res.take.shot}/{res.take.variant}: {verdict}{why}")
-    if not res.logged:
+    if res.deferred_to:
+        out.print(
+            f"recorded as your verdict; {res.deferred_to}'s next `takelab sync` shows it on"
+            " their run"
+        )
+    elif not res.logged:
         err.print("warning: MLflow is unreachable; run `takelab sync` later")
 
 
@@ -649,6 +678,19 @@ def doctor(dry_run: bool, fmt: str) -> None:
     else:
         out.print("the store is consistent: journal, MLflow and files agree")
     sys.exit(1 if report.unrepaired else 0)
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def team(args: tuple[str, ...]) -> None:
+    """Team server (admin, on its host): up | down | add-member NAME | remove-member NAME |
+    budget PROJECT USD."""
+    from takelab.team import main as team_main
+
+    sys.exit(team_main(list(args)))
 
 
 # The review commands (versions, diff, prefer, rank) live in their own module.

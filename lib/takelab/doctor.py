@@ -24,7 +24,7 @@ from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, TakeState
 from takelab.owners import owner_alive
 from takelab.runner import sha256_file
-from takelab.tracking import TAKE_ARTIFACTS, Tracker
+from takelab.tracking import MEMBER_TAG, TAKE_ARTIFACTS, Tracker
 
 
 @dataclass
@@ -57,6 +57,7 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
         return report
     journal = Journal(home.journal_url)
     tracker = Tracker(home)
+    tracker.check()  # comparing with an MLflow that refuses us or is down proves nothing
     _check_sweeps(journal, tracker, report, repair)
     runs = _take_runs(tracker, report)
     known = {t.take_id: t for t in journal.takes()}
@@ -70,8 +71,9 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
                 "take-without-run", record.take_id, "the journal has it, MLflow has no run"
             )
             # A run lost after logging is logged again; an unlogged take only if no live
-            # sweep is about to log it.
-            if repair and (record.logged or journal.claim_logging(record.take_id)):
+            # sweep is about to log it. A team member repairs only their own takes' runs.
+            mine = not journal.db.restricted or record.member == journal.member
+            if repair and mine and (record.logged or journal.claim_logging(record.take_id)):
                 run_id = tracker.log_take(
                     record.model_copy(update={"run_id": None}),  # its old run is gone
                     take_dir=Path(record.path).parent if record.path else None,
@@ -86,10 +88,19 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
                 run.info.run_id,
                 f"MLflow run of take {take_id} is not journalled",
             )
-            if repair:
+            if repair and _own_run(run, journal, tracker):
                 problem.repaired = _adopt(run, journal, tracker, home)
     _clean_scratch(home, journal, report, repair)
     return report
+
+
+def _own_run(run: Any, journal: Journal, tracker: Tracker) -> bool:
+    """Whether this login may adopt the run's take: a team member only from their own
+    experiments (MLflow tags each with its member)."""
+    if not journal.db.restricted:
+        return True
+    exp = tracker.client.get_experiment(run.info.experiment_id)
+    return bool(exp.tags.get(MEMBER_TAG) == journal.member)
 
 
 def _take_runs(tracker: Tracker, report: Report) -> dict[str, Any]:

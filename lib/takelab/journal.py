@@ -22,7 +22,6 @@ from takelab.journal_db import Conn, is_url, open_db
 from takelab.journal_log import VerdictsAndSweeps
 from takelab.journal_prefs import Preferences
 from takelab.journal_schema import (
-    HOLDING,
     Claim,
     ClaimResult,
     PreferenceRecord,
@@ -52,6 +51,8 @@ class Journal(VerdictsAndSweeps, Preferences):
         self.path = Path(location) if not is_url(location) else None
         self.owner = current_owner()
         self.db.migrate()
+        # A team journal's login: the member every take and verdict written here records.
+        self.member = self.db.member
 
     def _connect(self, *, write: bool = False) -> AbstractContextManager[Conn]:
         return self.db.connect(write=write)
@@ -123,19 +124,35 @@ class Journal(VerdictsAndSweeps, Preferences):
 
     @staticmethod
     def _spent(conn: Conn, *, project: str | None = None, sweep_id: str | None = None) -> float:
-        holding = ",".join(f"'{s}'" for s in HOLDING)
-        sql = (
-            f"SELECT COALESCE(SUM(CASE WHEN state IN ({holding}) THEN reserved_usd "
-            "ELSE COALESCE(cost_usd, 0) END), 0) FROM takes WHERE 1=1"
-        )
-        args: list[str] = []
+        """Charges booked (append-only) plus the money held by takes in flight."""
+        where, args = "", []
         if project is not None:
-            sql += " AND project = ?"
+            where += " AND project = ?"
             args.append(project)
         if sweep_id is not None:
-            sql += " AND sweep_id = ?"
+            where += " AND sweep_id = ?"
             args.append(sweep_id)
-        return float(conn.execute(sql, args).fetchone()[0])
+        sql = (
+            f"SELECT (SELECT COALESCE(SUM(amount_usd), 0) FROM charges WHERE 1=1{where})"
+            f" + (SELECT COALESCE(SUM(reserved_usd), 0) FROM takes WHERE 1=1{where})"
+        )
+        return float(conn.execute(sql, args + args).fetchone()[0])
+
+    def team_budget(self, project: str) -> float | None:
+        """The project's budget set on the team server (`takelab team budget`), if any."""
+        with self._connect() as conn:
+            return self._team_budget(conn, project)
+
+    @staticmethod
+    def _team_budget(conn: Conn, project: str) -> float | None:
+        row = conn.execute(
+            "SELECT budget_usd FROM budgets WHERE project = ?", (project,)
+        ).fetchone()
+        return None if row is None else float(row[0])
+
+    def _mine(self, rec: TakeRecord) -> bool:
+        """Whether this login may change the take (a team member only their own)."""
+        return not self.db.restricted or rec.member == self.member
 
     # -- the money path ------------------------------------------------------------------
 
@@ -165,6 +182,8 @@ class Journal(VerdictsAndSweeps, Preferences):
                 rec = self._record(row)
                 if rec.state is TakeState.DONE:
                     return ClaimResult(Claim.CACHED, rec)
+                if not self._mine(rec):  # another member's: theirs to resume or retry
+                    return ClaimResult(Claim.BUSY, rec)
                 if rec.state.active and rec.owner != self.owner and owner_alive(rec.owner):
                     return ClaimResult(Claim.BUSY, rec)
                 if rec.state is TakeState.SUBMITTED:
@@ -191,7 +210,16 @@ class Journal(VerdictsAndSweeps, Preferences):
                 if rec.state is TakeState.FAILED and not retry_failed:
                     return ClaimResult(Claim.SETTLED, rec)
             # New, over-budget before, failed (retrying) or reserved by a dead owner.
-            held = float(row["reserved_usd"]) if row is not None and row["state"] in HOLDING else 0
+            held = float(row["reserved_usd"]) if row is not None else 0.0
+            # The team's budget on the server caps the file's; a member's login without one
+            # spends nothing (the database refuses it too: journal_guard).
+            team = self._team_budget(conn, request.project)
+            if team is None and self.db.restricted:
+                team = 0.0
+            if team is not None:
+                project_budget_usd = (
+                    team if project_budget_usd is None else min(team, project_budget_usd)
+                )
             fits = True
             if price_usd > 0:
                 for budget, scope in (
@@ -217,6 +245,7 @@ class Journal(VerdictsAndSweeps, Preferences):
                 "reserved_usd": reserved,
                 "sweep_id": sweep_id,
                 "owner": self.owner,
+                "member": self.member,
                 "lint": ",".join(meta.get("lint", [])),
                 "prompt_file": meta.get("prompt_file"),
                 "git_commit": meta.get("git_commit"),
@@ -307,10 +336,20 @@ class Journal(VerdictsAndSweeps, Preferences):
     def release(self, take_id: str) -> None:
         """Give back a reservation that was never submitted (e.g. interrupted before submit)."""
         with self._connect(write=True) as conn:
+            self._forget(conn, take_id, TakeState.RESERVED)
+
+    def _forget(self, conn: Conn, take_id: str, state: TakeState) -> None:
+        """Delete a take no job was made for; a member's login asks the database's
+        function (members hold no DELETE)."""
+        if self.db.restricted:
+            conn.execute("SELECT takelab_forget(?, ?)", (take_id, str(state)))
+        elif state is TakeState.RESERVED:
             conn.execute(
                 "DELETE FROM takes WHERE take_id = ? AND state = ? AND job_id IS NULL",
-                (take_id, str(TakeState.RESERVED)),
+                (take_id, str(state)),
             )
+        else:
+            conn.execute("DELETE FROM takes WHERE take_id = ? AND state = ?", (take_id, str(state)))
 
     def bind_run(self, take_id: str, run_id: str) -> str:
         """Make `run_id` the take's MLflow run unless another process bound one first;
@@ -359,7 +398,7 @@ class Journal(VerdictsAndSweeps, Preferences):
                 )
             else:
                 # Never created: forget the attempt, so the next sweep submits it afresh.
-                conn.execute("DELETE FROM takes WHERE take_id = ?", (take_id,))
+                self._forget(conn, take_id, TakeState.UNCERTAIN)
                 return rec.model_copy(update={"reserved_usd": 0.0})
             return self.get_in(conn, take_id)
 
@@ -377,10 +416,12 @@ class Journal(VerdictsAndSweeps, Preferences):
         owner still runs (and will log it itself): one run per take, even across processes."""
         with self._connect(write=True) as conn:
             row = conn.execute(
-                "SELECT logged, owner FROM takes WHERE take_id = ?", (take_id,)
+                "SELECT logged, owner, member FROM takes WHERE take_id = ?", (take_id,)
             ).fetchone()
             if row is None or row["logged"]:
                 return False
+            if self.db.restricted and row["member"] != self.member:
+                return False  # another member's run: theirs to log (we may only read it)
             if row["owner"] != self.owner and owner_alive(row["owner"]):
                 return False
             conn.execute("UPDATE takes SET owner = ? WHERE take_id = ?", (self.owner, take_id))

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from takelab.errors import TakelabError
+from takelab.journal_guard import GUARD_VERSION, MEMBER_GROUP, SQLITE_TRIGGERS, guard_statements
 from takelab.journal_schema import MIGRATIONS
 
 JOURNAL_URL_ENV = "TAKELAB_JOURNAL_URL"
@@ -42,6 +43,8 @@ class JournalDb(Protocol):
     """A journal store: `connect(write=True)` is one exclusive transaction."""
 
     where: str  # for messages: a path, or a URL without its password
+    member: str | None  # the team member this store writes as (a PostgreSQL login)
+    restricted: bool  # a team member's login: the database's guard applies to it
 
     def connect(self, *, write: bool = False) -> AbstractContextManager[Conn]: ...
 
@@ -91,6 +94,8 @@ class SqliteDb:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.where = str(path)
+        self.member: str | None = None
+        self.restricted = False
         path.parent.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
@@ -128,6 +133,8 @@ class SqliteDb:
                 for statement in filter(str.strip, sql.split(";")):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
+            for trigger in SQLITE_TRIGGERS:
+                conn.execute(trigger)
             conn.execute("COMMIT")
         finally:
             conn.close()
@@ -220,6 +227,8 @@ class PostgresDb:
         self._psycopg = psycopg
         self.url = url
         self.where = redact(url)
+        self.member: str | None = None
+        self.restricted = False
         self._local = threading.local()
 
     def _raw(self) -> Any:
@@ -231,9 +240,18 @@ class PostgresDb:
                 self.url, autocommit=True, connect_timeout=10, row_factory=_row_factory
             )
         except self._psycopg.Error as exc:
+            why = str(exc)
+            if "password authentication failed" in why:
+                hint = "the password in TAKELAB_JOURNAL_URL is wrong, or the admin removed"
+                hint += " this member: ask the admin for new lines (`takelab team add-member`)"
+            elif "no pg_hba.conf entry" in why:
+                hint = "the team server does not admit this address or database"
+                hint += " (TAKELAB_TEAM_NETWORK on the server; the journal is `takelab`)"
+            else:
+                hint = "is the team server up (`make team-up`)? check TAKELAB_JOURNAL_URL"
             raise TakelabError(
                 f"cannot reach the team journal at {self.where}: {_first_line(exc)}",
-                hint="is the team server up (`make team-up`)? check TAKELAB_JOURNAL_URL",
+                hint=hint,
             ) from None
         self._local.conn = (os.getpid(), conn)
         return conn
@@ -267,23 +285,66 @@ class PostgresDb:
                 f"lost the team journal at {self.where}: {_first_line(exc)}",
                 hint="nothing half-written was kept; rerun the command when the server is back",
             ) from None
+        except (
+            self._psycopg.errors.RaiseException,
+            self._psycopg.errors.InsufficientPrivilege,
+        ) as exc:
+            # The database's guard (journal_guard) refused: one line, not a traceback.
+            if raw.closed or raw.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+                self._drop()
+            raise TakelabError(
+                f"the team journal refused: {_first_line(exc).removeprefix('takelab: ')}",
+                hint="a member writes only their own takes and verdicts; budgets and charges"
+                " are the admin's (`takelab team budget`)",
+            ) from None
         except BaseException:
             if raw.closed or raw.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
                 self._drop()
             raise
 
     def migrate(self) -> None:
+        """Bring the schema up to date, as its owner; a member's login only checks it."""
         with self.connect(write=True) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS takelab_schema (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT version FROM takelab_schema").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO takelab_schema (version) VALUES (0)")
-            version = int(row[0]) if row else 0
+            row = conn.execute(
+                "SELECT session_user, to_regclass('takelab_schema') IS NOT NULL,"
+                " EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+                " JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = ?"
+                " AND u.rolname = session_user AND NOT u.rolsuper)",
+                (MEMBER_GROUP,),
+            ).fetchone()
+            self.member, has_schema, self.restricted = str(row[0]), bool(row[1]), bool(row[2])
+            version = 0
+            if has_schema:
+                got = conn.execute("SELECT version FROM takelab_schema").fetchone()
+                version = int(got[0]) if got else 0
             _check_version(version, self.where)  # the transaction rolls back
+            if self.restricted:
+                if version < len(MIGRATIONS):
+                    raise TakelabError(
+                        f"the team journal at {self.where} has schema {version}; this"
+                        f" takelab needs {len(MIGRATIONS)}",
+                        hint="the admin runs `make team-up` with this takelab (it migrates)",
+                    )
+                return
+            if not has_schema:
+                conn.execute("CREATE TABLE takelab_schema (version INTEGER NOT NULL)")
+                conn.execute("INSERT INTO takelab_schema (version) VALUES (0)")
             for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in filter(str.strip, pg_schema(sql).split(";")):
                     conn.raw.execute(statement)
                 conn.execute("UPDATE takelab_schema SET version = ?", (number,))
+            # The guard, once per version (and once more when the member group appears).
+            group = conn.execute(
+                "SELECT 1 FROM pg_roles WHERE rolname = ?", (MEMBER_GROUP,)
+            ).fetchone()
+            mark = f"takelab guard {GUARD_VERSION}" + (" members" if group else "")
+            have = conn.execute("SELECT obj_description('takes'::regclass, 'pg_class')").fetchone()[
+                0
+            ]
+            if have != mark:
+                for statement in guard_statements(group is not None):
+                    conn.raw.execute(statement)
+                conn.raw.execute(f"COMMENT ON TABLE takes IS '{mark}'")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from takelab.errors import TakeNotFoundError
-from takelab.journal_db import Conn
+from takelab.journal_db import Conn, JournalDb
 from takelab.journal_schema import VerdictRecord
 from takelab.owners import owner_alive
 
@@ -18,6 +18,8 @@ class VerdictsAndSweeps:
     """Mixed into Journal: the verdict history of takes and the sweeps that ran."""
 
     owner: str
+    member: str | None
+    db: JournalDb
 
     def _connect(self, *, write: bool = False) -> AbstractContextManager[Conn]:
         raise NotImplementedError
@@ -112,12 +114,14 @@ class VerdictsAndSweeps:
         """Sweeps marked running whose process is gone: (sweep id, MLflow run id)."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT sweep_id, run_id, owner FROM sweeps WHERE status = 'running'"
+                "SELECT sweep_id, run_id, owner, member FROM sweeps WHERE status = 'running'"
             ).fetchall()
         return [
             (r["sweep_id"], r["run_id"])
             for r in rows
-            if r["owner"] != self.owner and not owner_alive(r["owner"])
+            if r["owner"] != self.owner
+            and not owner_alive(r["owner"])
+            and (not self.db.restricted or r["member"] == self.member)  # a member's own
         ]
 
     def close_dead_sweeps(

@@ -115,6 +115,36 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX preferences_project ON preferences(project);
     """,
+    # 5 (issue 20): team members and an append-only ledger of charges. Every take, verdict and sweep
+    # names the member who made it; money actually spent is a row in `charges` (written by
+    # a trigger when a take's cost is set, see journal_triggers), so resetting a take's
+    # cost cannot give money back; `budgets` holds a team's per-project budget (admin).
+    """
+    ALTER TABLE takes ADD COLUMN member TEXT;
+    ALTER TABLE verdicts ADD COLUMN member TEXT;
+    ALTER TABLE sweeps ADD COLUMN member TEXT;
+    CREATE TABLE charges (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        take_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        sweep_id TEXT,
+        member TEXT,
+        amount_usd REAL NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX charges_project ON charges(project);
+    CREATE INDEX charges_sweep ON charges(sweep_id);
+    CREATE TABLE budgets (
+        project TEXT PRIMARY KEY,
+        budget_usd REAL NOT NULL,
+        set_at REAL NOT NULL
+    );
+    INSERT INTO charges (take_id, project, sweep_id, member, amount_usd, created_at)
+        SELECT take_id, project, sweep_id, member, cost_usd, updated_at FROM takes
+        WHERE cost_usd IS NOT NULL AND cost_usd <> 0;
+    UPDATE takes SET reserved_usd = 0
+        WHERE state NOT IN ('reserved', 'submitting', 'submitted', 'uncertain')
+    """,
 )
 
 
@@ -149,6 +179,7 @@ class TakeRecord(BaseModel):
     metrics: dict[str, float] = {}
     flags: list[str] = []
     owner: str | None = None
+    member: str | None = None  # the team member who made it (PostgreSQL's login)
     submitted_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
@@ -170,6 +201,7 @@ class VerdictRecord(BaseModel):
     note: str
     created_at: float
     logged: bool
+    member: str | None = None  # the reviewer (a team journal's login)
 
 
 WINNERS = ("a", "b", "same")

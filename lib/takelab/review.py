@@ -13,6 +13,7 @@ from difflib import get_close_matches
 from takelab.errors import UsageError
 from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, VerdictRecord
+from takelab.mlflow_errors import refused
 from takelab.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ class VerdictResult:
     take: TakeRecord
     verdict: VerdictRecord
     logged: bool
+    # On a team server, a verdict on another member's take is theirs to show on the run
+    # (we may only read it): their next `takelab sync` logs it there.
+    deferred_to: str | None = None
 
 
 def record_verdict(
@@ -86,10 +90,19 @@ def record_verdict(
     home = home or Home.from_env()
     clean = check_reasons(verdict, reasons)
     journal = Journal(home.journal_url)
+    tracker = Tracker(home)
+    tracker.check(down_ok=True)  # a refused login stops here; a down server syncs later
     record = journal.find(take)
     saved = journal.add_verdict(record.take_id, verdict, clean, note)
-    logged = mirror_verdict(journal, Tracker(home), record, saved)
+    if not owns_run(journal, record):
+        return VerdictResult(record, saved, False, deferred_to=record.member)
+    logged = mirror_verdict(journal, tracker, record, saved)
     return VerdictResult(record, saved, logged)
+
+
+def owns_run(journal: Journal, record: TakeRecord) -> bool:
+    """Whether this login logs the take's run (a team member only their own takes')."""
+    return not journal.db.restricted or record.member == journal.member
 
 
 def mirror_verdict(
@@ -107,7 +120,10 @@ def mirror_verdict(
         step = history.index(verdict.id) if verdict.id in history else len(history)
         tracker.log_verdict(run_id, verdict, step)
     except Exception as exc:  # MLflow down: the journal has it; `takelab sync` logs it
-        log.warning("MLflow is unreachable (%s); run `takelab sync` later", exc)
+        if (denied := refused(exc)) is not None:
+            log.warning("%s; the verdict is in the journal", denied.message)
+        else:
+            log.warning("MLflow is unreachable (%s); run `takelab sync` later", exc)
         return False
     journal.mark_verdicts_logged([verdict.id])
     return True

@@ -149,6 +149,8 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             out.logged = log_to_mlflow(ctx, record)
         return out
     if result.claim is Claim.BUSY:
+        if ctx.journal.db.restricted and record.member != ctx.journal.member:
+            return _outcome(record, "busy", f"{record.member}'s take: theirs to run or retry")
         return _outcome(record, "busy", "another process is running this take")
     if result.claim is Claim.SETTLED:
         if record.state is TakeState.UNCERTAIN:

@@ -213,6 +213,11 @@ def _run(
             f"{project.path.name} has uncommitted edits: takes record commit {git.commit[:10]},"
             " which does not hold them"
         )
+    if journal.db.restricted and journal.team_budget(project.project) is None:
+        warnings.append(
+            f"project {project.project} has no team budget: paid takes are over-budget until"
+            f" the admin runs `takelab team budget {project.project} USD`"
+        )
     for w in warnings:
         log.warning(w)
 
@@ -239,6 +244,9 @@ def _run(
         params=params,
         sweep_run_id=sweep_run_id,
     )
+    if tracking.denied is not None:  # a wrong team login: stop before any spending
+        journal.finish_sweep(sweep_id, "failed")
+        raise tracking.denied
     ctx = SweepContext(
         home=home,
         journal=journal,

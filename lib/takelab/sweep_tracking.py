@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from takelab.errors import TakelabError
 from takelab.home import Home
 from takelab.journal import Journal
 
@@ -49,11 +50,16 @@ class SweepTracking:
         self._experiment_id: str | None = None
         self.artifact_uri: str | None = None
         self.warning: str | None = None
+        self.denied: TakelabError | None = None  # the server refused the login (team mode)
         self._done = threading.Event()
-        if enabled:
-            threading.Thread(target=self._setup, name="mlflow-setup", daemon=True).start()
-        else:
+        if not enabled:
             self._done.set()
+        elif home.tracking_uri.startswith(("http://", "https://")):
+            # A server: its answer decides whether to spend at all (a wrong login must stop
+            # the sweep before any create), and there is no local store to build meanwhile.
+            self._setup()
+        else:
+            threading.Thread(target=self._setup, name="mlflow-setup", daemon=True).start()
 
     def _setup(self) -> None:
         try:
@@ -75,6 +81,11 @@ class SweepTracking:
             self.artifact_uri = tracker.client.get_run(self._run_id).info.artifact_uri
             self._tracker = tracker
         except Exception as exc:
+            from takelab.mlflow_errors import refused
+
+            self.denied = refused(exc)
+            if self.denied is not None:
+                return
             self.warning = (
                 f"MLflow is unreachable ({exc}); takes are journalled and `takelab sync` logs them"
             )

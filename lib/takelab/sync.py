@@ -8,8 +8,9 @@ from pathlib import Path
 
 from takelab.home import Home
 from takelab.journal import Journal
+from takelab.mlflow_errors import refused
 from takelab.preferences import mirror_preference
-from takelab.review import mirror_verdict
+from takelab.review import mirror_verdict, owns_run
 from takelab.tracking import Tracker
 
 
@@ -26,6 +27,7 @@ def sync(home: Home | None = None) -> SyncReport:
     home = home or Home.from_env()
     journal = Journal(home.journal_url)
     tracker = Tracker(home)
+    tracker.check()  # a wrong login or a server that is down: one error, before anything
     report = SyncReport()
     latest = journal.latest_verdicts()
     for record in journal.takes():
@@ -42,6 +44,8 @@ def sync(home: Home | None = None) -> SyncReport:
                 bind=functools.partial(journal.bind_run, record.take_id),
             )
         except Exception as exc:
+            if (denied := refused(exc)) is not None:
+                raise denied from None
             report.errors.append(f"{record.take_id}: {exc}")
             continue
         journal.mark_logged(record.take_id, run_id)
@@ -50,8 +54,8 @@ def sync(home: Home | None = None) -> SyncReport:
         if verdict.logged:
             continue
         owner = journal.get(verdict.take_id)
-        if owner is None:
-            continue
+        if owner is None or not owns_run(journal, owner):
+            continue  # another member's take: their sync puts our verdict on their run
         if mirror_verdict(journal, tracker, owner, verdict):
             report.verdicts_logged += 1
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -25,25 +26,26 @@ from pathlib import Path
 
 from takelab.errors import TakelabError
 from takelab.team_config import (
-    DB_USER,
     TeamConfig,
     admin_password,
     db_password,
     team_secret,
-    url_host,
+    write_secret,
 )
 from takelab.team_postgres import start_postgres, stop_postgres
 
-__all__ = ["TeamConfig", "admin_password", "client_env", "down", "main", "up"]
+__all__ = ["TeamConfig", "admin_env", "admin_password", "down", "main", "up"]
 
 
 # -- the MLflow server -----------------------------------------------------------------
 
 
-def _auth_ini(cfg: TeamConfig) -> Path:
+def _auth_ini(cfg: TeamConfig, uid: int) -> Path:
     """MLflow's basic-auth settings: users in PostgreSQL; no password in the file."""
     path = cfg.root / "basic_auth.ini"
-    path.write_text(
+    path.unlink(missing_ok=True)
+    write_secret(
+        path,
         "[mlflow]\n"
         f"default_permission = {cfg.default_permission}\n"
         f"database_uri = {cfg.db_uri('mlflow_auth', driver='postgresql+psycopg')}\n"
@@ -51,10 +53,43 @@ def _auth_ini(cfg: TeamConfig) -> Path:
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
         # A login is checked (PBKDF2) once per 30 s per worker, not on every request: a
         # sweep logs many. A changed password reaches other workers within those 30 s.
-        "auth_cache_ttl_seconds = 30\n"
+        "auth_cache_ttl_seconds = 30\n",
+        uid=uid,
     )
-    path.chmod(0o600)
     return path
+
+
+def _server_user() -> tuple[list[str], int]:
+    """Who the MLflow server runs as: this user, or, started by root, an unprivileged one
+    (TAKELAB_TEAM_MLFLOW_USER, default `nobody`) that must be able to run this Python."""
+    if os.geteuid() != 0:
+        return [], -1
+    name = os.environ.get("TAKELAB_TEAM_MLFLOW_USER", "nobody")
+    if name == "root":
+        return [], -1
+    try:
+        uid = pwd.getpwnam(name).pw_uid
+    except KeyError:
+        raise TakelabError(
+            f"there is no user {name!r} to run the MLflow server as",
+            hint="set TAKELAB_TEAM_MLFLOW_USER to an unprivileged user",
+        ) from None
+    prefix = ["runuser", "-u", name, "--"]
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import mlflow.server, psycopg"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd="/",
+    )
+    if probe.returncode != 0:
+        raise TakelabError(
+            f"the MLflow server would run as root: user {name!r} cannot run"
+            f" {sys.executable} with mlflow ({probe.stderr.strip().splitlines()[-1:]})",
+            hint=f"install takelab where {name!r} can read it, run make team-up as a normal"
+            " user, or accept root with TAKELAB_TEAM_MLFLOW_USER=root",
+        )
+    return prefix, uid
 
 
 def _pid(cfg: TeamConfig) -> int | None:
@@ -78,14 +113,21 @@ def _healthy(cfg: TeamConfig) -> bool:
 def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) -> None:
     if _pid(cfg) is not None and _healthy(cfg):
         return
+    prefix, uid = _server_user()
     artifacts = cfg.root / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
+    home = cfg.root / "mlflow-home"
+    home.mkdir(exist_ok=True)
+    if uid != -1:  # the server writes take files and nothing else of the team folder
+        for path in (artifacts, *artifacts.rglob("*"), home):
+            os.chown(path, uid, -1)
     env = dict(os.environ)
     for key in list(env):  # the server is not a client of itself
         if key.startswith(("MLFLOW_TRACKING_", "TAKELAB_")):
             env.pop(key)
     env.update(
-        MLFLOW_AUTH_CONFIG_PATH=str(_auth_ini(cfg)),
+        HOME=str(home),
+        MLFLOW_AUTH_CONFIG_PATH=str(_auth_ini(cfg, uid)),
         MLFLOW_AUTH_ADMIN_USERNAME=cfg.admin_user,
         MLFLOW_AUTH_ADMIN_PASSWORD=password,
         MLFLOW_FLASK_SERVER_SECRET_KEY=team_secret(cfg, "flask-secret"),
@@ -94,6 +136,7 @@ def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) ->
         MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
     )
     cmd = [
+        *prefix,
         sys.executable,
         "-m",
         "mlflow",
@@ -117,7 +160,12 @@ def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) ->
     log_path = cfg.root / "mlflow.log"
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(home),
         )
     (cfg.root / "mlflow.pid").write_text(str(proc.pid))
     deadline = time.monotonic() + timeout_s
@@ -161,27 +209,20 @@ def stop_mlflow(cfg: TeamConfig) -> bool:
 # -- up and down -----------------------------------------------------------------------
 
 
-def client_env(cfg: TeamConfig, password: str) -> dict[str, str]:
-    """What a client exports to work against this team server."""
-    db = db_password(cfg)
-    return {
-        "MLFLOW_TRACKING_URI": cfg.tracking_uri,
-        "MLFLOW_TRACKING_USERNAME": cfg.admin_user,
-        "MLFLOW_TRACKING_PASSWORD": password,
-        "TAKELAB_JOURNAL_URL": (
-            f"postgresql://{DB_USER}:{db}@{url_host(cfg.host)}:{cfg.pg_port}/takelab"
-        ),
-    }
+def admin_env(cfg: TeamConfig) -> dict[str, str]:
+    """What the admin needs on the team host: where MLflow is. The admin's own login stays
+    in their shell (TAKELAB_ADMIN_PASSWORD); members get theirs from `add-member`."""
+    return {"MLFLOW_TRACKING_URI": cfg.tracking_uri, "MLFLOW_TRACKING_USERNAME": cfg.admin_user}
 
 
 def up(cfg: TeamConfig | None = None) -> dict[str, str]:
-    """Start PostgreSQL and the MLflow server (idempotent); return the client environment."""
+    """Start PostgreSQL and the MLflow server (idempotent); return the admin's environment."""
     cfg = cfg or TeamConfig.from_env()
     password = admin_password()
     cfg.root.mkdir(parents=True, exist_ok=True)
     start_postgres(cfg)
     start_mlflow(cfg, password)
-    return client_env(cfg, password)
+    return admin_env(cfg)
 
 
 def down(cfg: TeamConfig | None = None) -> list[str]:
@@ -195,29 +236,60 @@ def down(cfg: TeamConfig | None = None) -> list[str]:
     return stopped
 
 
+USAGE = """usage: python -m takelab.team COMMAND   (or: takelab team COMMAND)
+  up                     start PostgreSQL and the MLflow server (TAKELAB_ADMIN_PASSWORD)
+  down                   stop both; the data stays
+  add-member NAME        make NAME's MLflow and PostgreSQL logins; prints their exports
+  remove-member NAME     revoke both of NAME's logins
+  budget PROJECT USD     what all members together may spend on PROJECT"""
+
+
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
+    from takelab import team_members
+
     args = sys.argv[1:] if argv is None else argv
     err = Console(stderr=True)
-    if args not in (["up"], ["down"]):
-        err.print("usage: python -m takelab.team up|down")
+    verb, rest = (args[0], args[1:]) if args else ("", [])
+    arity = {"up": 0, "down": 0, "add-member": 1, "remove-member": 1, "budget": 2}
+    if arity.get(verb) != len(rest):
+        err.print(USAGE, markup=False)
         return 2
     try:
-        if args == ["up"]:
-            cfg = TeamConfig.from_env()
-            env = up(cfg)
+        cfg = TeamConfig.from_env()
+        if verb == "up":
+            up(cfg)
             err.print(f"[green]team server up[/]: MLflow {cfg.tracking_uri}, data in {cfg.root}")
-            err.print("A client needs (paste into its shell, or its git-ignored .env):")
-            for key, value in env.items():
-                print(f"export {key}='{value}'")
-        else:
-            stopped = down()
+            err.print(
+                "Next, on this host (TAKELAB_ADMIN_PASSWORD still exported):\n"
+                "  takelab team budget PROJECT USD    the team's budget for a project\n"
+                "  takelab team add-member NAME       prints NAME's exports: hand them over"
+                " privately",
+                markup=False,
+            )
+        elif verb == "down":
+            stopped = down(cfg)
             err.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        elif verb == "add-member":
+            env = team_members.add_member(cfg, rest[0])
+            err.print(f"member {rest[0]} added; they `source` these lines (keep them private):")
+            sys.stdout.write(team_members.export_lines(env))
+        elif verb == "remove-member":
+            gone = team_members.remove_member(cfg, rest[0])
+            err.print(f"{rest[0]}: revoked " + (", ".join(gone) if gone else "nothing (unknown)"))
+        else:
+            try:
+                usd = float(rest[1])
+            except ValueError:
+                err.print(f"[red]error:[/] the budget must be a number of USD, got {rest[1]!r}")
+                return 2
+            team_members.set_budget(cfg, rest[0], usd)
+            err.print(f"team budget of {rest[0]}: ${usd:.2f}")
     except TakelabError as exc:
         err.print(f"[red]error:[/] {exc.message}")
         if exc.hint:
-            err.print(f"  hint: {exc.hint}")
+            err.print(f"  hint: {exc.hint}", markup=False)
         return exc.exit_code
     except OSError as exc:  # a program or folder the team server needs is not there
         err.print(f"[red]error:[/] {exc}")

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 KIND_TAG = "takelab.kind"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+PROJECT_TAG = "takelab.project"
+MEMBER_TAG = "takelab.member"
 EXPERIMENT_KIND = "custom_model_development"
 TAKE_ARTIFACTS = ("take.mp4", "preview.gif", "contact_sheet.png", "request.json", "prompt.txt")
 PARAM_LIMIT = 6000
@@ -57,6 +59,8 @@ def verdict_tags(verdict: VerdictRecord | None) -> dict[str, str]:
     tags = {"takelab.verdict": verdict.verdict, "takelab.reasons": ",".join(verdict.reasons)}
     if verdict.note:
         tags["takelab.note"] = verdict.note[:PARAM_LIMIT]
+    if verdict.member:  # on a team server: who gave it (the run's owner logs it)
+        tags["takelab.reviewer"] = verdict.member
     return tags
 
 
@@ -146,22 +150,57 @@ class Tracker:
     def local(self) -> bool:
         return self.uri.startswith("sqlite:")
 
+    def check(self, *, down_ok: bool = False) -> None:
+        """Raise one TakelabError if MLflow refuses this login or (unless `down_ok`) does
+        not answer."""
+        from takelab.mlflow_errors import refused, unreachable
+
+        if self.local:
+            return
+        try:
+            self.client.search_experiments(max_results=1)
+        except Exception as exc:
+            denied = refused(exc)
+            if denied is not None:
+                raise denied from None
+            if not down_ok:
+                raise unreachable(exc) from None
+
+    @property
+    def member(self) -> str | None:
+        """The team member logging here (MLflow's login); None for the local store."""
+        return None if self.local else os.environ.get("MLFLOW_TRACKING_USERNAME") or None
+
+    def experiment_name(self, project: str) -> str:
+        """The project's experiment, or on a team server the member's experiment of it:
+        MLflow grants per experiment, and a member may change only their own runs."""
+        return project if self.member is None else f"{project}/{self.member}"
+
+    def project_experiments(self, project: str) -> list[str]:
+        """Ids of the project's experiments: its own, and every member's on a team server."""
+        found = self.client.search_experiments(filter_string=f"tags.`{PROJECT_TAG}` = '{project}'")
+        ids = [e.experiment_id for e in found]
+        exp = self.client.get_experiment_by_name(project)
+        if exp is not None and exp.experiment_id not in ids:
+            ids.append(exp.experiment_id)
+        return ids
+
     def experiment_id(self, project: str) -> str:
         """The project's experiment, created on first use and tagged for the classic UI."""
         if project in self._experiments:
             return self._experiments[project]
-        exp = self.client.get_experiment_by_name(project)
+        name = self.experiment_name(project)
+        exp = self.client.get_experiment_by_name(name)
         if exp is None:
             location = (self.home.artifacts / project).as_uri() if self.local else None
+            tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND, PROJECT_TAG: project}
+            if self.member is not None:
+                tags[MEMBER_TAG] = self.member
             try:
-                exp_id = self.client.create_experiment(
-                    project,
-                    artifact_location=location,
-                    tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND},
-                )
+                exp_id = self.client.create_experiment(name, artifact_location=location, tags=tags)
             except Exception:
                 # Another process created it first.
-                exp = self.client.get_experiment_by_name(project)
+                exp = self.client.get_experiment_by_name(name)
                 if exp is None:
                     raise
                 exp_id = exp.experiment_id
@@ -262,6 +301,8 @@ class Tracker:
             "takelab.version": req.variant_hash,
             **verdict_tags(verdict),
         }
+        if record.member:  # a team journal's member who made the take
+            tags[MEMBER_TAG] = record.member
         if record.error_code or record.error_message:
             tags["takelab.error"] = f"{record.error_code or ''}: {record.error_message or ''}"[
                 :PARAM_LIMIT
@@ -355,10 +396,9 @@ class Tracker:
         import pandas as pd
 
         if project is not None:
-            exp = self.client.get_experiment_by_name(project)
-            if exp is None:
+            exp_ids = self.project_experiments(project)
+            if not exp_ids:
                 return pd.DataFrame(columns=list(FRAME_COLUMNS))
-            exp_ids = [exp.experiment_id]
         else:
             exp_ids = [e.experiment_id for e in self.client.search_experiments()]
         # mlflow.search_runs reads the global tracking URI (and setting it exports

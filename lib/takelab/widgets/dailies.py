@@ -253,13 +253,16 @@ class Dailies:
             self.status.value = notice(f"not saved: {esc(exc)}", kind="error")
             return
         self.latest[record.take_id] = result.verdict
-        where = (
-            "journal and MLflow" if result.logged else "journal (MLflow unreachable: sync later)"
-        )
+        if result.deferred_to:  # a colleague's take: their next sync shows it on the run
+            where = f"journal as your verdict ({esc(result.deferred_to)}'s sync logs it)"
+        elif result.logged:
+            where = "journal and MLflow"
+        else:
+            where = "journal (MLflow unreachable: sync later)"
         self.status.value = notice(
             f"{esc(verdict)} saved for {esc(record.shot)}/{esc(record.variant)} "
             f"{esc(record.backend)} seed {record.seed} in the {where}",
-            kind="ok" if result.logged else "warn",
+            kind="ok" if result.logged or result.deferred_to else "warn",
         )
         self.picker.clear()
         if self.index + 1 < len(self.records):
