@@ -38,7 +38,10 @@ def run_ours(row: Row, folder: Path) -> Row:
         q = quality.measure(path, expected)
     except VideoError as exc:
         return {"error": str(exc)}
-    return {"flags": set(q.flags), "cuts": q.cuts, "q": q}
+    # A file whose errors the decoder concealed is measured and flagged `corrupt`.
+    error = "corrupt" if "corrupt" in q.flags else ""
+    metrics = {e.flag: e.value for e in getattr(q, "evidence", [])}
+    return {"flags": set(q.flags), "cuts": q.cuts, "error": error, "metrics": metrics}
 
 
 def run_scenedetect(path: Path) -> dict[str, int]:
@@ -51,8 +54,39 @@ def run_scenedetect(path: Path) -> dict[str, int]:
         manager = SceneManager()
         manager.add_detector(make())
         manager.detect_scenes(video, show_progress=False)
-        counts[name] = len(manager.get_cut_list())
+        counts[name] = max(0, len(manager.get_scene_list()) - 1)
     return counts
+
+
+def quality_flags(r: Row) -> tuple[str, ...]:
+    """The flags scored on a clip: all of them once it was measured ("corrupt" is scored
+    with the damaged files)."""
+    return tuple(f for f in quality.FLAGS if f != "corrupt") if "flags" in r["ours"] else ()
+
+
+def fit(rows: list[Row]) -> None:
+    """Per flag, the threshold on its metric that is right on the most `fit` clips."""
+    print("\n-- thresholds that fit the fit half best (metric value, flag wanted)")
+    for flag in quality_flags(rows[0]) if rows else ():
+        pts = sorted(
+            (r["ours"]["metrics"][flag], flag in r["flags"])
+            for r in rows
+            if "metrics" in r["ours"] and flag in r["ours"]["metrics"] and flag not in r["ignore"]
+        )
+        if not pts or not any(w for _, w in pts):
+            continue
+        above = sum(v for v, w in pts if w) / max(1, sum(w for _, w in pts)) > sum(
+            v for v, w in pts if not w
+        ) / max(1, sum(not w for _, w in pts))
+        best = (-1, 0.0)
+        for i in range(len(pts) + 1):
+            cut = pts[i][0] if i < len(pts) else pts[-1][0] + 1
+            right = sum((v >= cut) == w if above else (v < cut) == w for v, w in pts)
+            if right > best[0]:
+                lo = pts[i - 1][0] if i else cut
+                best = (right, (lo + cut) / 2)
+        side = ">=" if above else "<="
+        print(f"  {flag:<14} {side} {best[1]:.4g}: right on {best[0]}/{len(pts)}")
 
 
 def _pct(num: int, den: int) -> str:
@@ -67,7 +101,7 @@ def flag_table(rows: list[Row], half: str) -> bool:
     for flag in quality.FLAGS:
         tp = fp = fn = tn = 0
         for r in rows:
-            if r["error"] or flag in r["ignore"] or "flags" not in r["ours"]:
+            if r["error"] or flag in r["ignore"] or flag not in quality_flags(r):
                 continue
             want, got = flag in r["flags"], flag in r["ours"]["flags"]
             tp += want and got
@@ -133,6 +167,7 @@ def main() -> int:
     parser.add_argument("--half", choices=["fit", "held", "all"], default="all")
     parser.add_argument("--no-scenedetect", action="store_true", help="skip the comparison")
     parser.add_argument("--wrong", action="store_true", help="list every wrong clip")
+    parser.add_argument("--fit", action="store_true", help="print the best fit-half thresholds")
     args = parser.parse_args()
     selection = [c for c in footage.cases() if args.half in ("all", c.half)]
     t0 = time.perf_counter()
@@ -157,6 +192,8 @@ def main() -> int:
             held_ok &= targets(part, sd)
         if half == "held":
             ok = held_ok
+    if args.fit:
+        fit([r for r in rows if r["half"] == "fit" and not r["error"]])
     if args.wrong:
         print("\nwrong clips:")
         for r in rows:
