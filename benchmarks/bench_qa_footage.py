@@ -22,10 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import footage  # noqa: E402
-
-from takelab import quality  # noqa: E402
-from takelab.errors import VideoError  # noqa: E402
+import footage
+from takelab import quality
+from takelab.errors import VideoError
 
 Row = dict[str, Any]
 

@@ -110,7 +110,7 @@ def cases(shots: list[Shot] | None = None) -> list[Case]:
     for k, s in enumerate(shots):
         n = s.name
 
-        def add(kind: str, flags: set[str] = set(), **kw: object) -> None:  # noqa: B006
+        def add(kind: str, flags: set[str] = set(), n: str = n, **kw: object) -> None:  # noqa: B006
             suffix = kw.pop("suffix", "")
             out.append(
                 Case(f"{n}-{kind}{suffix}", n, kind, flags=frozenset(flags), **kw)  # type: ignore[arg-type]

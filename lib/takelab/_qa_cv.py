@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -33,13 +35,13 @@ _GAIN_LO, _GAIN_HI = 16.0, 240.0  # levels: pixels near black or clipped tell no
 def edge_blur(y: U8) -> tuple[float | None, float]:
     """(blur sigma of the sharpest edges in px at <= 720 lines or None, edge density)."""
     h, w = y.shape
-    img = y
+    img: NDArray[Any] = y
     if h > BLUR_LINES:
         size = (round(w * BLUR_LINES / h), BLUR_LINES)
         img = cv2.resize(y, size, interpolation=cv2.INTER_AREA)
-    f = img.astype(np.float32)
+    f: F32 = img.astype(np.float32)
     g = _gradient(f)
-    g2 = _gradient(cv2.GaussianBlur(f, (0, 0), REBLUR))
+    g2 = _gradient(np.asarray(cv2.GaussianBlur(f, (0, 0), REBLUR), dtype=np.float32))
     # Edge pixels: local maxima of the gradient (3x3) that stand out of the grain.
     peak = g >= cv2.dilate(g, np.ones((3, 3), np.uint8))
     edge = peak & (g > max(EDGE_MIN, float(np.percentile(g, EDGE_TOP))))
@@ -54,17 +56,17 @@ def edge_blur(y: U8) -> tuple[float | None, float]:
 
 
 def _gradient(f: F32) -> F32:
-    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
-    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
-    mag: F32 = cv2.magnitude(gx, gy)
-    return mag
+    gx: NDArray[Any] = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    gy: NDArray[Any] = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    return np.asarray(cv2.magnitude(gx, gy), dtype=np.float32)
 
 
 class GainTracker:
     """Global brightness change (natural log) of each frame against the one before it."""
 
     def __init__(self) -> None:
-        self.flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        preset = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
+        self.flow = cv2.DISOpticalFlow_create(preset)  # type: ignore[attr-defined]
         self.last: U8 | None = None
         self.grid: tuple[F32, F32] | None = None
 

@@ -16,11 +16,16 @@ Mask = NDArray[np.bool_]
 # frames of a still, clean shot differ by ~0.001-0.005, and a spike of 10x encoder noise
 # is not a cut.
 CUT_FLOOR = 0.008
+ISOLATION = 4.0  # a pair's spike is at most this times its ratio to its larger neighbour
+# A pair whose global brightness changes by more than this (log: 16%) is an exposure step
+# when its picture stays the same; clipped highlights then lower its correlation a little.
+EXPOSURE_STEP = 0.15
 HOLD_CUT_MIN = 0.6  # dissimilarity of two different pictures (a cut measures ~1)
+STEP_CLIP = 3.0
 SQRT_HALF = 0.7071  # median |sin| over a period: pumping depth from the median residual
 
 
-def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, window: int) -> F64:
+def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, gains: F64, window: int) -> F64:
     """Per pair, its dissimilarity over the median of its neighbours within `window`.
 
     A cut is a spike against the local median, however small in absolute terms: a jump
@@ -35,12 +40,19 @@ def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, window: int) -> F64:
     usable = valid & ~repeat
     for i in np.flatnonzero(usable):
         lo, hi = max(0, i - window), min(n, i + window + 1)
-        around = np.concatenate([dissim[lo:i][usable[lo:i]], dissim[i + 1 : hi][usable[i + 1 : hi]]])
+        around = np.concatenate(
+            [dissim[lo:i][usable[lo:i]], dissim[i + 1 : hi][usable[i + 1 : hi]]]
+        )
         next_to_hold = (i > 0 and repeat[i - 1]) or (i + 1 < n and repeat[i + 1])
-        if next_to_hold and dissim[i] < HOLD_CUT_MIN:
+        exposure = i < len(gains) and abs(gains[i]) > EXPOSURE_STEP
+        if (next_to_hold or exposure) and dissim[i] < HOLD_CUT_MIN:
             continue
         base = float(np.median(around)) if len(around) else 0.0
-        spikes[i] = float(dissim[i]) / max(base, CUT_FLOOR)
+        # And against its two neighbours: a cut is one pair, while an object entering
+        # the picture raises the pairs after it too.
+        adjacent = [dissim[j] for j in (i - 1, i + 1) if 0 <= j < n and usable[j]]
+        isolated = ISOLATION * float(dissim[i]) / max(max(adjacent, default=0.0), CUT_FLOOR)
+        spikes[i] = min(float(dissim[i]) / max(base, CUT_FLOOR), isolated)
     return spikes
 
 
@@ -94,7 +106,11 @@ def pumping(gains: F64, usable: Mask, window: int) -> float:
     """
     if len(gains) < 3:
         return 0.0
-    level = np.concatenate([[0.0], np.cumsum(np.where(usable, gains, 0.0))])
+    # A single step (exposure, a light switched on) is one outlying pair: clip every pair
+    # to a few times the typical change, which pumping, spread over every pair, is not.
+    g = np.where(usable, gains, 0.0)
+    limit = STEP_CLIP * float(np.median(np.abs(g))) + 1e-4
+    level = np.concatenate([[0.0], np.cumsum(np.clip(g, -limit, limit))])
     window = max(3, window | 1)
     pad = window // 2
     padded = np.pad(level, pad, mode="reflect") if len(level) > pad else np.pad(level, pad, "edge")

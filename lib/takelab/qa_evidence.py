@@ -36,10 +36,7 @@ class Evidence(BaseModel):
 
     def line(self) -> str:
         """One human line, e.g. `blurry: yes (0.93) edge_blur_px 1.42 >= 1.05`."""
-        if self.above:
-            side = ">=" if self.raised else "<"
-        else:
-            side = "<=" if self.raised else ">"
+        side = (">=" if self.raised else "<") if self.above else "<=" if self.raised else ">"
         verdict = "yes" if self.raised else "no"
         text = f"{self.flag}: {verdict} ({self.confidence:.2f}) {self.metric} {self.value:g}"
         text += f" {side} {self.threshold:g}"

@@ -283,6 +283,14 @@ class Dailies:
             for k, v in sorted(r.metrics.items())
         )
         verdict = self.verdict_of(r.take_id)
+        # Why each raised flag was raised: its metric against its threshold, and how sure.
+        from takelab.quality import evidence_from_metrics
+
+        why = "".join(
+            f"<li class='takelab-evidence'>{esc(e.line())}</li>"
+            for e in evidence_from_metrics(r.metrics)
+            if e.flag in r.flags
+        )
         return (
             f"<h3 style='margin:0'>{esc(r.shot)} / {esc(r.variant)}</h3>"
             f"<div>{esc(r.backend)}:{esc(r.model)} · seed {r.seed} · "
@@ -295,7 +303,7 @@ class Dailies:
             + (f"<div><b>Quality</b> {metrics}</div>" if metrics else "")
             + (
                 f"<div><b>Flags</b> <span class='takelab-flags'>"
-                f"{esc(', '.join(r.flags))}</span></div>"
+                f"{esc(', '.join(r.flags))}</span>" + (f"<ul>{why}</ul>" if why else "") + "</div>"
                 if r.flags
                 else ""
             )
