@@ -41,24 +41,47 @@ def edge_blur(y: U8) -> tuple[float | None, float]:
         img = cv2.resize(y, size, interpolation=cv2.INTER_AREA)
     f: F32 = img.astype(np.float32)
     g = _gradient(f)
-    g2 = _gradient(np.asarray(cv2.GaussianBlur(f, (0, 0), REBLUR), dtype=np.float32))
     # Edge pixels: local maxima of the gradient (3x3) that stand out of the grain.
     peak = g >= cv2.dilate(g, np.ones((3, 3), np.uint8))
-    edge = peak & (g > max(EDGE_MIN, float(np.percentile(g, EDGE_TOP))))
+    # The percentile of a 1-in-9 sample: a quarter of the cost of the whole picture's.
+    edge = peak & (g > max(EDGE_MIN, float(np.percentile(g[::3, ::3], EDGE_TOP))))
+    edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = False
     density = float(np.count_nonzero(edge)) / edge.size
     if density < MIN_DENSITY:
         return None, density
-    ratio = np.maximum(g[edge] / np.maximum(g2[edge], 1e-3), 1.0 + 1e-4)
+    ys, xs = np.nonzero(edge)
+    g2 = _gradient_at(np.asarray(cv2.GaussianBlur(f, (0, 0), REBLUR), dtype=np.float32), ys, xs)
+    ratio = np.maximum(g[ys, xs] / np.maximum(g2, 1e-3), 1.0 + 1e-4)
     sigma = REBLUR / np.sqrt(ratio * ratio - 1.0)
     # The sharpest edges: a picture with any in-focus part is judged by it, not by its
     # bokeh, its motion-blurred parts or its soft shading.
     return float(np.percentile(sigma, 100 * EDGE_SHARE)), density
 
 
+def _gradient_at(b: F32, ys: NDArray[np.intp], xs: NDArray[np.intp]) -> F32:
+    """`_gradient` of `b` at the given pixels only (the same 3x3 Sobel, scaled by 1/8):
+    the re-blurred picture is needed at edge pixels, a few percent of them."""
+    gx = (b[ys - 1, xs + 1] + 2 * b[ys, xs + 1] + b[ys + 1, xs + 1]) - (
+        b[ys - 1, xs - 1] + 2 * b[ys, xs - 1] + b[ys + 1, xs - 1]
+    )
+    gy = (b[ys + 1, xs - 1] + 2 * b[ys + 1, xs] + b[ys + 1, xs + 1]) - (
+        b[ys - 1, xs - 1] + 2 * b[ys - 1, xs] + b[ys - 1, xs + 1]
+    )
+    return np.asarray(np.hypot(gx, gy) * 0.125, dtype=np.float32)
+
+
 def _gradient(f: F32) -> F32:
     gx: NDArray[Any] = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
     gy: NDArray[Any] = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
     return np.asarray(cv2.magnitude(gx, gy), dtype=np.float32)
+
+
+def one_thread() -> int:
+    """Keep OpenCV to the calling thread (the frames here are small: threads only cost);
+    returns the previous setting for `cv2.setNumThreads`."""
+    before = int(cv2.getNumThreads())
+    cv2.setNumThreads(1)
+    return before
 
 
 class GainTracker:
@@ -89,4 +112,4 @@ class GainTracker:
         ok = (warped > _GAIN_LO) & (warped < _GAIN_HI) & (now > _GAIN_LO) & (now < _GAIN_HI)
         if np.count_nonzero(ok) < 0.05 * ok.size:
             return 0.0
-        return float(np.median(np.log(now[ok] / warped[ok])))
+        return float(np.log(np.median(now[ok] / warped[ok])))  # log is monotonic

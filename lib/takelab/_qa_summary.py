@@ -18,14 +18,36 @@ Mask = NDArray[np.bool_]
 CUT_FLOOR = 0.008
 ISOLATION = 4.0  # a pair's spike is at most this times its ratio to its larger neighbour
 # A pair whose global brightness changes by more than this (log: 16%) is an exposure step
-# when its picture stays the same; clipped highlights then lower its correlation a little.
+# when its picture stays about the same: clipped highlights then lower its correlation a
+# little (exposure steps of the fit half measure <= 0.13), a splice to a scene in other
+# light a lot (>= 0.47). STEP_CUT_MIN sits between.
 EXPOSURE_STEP = 0.15
-HOLD_CUT_MIN = 0.6  # dissimilarity of two different pictures (a cut measures ~1)
+STEP_CUT_MIN = 0.3
+# Next to a hold, only another picture altogether is a cut: the jump where a frozen run of
+# a moving shot ends measures up to 0.81 on the fit half, a cut between two still shots
+# (tests/test_quality.py) ~1.
+HOLD_CUT_MIN = 0.9
 STEP_CLIP = 3.0
 SQRT_HALF = 0.7071  # median |sin| over a period: pumping depth from the median residual
 
 
-def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, gains: F64, window: int) -> F64:
+def held_runs(repeat: Mask, min_run: int) -> Mask:
+    """The repeat pairs that belong to runs of at least `min_run` (max 2): holds, not the
+    doubled frames of 12 fps content or of animation on twos."""
+    min_run = max(2, min_run)
+    out = np.zeros(len(repeat), np.bool_)
+    start = None
+    for i, r in enumerate([*repeat.tolist(), False]):
+        if r and start is None:
+            start = i
+        elif not r and start is not None:
+            if i - start >= min_run:
+                out[start:i] = True
+            start = None
+    return out
+
+
+def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, held: Mask, gains: F64, window: int) -> F64:
     """Per pair, its dissimilarity over the median of its neighbours within `window`.
 
     A cut is a spike against the local median, however small in absolute terms: a jump
@@ -33,7 +55,8 @@ def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, gains: F64, window: int) 
     motion raises every pair alike. Held (repeated) frames take no part in the median, and
     the pair next to a hold is a cut only if it is another picture altogether (dissimilarity
     of HOLD_CUT_MIN): the jump where a frozen run ends is the `frozen` flag's, while a cut
-    between two still shots, whose frames all repeat, is still a cut.
+    between two still shots, whose frames all repeat, is still a cut. A pair whose global
+    brightness steps (`gains`) must differ by STEP_CUT_MIN too: an exposure step is no cut.
     """
     n = len(dissim)
     spikes = np.zeros(n)
@@ -43,9 +66,9 @@ def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, gains: F64, window: int) 
         around = np.concatenate(
             [dissim[lo:i][usable[lo:i]], dissim[i + 1 : hi][usable[i + 1 : hi]]]
         )
-        next_to_hold = (i > 0 and repeat[i - 1]) or (i + 1 < n and repeat[i + 1])
+        next_to_hold = (i > 0 and held[i - 1]) or (i + 1 < n and held[i + 1])
         exposure = i < len(gains) and abs(gains[i]) > EXPOSURE_STEP
-        if (next_to_hold or exposure) and dissim[i] < HOLD_CUT_MIN:
+        if (next_to_hold and dissim[i] < HOLD_CUT_MIN) or (exposure and dissim[i] < STEP_CUT_MIN):
             continue
         base = float(np.median(around)) if len(around) else 0.0
         # And against its two neighbours: a cut is one pair, while an object entering

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
@@ -137,8 +138,8 @@ class Quality(BaseModel):
     height: int
     frames: int
     sharpness: float | None = Field(
-        description="finest-octave / next-octave detail energy; higher is sharper; "
-        "None when no frame has detail to judge"
+        description="1 / edge_blur_px: higher is sharper (post.select ranks takes by it); "
+        "None when no frame has edges to judge"
     )
     edge_blur_px: float | None = Field(
         default=None,
@@ -271,10 +272,10 @@ def measure(
         log_gain: list[float] = []
         guess = header_frames or round(duration * fps)
         step = max(1, guess // SHARPNESS_SAMPLES) if guess else max(1, round(fps or 24.0))
-        sharp: list[float] = []
         blur: list[float] = []
         density: list[float] = []
         count = corrupt = 0
+        cv_threads = cv.one_thread() if threads == 1 else None
         try:
             for frame in container.decode(stream):
                 corrupt += bool(frame.is_corrupt)
@@ -285,9 +286,6 @@ def measure(
                 if g is not None:
                     log_gain.append(g)
                 if count % step == step // 2 and not fs.is_black(small):
-                    s = fs.sharpness(y)
-                    if s is not None:
-                        sharp.append(s)
                     b, d = cv.edge_blur(y)
                     density.append(d)
                     if b is not None:
@@ -301,6 +299,9 @@ def measure(
             ) from exc
         except av.FFmpegError as exc:
             raise _undecodable(path, f"frame {count}", exc) from exc
+        finally:
+            if cv_threads is not None:
+                cv2.setNumThreads(cv_threads)
     if count == 0:
         raise VideoError(path, "has a video stream with no frames", hint="generate the take again")
     if header_frames and count < header_frames - max(2, header_frames // 100):
@@ -319,7 +320,7 @@ def measure(
         width=width,
         height=height,
         frames=count,
-        sharpness=round(float(np.median(sharp)), 4) if sharp else None,
+        sharpness=round(1.0 / max(float(np.median(blur)), 0.05), 4) if blur else None,
         edge_blur_px=round(float(np.median(blur)), 4) if blur else None,
         edge_density=round(float(np.median(density)), 5) if density else 0.0,
         corrupt_frames=corrupt,
@@ -345,13 +346,15 @@ def _summarise(
     repeat = valid & (stats.mad < FROZEN_DIFF) & still
     window = max(2, round(CUT_WINDOW_S * fps))
     gains = log_gain[: len(valid)]
-    spikes = summary.cut_spikes(stats.dissim, valid, repeat, gains, window)
+    min_run = math.ceil(FROZEN_MIN_RUN_S * fps)
+    held_pairs = summary.held_runs(repeat, min_run)
+    spikes = summary.cut_spikes(stats.dissim, valid, repeat, held_pairs, gains, window)
     cuts = spikes >= CUT_SPIKE
     usable = valid & ~cuts
     speed = summary.smoothed_speed(stats.flow, usable, max(1, round(MOTION_WINDOW_S * fps)))
     top = max(1, round(PEAK_SHARE * speed.shape[1]))
     pair_peak = np.sort(speed, axis=1)[:, -top:].mean(axis=1)
-    held = summary.held_frames(repeat & usable, math.ceil(FROZEN_MIN_RUN_S * fps))
+    held = summary.held_frames(repeat & usable, min_run)
     flicker = summary.pumping(gains, usable, round(FLICKER_WINDOW_S * fps))
     return {
         "flicker": round(flicker, 4),
