@@ -33,11 +33,15 @@ class Evidence(BaseModel):
     raised: bool
     confidence: float = Field(description="0.5-1: how far the value is from the threshold")
     detail: str = Field(default="", description="what else was looked at")
+    fact: bool = Field(default=False, description="a yes/no fact, not a metric judged")
 
     def line(self) -> str:
         """One human line, e.g. `blurry: yes (0.93) edge_blur_px 1.42 >= 1.05`."""
         side = (">=" if self.raised else "<") if self.above else "<=" if self.raised else ">"
         verdict = "yes" if self.raised else "no"
+        if self.fact:
+            text = f"{self.flag}: {verdict} {self.metric} {self.value:g}"
+            return text + (f"; {self.detail}" if self.detail else "")
         text = f"{self.flag}: {verdict} ({self.confidence:.2f}) {self.metric} {self.value:g}"
         text += f" {side} {self.threshold:g}"
         return text + (f"; {self.detail}" if self.detail else "")
@@ -84,6 +88,7 @@ def certain(flag: str, metric: str, value: float, raised: bool, detail: str = ""
         raised=raised,
         confidence=1.0,
         detail=detail,
+        fact=True,
     )
 
 

@@ -195,7 +195,11 @@ def evidence_of(q: Quality) -> list[Evidence]:
         frozen,
         judge("black", "black_ratio", q.black_ratio, BLACK_RATIO),
         certain(
-            "nonconforming", "conforms", float(q.conforms), not q.conforms, "; ".join(q.mismatches)
+            "nonconforming",
+            "mismatches",
+            len(q.mismatches),
+            not q.conforms,
+            "; ".join(q.mismatches),
         ),
         certain("corrupt", "corrupt_frames", q.corrupt_frames, q.corrupt_frames > 0),
     ]
