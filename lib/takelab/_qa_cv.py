@@ -105,15 +105,11 @@ class GainTracker:
             self.grid = xs, ys
         # Flow from cur to prev: where each pixel of cur came from.
         flow = self.flow.calc(cur, prev, None)
-        # Warped in floats: 8-bit rounding would hide changes under a level per frame.
-        warped: NDArray[Any] = cv2.remap(
-            prev.astype(np.float32),
-            self.grid[0] + flow[..., 0],
-            self.grid[1] + flow[..., 1],
-            cv2.INTER_LINEAR,
-        )
-        ok = (warped > _GAIN_LO) & (warped < _GAIN_HI) & (small > _GAIN_LO) & (small < _GAIN_HI)
+        warped = cv2.remap(
+            prev, self.grid[0] + flow[..., 0], self.grid[1] + flow[..., 1], cv2.INTER_LINEAR
+        ).astype(np.float32)
+        now = cur.astype(np.float32)
+        ok = (warped > _GAIN_LO) & (warped < _GAIN_HI) & (now > _GAIN_LO) & (now < _GAIN_HI)
         if np.count_nonzero(ok) < 0.05 * ok.size:
             return 0.0
-        ratio = small[ok] / warped[ok]
-        return float(np.log(np.median(ratio)))  # log is monotonic
+        return float(np.log(np.median(now[ok] / warped[ok])))  # log is monotonic
