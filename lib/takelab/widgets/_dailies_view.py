@@ -31,6 +31,14 @@ def take_info_html(r: TakeRecord, verdict: str, run_link: str = "") -> str:
         for k, v in sorted(r.metrics.items(), key=lambda kv: metric_name(kv[0]).label)
     )
     version = short(r.request.variant_hash or "?")
+    # Why each raised flag was raised: its metric against its threshold, and how sure.
+    from takelab.quality import evidence_from_metrics
+
+    why = "".join(
+        f"<li class='takelab-evidence'>{esc(e.line())}</li>"
+        for e in evidence_from_metrics(r.metrics)
+        if e.flag in r.flags
+    )
     return (
         f"<h3 style='margin:0'>{esc(r.shot)} / {esc(r.variant)} "
         f"<code class='takelab-version' style='font-size:80%'>@{esc(version)}</code></h3>"
@@ -43,7 +51,9 @@ def take_info_html(r: TakeRecord, verdict: str, run_link: str = "") -> str:
         + (f"<b>Lint</b><ul>{lint}</ul>" if lint else "<div>Lint: no findings</div>")
         + (f"<div><b>Quality</b> {metrics}</div>" if metrics else "")
         + (
-            f"<div><b>Flags</b> <span class='takelab-flags'>{esc(', '.join(r.flags))}</span></div>"
+            f"<div><b>Flags</b> <span class='takelab-flags'>{esc(', '.join(r.flags))}</span>"
+            + (f"<ul>{why}</ul>" if why else "")
+            + "</div>"
             if r.flags
             else ""
         )
