@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from pydantic import Field
 from ruamel.yaml import YAML
 
 from takelab.backends._base import Capabilities
@@ -361,18 +360,17 @@ def test_dialogue_budget_scales_with_duration_and_reads_a_dialogue_list() -> Non
         )
     )
 
-    class SpokenVariant(Variant):  # the variant model of issue 17 adds `dialogue`
-        dialogue: list[dict[str, str]] = Field(default_factory=list)
-
-    lines = [{"speaker": "A", "line": f"line {i}", "at": str(i)} for i in range(4)]
-    variant = SpokenVariant(
-        id="v",
-        subject="two friends",
-        action="talk",
-        camera="medium shot",
-        lighting="dusk",
-        duration=4,
-        dialogue=lines,
+    lines = [{"speaker": "A", "line": f"line {i}", "at": i} for i in range(4)]
+    variant = Variant.model_validate(
+        dict(
+            id="v",
+            subject="two friends",
+            action="talk",
+            camera="medium shot",
+            lighting="dusk",
+            duration=4,
+            dialogue=lines,
+        )
     )
     assert "dialogue-budget" in {f.rule for f in lint_variant(variant, shot="s")}
     assert "dialogue-budget" not in {
