@@ -415,6 +415,7 @@ def render(
     animatic = Animatic(request)
     wav = None
     if animatic.has_sound:
+        dest.parent.mkdir(parents=True, exist_ok=True)
         wav = write_wav(dest.with_name(dest.name + ".wav"), animatic.sound_bed())
     try:
         with FrameWriter(dest, animatic.width, animatic.height, FPS, audio=wav) as writer:

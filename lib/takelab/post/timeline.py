@@ -4,7 +4,9 @@
 
 Clips point at the take files by absolute `file://` URL (and carry the take id as the EDL
 reel name), so an editor relinks nothing; cards point at small card videos written beside
-the cut. Overlays become markers holding their text; the audio bed is an audio track.
+the cut. Overlays become markers holding their text. The takes' own sound is an audio
+track (A1) cut like the picture, gaps where a card or a silent take plays; the audio bed
+is an audio track of its own.
 A crossfade is an OTIO transition centred on its cut; FCPXML (whose adapter has no
 transitions) gets the cut alone, at the same frame.
 """
@@ -20,6 +22,7 @@ import opentimelineio as otio
 
 from takelab.cut_model import Cut, resolve
 from takelab.post.layout import Layout, Segment
+from takelab.post.mix import has_sound
 
 FORMATS: dict[str, str] = {
     "otio": "otio_json",
@@ -75,6 +78,9 @@ def build_timeline(
             )
         video.append(_clip(segment, layout, cards, lead, tail))
     timeline.tracks.append(video)
+    takes = _take_sound(layout, cards)
+    if takes is not None:
+        timeline.tracks.append(takes)
     if cut.audio is not None:
         path = resolve(base, cut.audio.file)
         assert path is not None
@@ -88,10 +94,44 @@ def build_timeline(
             source_range=_range(0, frames, rate),
         )
         clip.metadata["takelab"] = cut.audio.model_dump()
-        audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+        name = "A2" if takes is not None else "A1"
+        audio = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Audio)
         audio.append(clip)
         timeline.tracks.append(audio)
     return timeline
+
+
+def _take_sound(layout: Layout, cards: dict[str, Path]) -> otio.schema.Track | None:
+    """The takes' sound as an audio track cut at the picture's frames (a crossfade between
+    two takes with sound is a dissolve here too); None if no take has sound."""
+    segments = layout.segments
+    sounding = [s.take is not None and has_sound(s.take.path) for s in segments]
+    if not any(sounding):
+        return None
+    rate = layout.fps
+    track = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    for i, segment in enumerate(segments):
+        lead = segment.fade_in // 2
+        after = segments[i + 1].fade_in if i + 1 < len(segments) else 0
+        tail = after - after // 2
+        if not sounding[i]:
+            track.append(
+                otio.schema.Gap(source_range=_range(0, segment.frames - lead - tail, rate))
+            )
+            continue
+        if segment.fade_in and i and sounding[i - 1]:
+            track.append(
+                otio.schema.Transition(
+                    name="crossfade",
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=_time(lead, rate),
+                    out_offset=_time(segment.fade_in - lead, rate),
+                )
+            )
+        clip = _clip(segment, layout, cards, lead, tail)
+        clip.markers.clear()  # the overlays' markers stay on the picture
+        track.append(clip)
+    return track
 
 
 def _clip(
