@@ -132,6 +132,14 @@ def test_otio_has_the_takes_sound_as_audio_clips(made: Made) -> None:
         assert back.audio_tracks() and list(back.audio_tracks()[0].find_clips()), ext
 
 
+def test_edl_events_carry_the_takes_sound(made: Made) -> None:
+    edl = made.result.timelines["edl"].read_text()
+    events = [line for line in edl.splitlines() if line[:3].isdigit()]
+    assert events and all(" AA/V " in line for line in events), edl
+    back = read_timeline(made.result.timelines["edl"], made.result.layout.fps)
+    assert back.audio_tracks() and list(back.audio_tracks()[0].find_clips())
+
+
 def test_loudness_setting(tmp_path: Path) -> None:
     def cut_of(line: str) -> Cut:
         text = PROJECT.replace("cut:\n", f"cut:\n  {line}\n")

@@ -14,6 +14,7 @@ transitions) gets the cut alone, at the same frame.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,7 @@ def export_timelines(timeline: otio.schema.Timeline, stem: Path) -> dict[str, Pa
         otio.adapters.write_to_file(copy.deepcopy(timeline), str(path), adapter_name=adapter)
         if ext == "edl":
             _name_dissolve_sources(path)
+            _mark_sound(path, _sounding_reels(timeline))
         out[ext] = path
     return out
 
@@ -198,6 +200,36 @@ def _name_dissolve_sources(path: Path) -> None:
         lines.append(line)
         if line.startswith("* TO CLIP: "):
             lines.append("* OTIO REFERENCE TO: " + line.removeprefix("* TO CLIP: "))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _sounding_reels(timeline: otio.schema.Timeline) -> set[str]:
+    """The EDL reel names of the clips on the takes' sound track (A1)."""
+    reels: set[str] = set()
+    for track in timeline.audio_tracks():
+        if track.name == "A1":
+            for clip in track.find_clips():
+                reel = clip.metadata.get("cmx_3600", {}).get("reel")
+                if reel and "take_id" in clip.metadata.get("takelab", {}):
+                    reels.add(str(reel))
+    return reels
+
+
+_EVENT = re.compile(r"^(\d{3,}\s+)(\S+)(\s+)V(\s+)")
+
+
+def _mark_sound(path: Path, reels: set[str]) -> None:
+    """OTIO's EDL writer drops audio tracks; a take with sound plays its picture and its
+    stereo sound together, which CMX 3600 writes as the event's channel `AA/V`."""
+    if not reels:
+        return
+    lines = []
+    for line in path.read_text().splitlines():
+        m = _EVENT.match(line)
+        if m and m[2] in reels:
+            pad = " " * max(1, len(m[4]) - 3)
+            line = f"{m[1]}{m[2]}{m[3]}AA/V{pad}{line[m.end() :]}"
+        lines.append(line)
     path.write_text("\n".join(lines) + "\n")
 
 
