@@ -149,6 +149,16 @@ def probe(path: str | Path) -> VideoInfo:
         )
 
 
+def has_audio(path: str | Path) -> bool:
+    """Whether a media file has a sound track: only the container's header is read, so
+    it is cheap enough for every player and timeline clip (False if it cannot be read)."""
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio)
+    except (av.FFmpegError, OSError):
+        return False
+
+
 def _undecodable(path: Path, where: str, exc: Exception) -> VideoError:
     return VideoError(
         path,
@@ -560,6 +570,7 @@ __all__ = [
     "check_decodes",
     "encode_command",
     "ffmpeg_exe",
+    "has_audio",
     "make_contact_sheet",
     "make_preview_gif",
     "make_previews",

@@ -25,21 +25,13 @@ from numpy.typing import NDArray
 from takelab.audio_quality import loudness
 from takelab.cut_model import AudioBed, Cut, resolve
 from takelab.errors import VideoError
+from takelab.media import has_audio as has_sound
 from takelab.post.layout import Layout, Segment
 
 RATE = 48_000
 EDGE_S = 0.01  # the fade at a hard cut: long enough to stop a click, too short to hear
 _CEILING = 0.97  # about -0.3 dBFS: peaks above it are soft-limited
 Samples = NDArray[np.float32]  # n x 2, float in [-1, 1]
-
-
-def has_sound(path: Path) -> bool:
-    """Whether a media file has a sound track (the container is opened, nothing decoded)."""
-    try:
-        with av.open(str(path)) as container:
-            return bool(container.streams.audio)
-    except av.FFmpegError:
-        return False
 
 
 def decode(path: Path, start_s: float = 0.0, seconds: float | None = None) -> Samples:
@@ -171,4 +163,4 @@ def write_wav(samples: Samples, dest: Path) -> Path:
     return dest
 
 
-__all__ = ["RATE", "bed_sound", "decode", "has_sound", "integrated_loudness", "mix", "write_wav"]
+__all__ = ["RATE", "bed_sound", "decode", "integrated_loudness", "mix", "write_wav"]

@@ -22,8 +22,8 @@ from typing import Any
 import opentimelineio as otio
 
 from takelab.cut_model import Cut, resolve
+from takelab.media import has_audio as has_sound
 from takelab.post.layout import Layout, Segment
-from takelab.post.mix import has_sound
 
 FORMATS: dict[str, str] = {
     "otio": "otio_json",
