@@ -150,6 +150,7 @@ def _clip(
             "model": take.model,
             "seed": take.seed,
             "prompt": take.request.prompt,
+            "parent_take": take.request.extend,  # the take this one extends, if any
         }
         reel = take.take_id[:8].upper()
     else:

@@ -291,6 +291,7 @@ class Dailies:
             f"<div>take <code class='takelab-take-id'>{esc(r.take_id)}</code> · "
             f"verdict <b class='takelab-verdict'>{esc(verdict)}</b></div>"
             f"<p style='max-width:60ch'>{esc(r.request.prompt)}</p>"
+            + self._chain(r)
             + (f"<b>Lint</b><ul>{lint}</ul>" if lint else "<div>Lint: no findings</div>")
             + (f"<div><b>Quality</b> {metrics}</div>" if metrics else "")
             + (
@@ -300,6 +301,19 @@ class Dailies:
                 else ""
             )
         )
+
+    def _chain(self, r: TakeRecord) -> str:
+        """Where an extended take comes from and which takes continue it (`extend:`)."""
+        parts = []
+        if r.request.extend:
+            parts.append(f"extends <code>{esc(r.request.extend)}</code>")
+        children = [x.take_id for x in self.records if x.request.extend == r.take_id]
+        if children:
+            codes = ", ".join(f"<code>{esc(c)}</code>" for c in children)
+            parts.append(f"continued by {codes}")
+        if not parts:
+            return ""
+        return f"<div class='takelab-chain'><b>Chain</b> {' · '.join(parts)}</div>"
 
     def _history(self, take_id: str) -> str:
         journal = self._journal()
