@@ -43,7 +43,9 @@ class AudioQuality(BaseModel):
     has_audio: bool
     loudness_lufs: float | None = Field(default=None, description="EBU R128 integrated loudness")
     true_peak_dbfs: float | None = None
-    silence_ratio: float | None = Field(default=None, description="share of 50 ms windows < -50 dBFS")
+    silence_ratio: float | None = Field(
+        default=None, description="share of 50 ms windows < -50 dBFS"
+    )
     clipped_ratio: float | None = Field(default=None, description="share of samples at full scale")
     flags: list[str] = Field(default_factory=list)
 
