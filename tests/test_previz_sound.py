@@ -172,3 +172,17 @@ def test_example_night_market_renders_with_subtitles_and_sound(tmp_path: Path) -
     anim = Animatic(req)
     assert [x.speaker for x in anim.lines] == ["the woman", "the cook"]
     assert len(anim.overlay.thumbs) == 2
+
+
+def test_an_extending_take_starts_from_its_parents_last_frame(tmp_path: Path) -> None:
+    first = tmp_path / "first.png"
+    Image.new("RGB", (64, 36), (200, 40, 160)).save(first)
+    parent = render(request(image_path=str(first), audio=False), tmp_path / "parent.mp4")
+    child = Animatic(request(extend="0" * 16, extend_path=str(parent), audio=False))
+    plain = Animatic(request(audio=False))
+    corner = (slice(0, 20), slice(0, 40))
+    start = child.render_frame(0)[corner].astype(int).mean(axis=(0, 1))
+    assert np.abs(start - (200, 40, 160)).max() < 60
+    assert np.abs(plain.render_frame(0)[corner].astype(int).mean(axis=(0, 1)) - start).max() > 60
+    with pytest.raises(BackendError, match="extended take"):
+        Animatic(request(extend="0" * 16, extend_path=str(tmp_path / "gone.mp4")))

@@ -122,6 +122,23 @@ class Overlay:
                 )
 
 
+def last_frame(path: Path) -> Image.Image:
+    """The last frame of a take, where a take that extends it picks up (`extend:`)."""
+    import av
+
+    last = None
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                last = frame
+            rgb = None if last is None else last.to_ndarray(format="rgb24")
+    except (av.FFmpegError, OSError) as exc:
+        raise BackendError("previz", f"cannot read the extended take {path}: {exc}") from exc
+    if rgb is None:
+        raise BackendError("previz", f"the extended take {path} has no frame")
+    return Image.fromarray(np.asarray(rgb, np.uint8))
+
+
 def _fit(path: Path, width: int, height: int, what: str) -> U8:
     try:
         with Image.open(path) as im:
@@ -131,4 +148,4 @@ def _fit(path: Path, width: int, height: int, what: str) -> U8:
     return np.asarray(fitted, np.uint8).copy()
 
 
-__all__ = ["END_BLEND_S", "Overlay"]
+__all__ = ["END_BLEND_S", "Overlay", "last_frame"]

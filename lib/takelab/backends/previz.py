@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageOps
 
 from takelab.backends._base import Backend, Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._previz_overlay import Overlay
+from takelab.backends._previz_overlay import Overlay, last_frame
 from takelab.backends._previz_scene import (
     _DEFAULT_COLOURS,
     FPS,
@@ -161,7 +161,7 @@ class Animatic:
     def _paint(self, light: Light) -> U8:
         """The whole canvas for one light: sky, glows, skyline and street (or the image)."""
         cw, ch = self.cw, self.ch
-        if self.request.image_path:
+        if self.request.image_path or self.request.extend_path:
             return self._paint_image(light)
         lw, lh = max(16, cw // 4), max(16, ch // 4)
         y = np.linspace(0.0, 1.0, lh, dtype=np.float32)[:, None, None]
@@ -205,7 +205,13 @@ class Animatic:
         return np.asarray(np.clip(img * light.level, 0, 255), np.uint8)
 
     def _paint_image(self, light: Light) -> U8:
-        path = Path(self.request.image_path or "")
+        """The first-frame image as the background; for a take that extends another
+        (and has no image of its own), the other take's last frame."""
+        if not self.request.image_path:
+            picture = last_frame(Path(self.request.extend_path or ""))
+            fitted = ImageOps.fit(picture.convert("RGB"), (self.cw, self.ch))
+            return self._grade(np.asarray(fitted, np.float32), light)
+        path = Path(self.request.image_path)
         try:
             with Image.open(path) as im:
                 fitted = ImageOps.fit(
