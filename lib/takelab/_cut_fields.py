@@ -179,6 +179,24 @@ class FieldChecks:
             fields["level"] = level
         return AudioBed(**fields)
 
+    def loudness(self, node: CommentedMap) -> float | None:
+        """`loudness: -14` (LUFS, the mix's target) or `loudness: off` (leave it as is)."""
+        value = node.get("loudness")
+        if value is None or (isinstance(value, str) and value.strip().lower() == "off"):
+            return None
+        if isinstance(value, bool):
+            value = "true or false"
+        pos = _value_pos(node, "loudness")
+        lufs = self.ck.number(value, pos, "cut: loudness", "a level in LUFS or off", "-14")
+        if not -40 <= lufs <= -5:
+            self.fail(
+                f"loudness {_number_text(lufs)} LUFS is out of range",
+                pos,
+                "write a target from -40 to -5 LUFS (-14 for streaming, -23 for broadcast), "
+                "or `off` to keep the takes' levels",
+            )
+        return lufs
+
     def grade(self, node: CommentedMap) -> Grade | None:
         value = node.get("grade")
         if value is None:

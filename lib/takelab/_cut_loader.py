@@ -44,7 +44,16 @@ if TYPE_CHECKING:
     from takelab._project_loader import _Checker
     from takelab.shots import Shot, VariantSettings
 
-CUT_KEYS = ("shots", "title", "end", "audio", "grade", "disclosure", "credentials")
+CUT_KEYS = (
+    "shots",
+    "title",
+    "end",
+    "audio",
+    "loudness",
+    "grade",
+    "disclosure",
+    "credentials",
+)
 ENTRY_KEYS = ("shot", "take", "in", "out", "transition", "overlays")
 OVERLAY_KEYS = ("text", "position", "start", "end", "style")
 TRANSITION_KEYS = ("type", "duration")
@@ -93,6 +102,8 @@ class _CutChecker(FieldChecks):
             "grade": self.grade(node),
             "credentials": self.credentials(node),
         }
+        if "loudness" in node:
+            fields["loudness"] = self.loudness(node)
         disclosure = self.disclosure(node)
         if disclosure is not None:
             fields["disclosure"] = disclosure

@@ -527,7 +527,7 @@ def _lifecycle(row: dict[str, Any]) -> str:
 # -- qa ----------------------------------------------------------------------------------
 
 QA_COLUMNS = ["file", "s", "size", "fps", "sharp", "flicker", "motion", "cuts", "frozen"]
-QA_COLUMNS += ["black", "flags"]
+QA_COLUMNS += ["black", "sound", "flags"]
 
 
 @main.command()
@@ -537,6 +537,9 @@ QA_COLUMNS += ["black", "flags"]
 @click.option("--size", default=None, metavar="WxH", help="asked frame size, e.g. 1280x720")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), help="asked frame rate")
 @click.option("--explain", is_flag=True, help="per flag: the metric against its threshold")
+@click.option(
+    "--audio/--no-audio", "asked", default=None, help="sound was asked for: flag `silent` if none"
+)
 def qa(
     files: tuple[Path, ...],
     fmt: str,
@@ -544,11 +547,14 @@ def qa(
     size: str | None,
     fps: float | None,
     explain: bool,
+    asked: bool | None,
 ) -> None:
-    """Automatic quality metrics and flags of video files; exit 2 if one cannot be read.
+    """Automatic quality metrics and flags of video files, sound included; exit 2 if one
+    cannot be read.
 
     With --explain, each flag's decision, its confidence (0.5 at the threshold, 1 far
     from it) and the metric against its threshold, one line each."""
+    from takelab.audio_quality import AudioQuality, measure_audio
     from takelab.errors import VideoError
     from takelab.quality import Expected, Quality, measure
 
@@ -562,10 +568,14 @@ def qa(
         width, height = int(w), int(h)
     expected = Expected(duration_s=duration, width=width, height=height, fps=fps)
     results: list[Quality] = []
+    sounds: list[AudioQuality] = []
     failed = False
     for file in files:
         try:
-            results.append(measure(file, expected))
+            q = measure(file, expected)
+            sound = measure_audio(file, asked=asked)
+            results.append(q)
+            sounds.append(sound)
         except VideoError as exc:
             # An unreadable file is bad input, as a bad project file is for `lint`: exit 2.
             exc.exit_code = 2
@@ -574,7 +584,15 @@ def qa(
             err.print(f"[bold red]error:[/] {exc}", markup=True)
             failed = True
     if fmt == "json" and results:
-        click.echo(json.dumps([q.model_dump(mode="json") for q in results], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {**q.model_dump(mode="json"), "audio": a.model_dump(mode="json")}
+                    for q, a in zip(results, sounds, strict=True)
+                ],
+                indent=2,
+            )
+        )
     elif results:
         out.print(
             _table(
@@ -592,10 +610,11 @@ def qa(
                         q.cuts,
                         f"{q.frozen_ratio:.0%}",
                         f"{q.black_ratio:.0%}",
-                        (", ".join(q.flags) or "ok")
+                        a.summary(),
+                        (", ".join([*q.flags, *a.flags]) or "ok")
                         + (f" ({'; '.join(q.mismatches)})" if q.mismatches else ""),
                     ]
-                    for q in results
+                    for q, a in zip(results, sounds, strict=True)
                 ],
             )
         )

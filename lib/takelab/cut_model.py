@@ -148,6 +148,9 @@ class Cut(BaseModel):
     title: Card | None = None
     end: Card | None = None
     audio: AudioBed | None = None
+    loudness: float | None = Field(
+        default=-14.0, description="loudness target of the mix in LUFS; None leaves it as is"
+    )
     grade: Grade | None = None
     disclosure: Disclosure = Field(default_factory=Disclosure)
     credentials: Credentials | None = None

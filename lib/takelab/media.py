@@ -47,6 +47,7 @@ BT709_ARGS: tuple[str, ...] = (
     "-color_range",
     "tv",
 )
+AAC_BITRATE = "160k"  # stereo AAC, transparent enough for dialogue and ambience
 _PIPE_SIZE = 1 << 20
 _REGENERATE = "generate the take again"
 
@@ -148,6 +149,16 @@ def probe(path: str | Path) -> VideoInfo:
         )
 
 
+def has_audio(path: str | Path) -> bool:
+    """Whether a media file has a sound track: only the container's header is read, so
+    it is cheap enough for every player and timeline clip (False if it cannot be read)."""
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio)
+    except (av.FFmpegError, OSError):
+        return False
+
+
 def _undecodable(path: Path, where: str, exc: Exception) -> VideoError:
     return VideoError(
         path,
@@ -178,8 +189,27 @@ def check_decodes(path: str | Path) -> VideoInfo:
     return info
 
 
-def encode_command(dest: str | Path, width: int, height: int, fps: float) -> list[str]:
-    """The ffmpeg command that FrameWriter runs: raw RGB24 on stdin to H.264 MP4 at `dest`."""
+def encode_command(
+    dest: str | Path, width: int, height: int, fps: float, audio: str | Path | None = None
+) -> list[str]:
+    """The ffmpeg command that FrameWriter runs: raw RGB24 on stdin to H.264 MP4 at `dest`,
+    with `audio` (a WAV file) muxed in as AAC when given."""
+    sound: list[str] = ["-an"]
+    if audio is not None:
+        sound = [
+            "-i",
+            str(audio),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:a",
+            "aac",
+            "-b:a",
+            AAC_BITRATE,
+            "-flags:a",
+            "+bitexact",
+        ]
     return [
         ffmpeg_exe(),
         "-hide_banner",
@@ -197,7 +227,7 @@ def encode_command(dest: str | Path, width: int, height: int, fps: float) -> lis
         f"{fps:g}",
         "-i",
         "pipe:0",
-        "-an",
+        *sound,
         *BT709_ARGS,
         "-c:v",
         "libx264",
@@ -228,14 +258,24 @@ def widen_pipe(stream: IO[bytes]) -> None:
 
 
 class FrameWriter:
-    """Encode RGB frames (uint8, height x width x 3) to H.264 MP4 in an ffmpeg process.
+    """Encode RGB frames (uint8, height x width x 3) to H.264 MP4 in an ffmpeg process,
+    with a sound track from a WAV file when `audio` is given.
 
     ffmpeg encodes while the caller renders the next frame. Same frames give the same
     bytes. On an exception inside the `with` block ffmpeg is killed and `dest` removed.
     """
 
-    def __init__(self, dest: str | Path, width: int, height: int, fps: float) -> None:
+    def __init__(
+        self,
+        dest: str | Path,
+        width: int,
+        height: int,
+        fps: float,
+        *,
+        audio: str | Path | None = None,
+    ) -> None:
         self.dest = Path(dest)
+        self.audio = audio
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise VideoError(
                 self.dest,
@@ -251,7 +291,7 @@ class FrameWriter:
     def __enter__(self) -> FrameWriter:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self._stderr = tempfile.TemporaryFile()
-        cmd = encode_command(self.dest, self.width, self.height, self.fps)
+        cmd = encode_command(self.dest, self.width, self.height, self.fps, self.audio)
         try:
             self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr
@@ -413,8 +453,27 @@ def _save_gif(frames: Sequence[NDArray[np.uint8]], dest: Path, frame_ms: float) 
     )
 
 
+def _speaker(draw: ImageDraw.ImageDraw, x: int, y: int, size: int) -> None:
+    """A small loudspeaker with two sound waves, size px tall, its top left at (x, y):
+    the mark of a take that has sound."""
+    u = size / 8
+    draw.polygon(
+        [(x, y + 3 * u), (x + 2 * u, y + 3 * u), (x + 4.5 * u, y + 0.5 * u),
+         (x + 4.5 * u, y + 7.5 * u), (x + 2 * u, y + 5 * u), (x, y + 5 * u)],
+        fill="white",
+    )  # fmt: skip
+    width = max(1, round(u * 0.8))
+    for r in (1.6, 3.0):
+        box = (x + 4.5 * u - r * u, y + 4 * u - r * u, x + 4.5 * u + r * u, y + 4 * u + r * u)
+        draw.arc(box, -45, 45, fill="white", width=width)
+
+
 def _save_sheet(
-    tiles: Sequence[tuple[NDArray[np.uint8], float]], dest: Path, columns: int, rows: int
+    tiles: Sequence[tuple[NDArray[np.uint8], float]],
+    dest: Path,
+    columns: int,
+    rows: int,
+    sound: bool = False,
 ) -> None:
     tile_h, tile_w = tiles[0][0].shape[:2]
     sheet = Image.new("RGB", (columns * tile_w, rows * tile_h), (0, 0, 0))
@@ -427,11 +486,15 @@ def _save_sheet(
         label = _timestamp(seconds)
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
         box = (x + pad, y + pad)  # top left: burnt-in captions usually sit at the bottom
+        text_h = int(bottom - top)
+        glyph = text_h + pad if sound else 0  # room for the speaker mark after the time
         draw.rectangle(
-            (box[0], box[1], box[0] + right - left + 2 * pad, box[1] + bottom - top + 2 * pad),
+            (box[0], box[1], box[0] + right - left + 2 * pad + glyph, box[1] + text_h + 2 * pad),
             fill=(0, 0, 0),
         )
         draw.text((box[0] + pad - left, box[1] + pad - top), label, fill="white", font=font)
+        if sound:
+            _speaker(draw, box[0] + right - left + 2 * pad, box[1] + pad, text_h)
     dest.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(dest, format="PNG", compress_level=1)  # zlib's default level costs 3x the time
 
@@ -448,7 +511,8 @@ def make_previews(
     rows: int = 3,
     tile_width: int = 320,
 ) -> VideoInfo:
-    """An animated GIF and a contact sheet (PNG grid with timestamps) in one decode pass.
+    """An animated GIF and a contact sheet (PNG grid with timestamps, and a speaker mark on
+    each tile when the video has a sound track) in one decode pass.
 
     Either destination may be None to skip it. Returns the video's info.
     """
@@ -479,7 +543,7 @@ def make_previews(
     if sheet_dest is not None:
         rate = info.fps or 1.0
         tiles = [(got["sheet", i], i / rate) for i in sheet_idx]
-        _save_sheet(tiles, Path(sheet_dest), columns, rows)
+        _save_sheet(tiles, Path(sheet_dest), columns, rows, sound=info.has_audio)
     return info
 
 
@@ -494,7 +558,8 @@ def make_preview_gif(
 def make_contact_sheet(
     video: str | Path, dest: str | Path, *, columns: int = 4, rows: int = 3, tile_width: int = 320
 ) -> Path:
-    """A PNG grid of evenly spaced frames, each labelled with its timestamp."""
+    """A PNG grid of evenly spaced frames, each labelled with its timestamp (and a speaker
+    mark when the video has sound)."""
     make_previews(video, None, dest, columns=columns, rows=rows, tile_width=tile_width)
     return Path(dest)
 
@@ -505,6 +570,7 @@ __all__ = [
     "check_decodes",
     "encode_command",
     "ffmpeg_exe",
+    "has_audio",
     "make_contact_sheet",
     "make_preview_gif",
     "make_previews",

@@ -365,6 +365,7 @@ QUALITY_NAMES = {
 
 
 def _quality(video: Path, record: TakeRecord) -> tuple[dict[str, float], list[str]]:
+    from takelab.audio_quality import measure_audio
     from takelab.quality import Expected, measure
     from takelab.shots import frame_size
 
@@ -372,7 +373,10 @@ def _quality(video: Path, record: TakeRecord) -> tuple[dict[str, float], list[st
     width, height = frame_size(req.aspect, req.resolution)
     q = measure(video, Expected(duration_s=req.duration_s, width=width, height=height))
     metrics = {QUALITY_NAMES.get(k, k): v for k, v in q.metrics().items()}
-    return metrics, list(q.flags)
+    # Sound is measured beside the picture; `silent` only where the take asked for sound.
+    sound = measure_audio(video, asked=req.audio)
+    metrics.update(sound.metrics())
+    return metrics, [*q.flags, *sound.flags]
 
 
 def _land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> Landed:

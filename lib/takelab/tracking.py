@@ -65,10 +65,13 @@ def verdict_tags(verdict: VerdictRecord | None) -> dict[str, str]:
 
 
 def take_params(record: TakeRecord) -> dict[str, str]:
-    """The params of a take run, exactly as the contract names them."""
+    """The params of a take run, exactly as the contract names them (plus `parent_take`,
+    the take it extends, where it continues one)."""
     req = record.request
     prompt_sha = __import__("hashlib").sha256(req.prompt.encode()).hexdigest()[:16]
+    chain = {"parent_take": req.extend} if req.extend else {}
     return {
+        **chain,
         "shot": req.shot,
         "variant": req.variant,
         "backend": req.backend,
@@ -444,6 +447,7 @@ FRAME_COLUMNS = {
     "variant_hash": "params.variant_hash",
     "version": "params.version",
     "git_commit": "params.git_commit",
+    "parent_take": "params.parent_take",
     "sweep_run_id": "tags.takelab.sweep",
     "run_id": "run_id",
     "experiment_id": "experiment_id",

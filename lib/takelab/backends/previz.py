@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageOps
 
 from takelab.backends._base import Backend, Capabilities, JobState, JobStatus, TakeRequest
+from takelab.backends._previz_overlay import Overlay, last_frame
 from takelab.backends._previz_scene import (
     _DEFAULT_COLOURS,
     FPS,
@@ -40,6 +41,14 @@ from takelab.backends._previz_scene import (
     parse_motion,
     parse_subject,
     scene_fields,
+)
+from takelab.backends._previz_sound import (
+    Line,
+    parse_dialogue,
+    parse_sound,
+    synthesise,
+    timed_lines,
+    write_wav,
 )
 from takelab.backends._previz_sprites import (
     _draw_shape,
@@ -90,6 +99,30 @@ class Animatic:
         self._shake = self.rng.uniform(0, 2 * math.pi, 6)
         self._out: U8 = np.empty((self.height, self.width, 3), np.uint8)
         self._zoomed: tuple[tuple[int, int, int, float], U8] = ((-1, 0, 0, 0.0), self._out)
+        self.lines: list[Line] = timed_lines(parse_dialogue(request.prompt), request.duration_s)
+        self.sound = parse_sound(request.prompt)
+        self.overlay = Overlay(
+            self.width,
+            self.height,
+            self.height - self.strip_h,
+            self.frames,
+            FPS,
+            self.lines,
+            request.reference_paths,
+            request.end_image_path,
+        )
+
+    @property
+    def has_sound(self) -> bool:
+        """Sound is made when asked for (`audio: true`), or by default when the prompt
+        has spoken lines or a sound cue; `audio: false` is always silent."""
+        if self.request.audio is not None:
+            return self.request.audio
+        return bool(self.lines or self.sound)
+
+    def sound_bed(self) -> NDArray[np.int16]:
+        """The take's sound (16-bit stereo at 48 kHz), exactly as long as its frames."""
+        return synthesise(self.lines, self.sound, self.frames / FPS, self.request.seed)
 
     # -- plan ---------------------------------------------------------------------------
 
@@ -129,7 +162,7 @@ class Animatic:
     def _paint(self, light: Light) -> U8:
         """The whole canvas for one light: sky, glows, skyline and street (or the image)."""
         cw, ch = self.cw, self.ch
-        if self.request.image_path:
+        if self.request.image_path or self.request.extend_path:
             return self._paint_image(light)
         lw, lh = max(16, cw // 4), max(16, ch // 4)
         y = np.linspace(0.0, 1.0, lh, dtype=np.float32)[:, None, None]
@@ -173,7 +206,13 @@ class Animatic:
         return np.asarray(np.clip(img * light.level, 0, 255), np.uint8)
 
     def _paint_image(self, light: Light) -> U8:
-        path = Path(self.request.image_path or "")
+        """The first-frame image as the background; for a take that extends another
+        (and has no image of its own), the other take's last frame."""
+        if not self.request.image_path:
+            picture = last_frame(Path(self.request.extend_path or ""))
+            fitted = ImageOps.fit(picture.convert("RGB"), (self.cw, self.ch))
+            return self._grade(np.asarray(fitted, np.float32), light)
+        path = Path(self.request.image_path)
         try:
             with Image.open(path) as im:
                 fitted = ImageOps.fit(
@@ -341,6 +380,7 @@ class Animatic:
             label = self._labels[index]
             lx = min(max(px - label.w / 2, 2), w - label.w - 2)
             label.paste(out, lx, min(py + 4, bottom - label.h - 2), bottom)
+        self.overlay.apply(out, i)
         self._caption(out, i)
         return out
 
@@ -396,13 +436,22 @@ class Animatic:
 def render(
     request: TakeRequest, dest: Path, progress: Callable[[float], None] | None = None
 ) -> Path:
-    """Render the take's animatic to `dest` (H.264 MP4, yuv420p, 24 fps) and return it."""
+    """Render the take's animatic to `dest` (H.264 MP4, yuv420p, 24 fps, with an AAC sound
+    bed when the take has sound) and return it."""
     animatic = Animatic(request)
-    with FrameWriter(dest, animatic.width, animatic.height, FPS) as writer:
-        for i in range(animatic.frames):
-            writer.write(animatic.render_frame(i))
-            if progress is not None:
-                progress((i + 1) / animatic.frames)
+    wav = None
+    if animatic.has_sound:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        wav = write_wav(dest.with_name(dest.name + ".wav"), animatic.sound_bed())
+    try:
+        with FrameWriter(dest, animatic.width, animatic.height, FPS, audio=wav) as writer:
+            for i in range(animatic.frames):
+                writer.write(animatic.render_frame(i))
+                if progress is not None:
+                    progress((i + 1) / animatic.frames)
+    finally:
+        if wav is not None:
+            wav.unlink(missing_ok=True)
     return dest
 
 

@@ -284,6 +284,7 @@ def _describe(result: CutResult, cut: Cut, project: Project) -> dict[str, Any]:
                 "crossfade_in": s.fade_in,
                 "source_in": s.source_in,
                 "take": s.take.take_id if s.take else None,
+                "parent_take": s.take.take.request.extend if s.take else None,
                 "why": s.take.reason if s.take else None,
                 "file": str(s.media) if s.media else None,
                 "overlays": [

@@ -1,7 +1,8 @@
 """Render a laid-out cut to H.264 MP4 with moviepy 2.
 
-moviepy decodes the takes (`VideoFileClip`), mixes the audio bed (`AudioFileClip` with
-fades and level) and drives the encoder (`write_videofile`, with its progress bar). The
+moviepy decodes the takes (`VideoFileClip`), carries the sound (the takes' own tracks and
+the audio bed, mixed and brought to the loudness target in `post.mix`, as one WAV through
+`AudioFileClip`) and drives the encoder (`write_videofile`, with its progress bar). The
 picture of each frame is composed here with numpy from the layout's integer frame
 numbers: the take or card that plays, the incoming take blended in over a crossfade, then
 the Pillow-drawn overlays and disclosure label alpha-blended inside their own boxes. That
@@ -22,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from moviepy import AudioFileClip, VideoClip, VideoFileClip, afx
+from moviepy import AudioFileClip, VideoClip, VideoFileClip
 from numpy.typing import NDArray
 
-from takelab.cut_model import AudioBed, Card, Cut, resolve
+from takelab.cut_model import Card, Cut
 from takelab.errors import VideoError
 from takelab.media import BT709_ARGS, X264_CRF, X264_PRESET, X264_THREADS, FrameWriter, probe
 from takelab.post.grade import Grader, grader
 from takelab.post.layout import Layout, Segment
+from takelab.post.mix import mix, write_wav
 from takelab.post.text import RGBA, card_frame, label_image, overlay_image
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,7 @@ def render(
     title: str,
     progress: bool = True,
 ) -> Path:
-    """Render the cut to `dest` (H.264 yuv420p, AAC when there is an audio bed)."""
+    """Render the cut to `dest` (H.264 yuv420p, AAC when a take or the bed has sound)."""
     grade = grader(cut.grade, base)  # reads and checks a LUT before anything is opened
     size = (layout.width, layout.height)
     opened: list[Any] = []
@@ -150,11 +152,11 @@ def render(
             duration=(layout.frames + EARLY) / layout.fps,
         )
         opened.append(video)
-        bed = _audio(cut.audio, base, layout.duration_s, opened) if cut.audio else None
-        if bed is not None:
-            video = video.with_audio(bed)
         dest.parent.mkdir(parents=True, exist_ok=True)
         work_dir.mkdir(parents=True, exist_ok=True)
+        bed = _audio(layout, cut, base, work_dir, opened)
+        if bed is not None:
+            video = video.with_audio(bed)
         try:
             video.write_videofile(
                 str(dest),
@@ -225,23 +227,18 @@ def _fitter(size: tuple[int, int], width: int, height: int) -> Callable[[Frame],
     return fit
 
 
-def _audio(bed: AudioBed, base: Path, seconds: float, opened: list[Any]) -> Any:
-    path = resolve(base, bed.file)
-    assert path is not None
+def _audio(layout: Layout, cut: Cut, base: Path, work_dir: Path, opened: list[Any]) -> Any:
+    """The mixed sound as a moviepy clip (read from a WAV in `work_dir`), or None."""
+    sound = mix(layout, cut, base, work_dir)
+    if sound is None:
+        return None
+    wav = write_wav(sound, work_dir / "mix.wav")
     try:
-        source = AudioFileClip(str(path))
+        clip = AudioFileClip(str(wav))
     except (OSError, KeyError, IndexError) as exc:
-        raise VideoError(path, f"cannot read the audio file: {exc}") from exc
-    opened.append(source)
-    clip = source.subclipped(0, min(source.duration, seconds))
-    effects: list[Any] = []
-    if bed.fade_in > 0:
-        effects.append(afx.AudioFadeIn(min(bed.fade_in, clip.duration)))
-    if bed.fade_out > 0:
-        effects.append(afx.AudioFadeOut(min(bed.fade_out, clip.duration)))
-    if bed.level:
-        effects.append(afx.MultiplyVolume(10 ** (bed.level / 20)))
-    return clip.with_effects(effects) if effects else clip
+        raise VideoError(wav, f"cannot read the mixed sound: {exc}") from exc
+    opened.append(clip)
+    return clip
 
 
 def write_card(card: Card, layout: Layout, frames: int, dest: Path, base: Path) -> Path:

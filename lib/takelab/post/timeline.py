@@ -4,7 +4,9 @@
 
 Clips point at the take files by absolute `file://` URL (and carry the take id as the EDL
 reel name), so an editor relinks nothing; cards point at small card videos written beside
-the cut. Overlays become markers holding their text; the audio bed is an audio track.
+the cut. Overlays become markers holding their text. The takes' own sound is an audio
+track (A1) cut like the picture, gaps where a card or a silent take plays; the audio bed
+is an audio track of its own.
 A crossfade is an OTIO transition centred on its cut; FCPXML (whose adapter has no
 transitions) gets the cut alone, at the same frame.
 """
@@ -12,6 +14,7 @@ transitions) gets the cut alone, at the same frame.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import opentimelineio as otio
 
 from takelab.cut_model import Cut, resolve
+from takelab.media import has_audio as has_sound
 from takelab.post.layout import Layout, Segment
 
 FORMATS: dict[str, str] = {
@@ -75,6 +79,9 @@ def build_timeline(
             )
         video.append(_clip(segment, layout, cards, lead, tail))
     timeline.tracks.append(video)
+    takes = _take_sound(layout, cards)
+    if takes is not None:
+        timeline.tracks.append(takes)
     if cut.audio is not None:
         path = resolve(base, cut.audio.file)
         assert path is not None
@@ -88,10 +95,44 @@ def build_timeline(
             source_range=_range(0, frames, rate),
         )
         clip.metadata["takelab"] = cut.audio.model_dump()
-        audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+        name = "A2" if takes is not None else "A1"
+        audio = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Audio)
         audio.append(clip)
         timeline.tracks.append(audio)
     return timeline
+
+
+def _take_sound(layout: Layout, cards: dict[str, Path]) -> otio.schema.Track | None:
+    """The takes' sound as an audio track cut at the picture's frames (a crossfade between
+    two takes with sound is a dissolve here too); None if no take has sound."""
+    segments = layout.segments
+    sounding = [s.take is not None and has_sound(s.take.path) for s in segments]
+    if not any(sounding):
+        return None
+    rate = layout.fps
+    track = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    for i, segment in enumerate(segments):
+        lead = segment.fade_in // 2
+        after = segments[i + 1].fade_in if i + 1 < len(segments) else 0
+        tail = after - after // 2
+        if not sounding[i]:
+            track.append(
+                otio.schema.Gap(source_range=_range(0, segment.frames - lead - tail, rate))
+            )
+            continue
+        if segment.fade_in and i and sounding[i - 1]:
+            track.append(
+                otio.schema.Transition(
+                    name="crossfade",
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=_time(lead, rate),
+                    out_offset=_time(segment.fade_in - lead, rate),
+                )
+            )
+        clip = _clip(segment, layout, cards, lead, tail)
+        clip.markers.clear()  # the overlays' markers stay on the picture
+        track.append(clip)
+    return track
 
 
 def _clip(
@@ -109,6 +150,7 @@ def _clip(
             "model": take.model,
             "seed": take.seed,
             "prompt": take.request.prompt,
+            "parent_take": take.request.extend,  # the take this one extends, if any
         }
         reel = take.take_id[:8].upper()
     else:
@@ -146,6 +188,7 @@ def export_timelines(timeline: otio.schema.Timeline, stem: Path) -> dict[str, Pa
         otio.adapters.write_to_file(copy.deepcopy(timeline), str(path), adapter_name=adapter)
         if ext == "edl":
             _name_dissolve_sources(path)
+            _mark_sound(path, _sounding_reels(timeline))
         out[ext] = path
     return out
 
@@ -158,6 +201,36 @@ def _name_dissolve_sources(path: Path) -> None:
         lines.append(line)
         if line.startswith("* TO CLIP: "):
             lines.append("* OTIO REFERENCE TO: " + line.removeprefix("* TO CLIP: "))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _sounding_reels(timeline: otio.schema.Timeline) -> set[str]:
+    """The EDL reel names of the clips on the takes' sound track (A1)."""
+    reels: set[str] = set()
+    for track in timeline.audio_tracks():
+        if track.name == "A1":
+            for clip in track.find_clips():
+                reel = clip.metadata.get("cmx_3600", {}).get("reel")
+                if reel and "take_id" in clip.metadata.get("takelab", {}):
+                    reels.add(str(reel))
+    return reels
+
+
+_EVENT = re.compile(r"^(\d{3,}\s+)(\S+)(\s+)V(\s+)")
+
+
+def _mark_sound(path: Path, reels: set[str]) -> None:
+    """OTIO's EDL writer drops audio tracks; a take with sound plays its picture and its
+    stereo sound together, which CMX 3600 writes as the event's channel `AA/V`."""
+    if not reels:
+        return
+    lines = []
+    for line in path.read_text().splitlines():
+        m = _EVENT.match(line)
+        if m and m[2] in reels:
+            pad = " " * max(1, len(m[4]) - 3)
+            line = f"{m[1]}{m[2]}{m[3]}AA/V{pad}{line[m.end() :]}"
+        lines.append(line)
     path.write_text("\n".join(lines) + "\n")
 
 

@@ -18,7 +18,7 @@ def _ago(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
-def take_info_html(r: TakeRecord, verdict: str, run_link: str = "") -> str:
+def take_info_html(r: TakeRecord, verdict: str, run_link: str = "", *, chain: str = "") -> str:
     """The take's details beside the player."""
     lint = "".join(
         f"<li><b>{esc(rid)}</b> ({esc(RULES[rid].severity) if rid in RULES else '?'}): "
@@ -48,6 +48,7 @@ def take_info_html(r: TakeRecord, verdict: str, run_link: str = "") -> str:
         f"<div>take <code class='takelab-take-id'>{esc(r.take_id)}</code> · "
         f"verdict <b class='takelab-verdict'>{esc(verdict)}</b></div>"
         f"<p style='max-width:60ch'>{esc(r.request.prompt)}</p>"
+        + chain
         + (f"<b>Lint</b><ul>{lint}</ul>" if lint else "<div>Lint: no findings</div>")
         + (f"<div><b>Quality</b> {metrics}</div>" if metrics else "")
         + (

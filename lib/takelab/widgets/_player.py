@@ -29,6 +29,7 @@ from typing import Any, BinaryIO, ClassVar, Literal
 from urllib.parse import quote
 
 from takelab.home import Home
+from takelab.media import has_audio
 
 log = logging.getLogger(__name__)
 
@@ -234,13 +235,32 @@ class MediaLinks:
         return False
 
 
-def video_html(url: str, *, poster: str | None = None, width: int = 480) -> str:
-    """A `<video>` tag that streams from `url` (metadata only until played)."""
+# The unmute control of a take with sound: toggles the video just before it (players start
+# muted, as browsers allow autoplay only without sound, and a grid must not talk at once).
+_UNMUTE = (
+    "const v=this.previousElementSibling;v.muted=!v.muted;if(!v.muted){v.play();}"
+    "this.textContent=v.muted?'\U0001f507 unmute':'\U0001f50a mute';"
+)
+
+
+def video_html(
+    url: str, *, poster: str | None = None, width: int = 480, sound: bool = False
+) -> str:
+    """A `<video>` tag that streams from `url` (metadata only until played). It starts
+    muted; with `sound`, it plays muted at once and has an unmute button under it."""
     poster_attr = f' poster="{html.escape(poster)}"' if poster else ""
-    return (
+    video = (
         f'<video src="{html.escape(url)}"{poster_attr} controls loop muted playsinline '
-        f'preload="metadata" style="width:{width}px;max-width:100%;background:#111"></video>'
+        f'{"autoplay " if sound else ""}preload="metadata" '
+        f'style="width:{width}px;max-width:100%;background:#111;display:block"></video>'
     )
+    if not sound:
+        return video
+    button = (
+        f'<button class="takelab-unmute" title="this take has sound" '
+        f'onclick="{html.escape(_UNMUTE)}">\U0001f507 unmute</button>'
+    )
+    return f'<div class="takelab-player">{video}{button}</div>'
 
 
 def image_html(url: str, *, width: int = 240, alt: str = "") -> str:
@@ -252,11 +272,14 @@ def image_html(url: str, *, width: int = 240, alt: str = "") -> str:
 
 
 def take_player(links: MediaLinks, take_id: str, *, width: int = 480) -> str:
-    """The take's video with its preview as poster, or a note when it has no file."""
+    """The take's video with its preview as poster (and an unmute control when it has
+    sound), or a note when it has no file."""
     video = links.take_file(take_id, "take.mp4")
     if video is None:
         return f"<i>no video file for take {html.escape(take_id)}</i>"
-    return video_html(video, poster=links.take_file(take_id, "preview.gif"), width=width)
+    sound = has_audio(links.home.take_dir(take_id) / "take.mp4")
+    poster = links.take_file(take_id, "preview.gif")
+    return video_html(video, poster=poster, width=width, sound=sound)
 
 
 __all__ = [

@@ -298,7 +298,22 @@ class Dailies:
         return " · " + link(url, "MLflow run")
 
     def _info(self, r: TakeRecord) -> str:
-        return take_info_html(r, self.verdict_of(r.take_id), self._run_link(r))
+        return take_info_html(
+            r, self.verdict_of(r.take_id), self._run_link(r), chain=self._chain(r)
+        )
+
+    def _chain(self, r: TakeRecord) -> str:
+        """Where an extended take comes from and which takes continue it (`extend:`)."""
+        parts = []
+        if r.request.extend:
+            parts.append(f"extends <code>{esc(r.request.extend)}</code>")
+        children = [x.take_id for x in self.records if x.request.extend == r.take_id]
+        if children:
+            codes = ", ".join(f"<code>{esc(c)}</code>" for c in children)
+            parts.append(f"continued by {codes}")
+        if not parts:
+            return ""
+        return f"<div class='takelab-chain'><b>Chain</b> {' · '.join(parts)}</div>"
 
     def _history(self, take_id: str) -> str:
         return verdict_history_html(self._journal(), take_id)
