@@ -362,7 +362,10 @@ def sync() -> None:
     """Log to MLflow the takes and verdicts it has not seen."""
     from takelab.sync import sync as do_sync
 
-    report = do_sync()
+    try:
+        report = do_sync()
+    except TakelabError as exc:
+        fail(exc)
     out.print(f"logged {report.takes_logged} takes and {report.verdicts_logged} verdicts")
     for e in report.errors:
         err.print(f"error: {e}")

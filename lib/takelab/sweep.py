@@ -26,6 +26,7 @@ from takelab.errors import UsageError
 from takelab.gitinfo import git_state
 from takelab.home import Home
 from takelab.journal import Journal
+from takelab.mlflow_store import TrackingStoreError
 from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
@@ -225,6 +226,12 @@ def _run(
                 project.project, name=name, params=params, tags={"takelab.sweep_id": sweep_id}
             )
         journal.set_sweep_run(sweep_id, sweep_run_id)
+    except TrackingStoreError as exc:
+        # Not "unreachable": the file is there and broken, and waiting will not mend it.
+        msg = f"{exc}; takes are journalled, and logged once the store is repaired"
+        warnings.append(msg)
+        log.warning(msg)
+        tracker = None
     except Exception as exc:
         msg = f"MLflow is unreachable ({exc}); takes are journalled and `takelab sync` logs them"
         warnings.append(msg)

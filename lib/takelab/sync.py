@@ -8,6 +8,7 @@ from pathlib import Path
 
 from takelab.home import Home
 from takelab.journal import Journal
+from takelab.mlflow_store import TrackingStoreError
 from takelab.review import mirror_verdict
 from takelab.tracking import Tracker
 
@@ -25,6 +26,12 @@ def sync(home: Home | None = None) -> SyncReport:
     journal = Journal(home.journal_url)
     tracker = Tracker(home)
     report = SyncReport()
+    try:
+        _ = tracker.client
+    except TrackingStoreError:
+        raise  # a damaged store: one clear error naming the file and `takelab doctor`
+    except Exception:
+        pass  # unreachable: each take below reports it
     latest = journal.latest_verdicts()
     for record in journal.takes():
         if record.logged or record.state.active:

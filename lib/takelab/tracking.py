@@ -31,7 +31,7 @@ PARAM_LIMIT = 6000
 log = logging.getLogger(__name__)
 
 
-def _quiet_mlflow() -> None:
+def quiet_mlflow() -> None:
     # Alembic prints every migration on a fresh store; users need none of it.
     for name in ("alembic", "alembic.runtime.migration", "mlflow.store.db.utils"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -100,17 +100,33 @@ class Tracker:
     @property
     def client(self) -> MlflowClient:
         if self._client is None:
-            _quiet_mlflow()
+            quiet_mlflow()
             from mlflow import MlflowClient
 
-            if self.uri.startswith("sqlite:"):
-                self.home.root.mkdir(parents=True, exist_ok=True)
-            self._client = MlflowClient(tracking_uri=self.uri)
+            if not self.own_store:
+                self._client = MlflowClient(tracking_uri=self.uri)
+                return self._client
+            from takelab.mlflow_store import diagnose, ensure_store
+
+            # MLflow would create (and migrate) a missing store in place, where a crash
+            # leaves it half-made for good: takelab makes it whole first, atomically.
+            ensure_store(self.home)
+            client = MlflowClient(tracking_uri=self.uri)
+            try:
+                client.search_experiments(max_results=1)  # opens (and checks) the store now
+            except Exception as exc:
+                raise (diagnose(self.home, exc) or exc) from None
+            self._client = client
         return self._client
 
     @property
     def local(self) -> bool:
         return self.uri.startswith("sqlite:")
+
+    @property
+    def own_store(self) -> bool:
+        """Whether tracking goes to TAKELAB_HOME's own SQLite store (not a server)."""
+        return self.uri == f"sqlite:///{self.home.mlflow_db}"
 
     def experiment_id(self, project: str) -> str:
         """The project's experiment, created on first use and tagged for the classic UI."""
