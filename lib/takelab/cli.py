@@ -209,7 +209,7 @@ def sweep(
                 executor=executor,
                 ray_address=ray_address,
             )
-            result.update(summary, notebook=str(nb))
+            result.update(summary, notebook=str(nb) if nb else None)
         except BaseException as exc:
             error.append(exc)
         finally:
@@ -313,7 +313,10 @@ def _print_sweep(result: dict[str, Any]) -> None:
         err.print(f"warning: {warning}")
     spend = result.get("spend_usd", 0.0)
     out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; spent ${spend:.2f}")
-    out.print(f"executed notebook: {result.get('notebook')}")
+    if result.get("notebook"):
+        out.print(f"executed notebook: {result['notebook']}")
+    else:
+        out.print("executed notebook: none (every take was cached: no kernel was started)")
     if result.get("link"):
         out.print(f"MLflow sweep run: {result['link']}  (start the UI with `make ui`)")
 

@@ -43,6 +43,7 @@ class Outcome:
     path: str | None = None
     message: str = ""
     logged: bool = False
+    run_id: str | None = None  # the take's MLflow run, once logged (filled in at the end)
 
 
 @dataclass

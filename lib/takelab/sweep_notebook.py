@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home, repo_root
+from takelab.journal import Journal
+from takelab.notebook_run import check_parameters
 from takelab.ray_cluster import check_address, check_executor, import_ray
 from takelab.shots import load_project
-from takelab.sweep import SweepResult, check_budget
+from takelab.sweep import SweepResult, check_budget, run_sweep
+from takelab.sweep_cached import fully_cached
 
 
 def _stamp() -> str:
@@ -42,20 +45,16 @@ def run_sweep_notebook(
     stop_file: Path | None = None,
     executor: str = "threads",
     ray_address: str | None = None,
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path | None, dict[str, Any]]:
     """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
-    notebook's path and the sweep's summary (read back from the notebook's output)."""
-    import papermill as pm
+    notebook's path and the sweep's summary (read back from the notebook's output).
 
-    from takelab.notebook_run import execute
-
+    A grid whose every take is made and logged already runs here, without a kernel: it
+    records one cached sweep run and no notebook (the path returned is None)."""
     home = (home or Home.from_env()).ensure()
     project = load_project(project_file)  # fail fast, before a kernel starts
     check_budget(budget_usd)
     check_executor(executor, ray_address)
-    if executor == "ray":
-        import_ray()
-        check_address(ray_address)
     out = home.sweeps / f"{_stamp()}-{project.project}.ipynb"
     parameters: dict[str, Any] = {
         "project_file": str(project.path),
@@ -70,6 +69,34 @@ def run_sweep_notebook(
         "ray_address": ray_address,
         "result_file": str(home.tmp / f"{out.stem}.result.json"),
     }
+    check_parameters(parameters)  # a key in a parameter is refused before anything else
+    if not retry_failed and fully_cached(
+        project,
+        Journal(home.journal_url),
+        shots=shots,
+        variants=variants,
+        backends=backends,
+        seeds=seeds,
+    ):
+        # Nothing to run: a kernel, papermill and a notebook would only record that.
+        result = run_sweep(
+            project.path,
+            shots=shots,
+            variants=variants,
+            backends=backends,
+            seeds=seeds,
+            budget_usd=budget_usd,
+            progress=False,
+            home=home,
+        )
+        return None, result_summary(result)
+    import papermill as pm
+
+    from takelab.notebook_run import execute
+
+    if executor == "ray":
+        import_ray()
+        check_address(ray_address)
     summary = execute(pm, notebook_path(), out, parameters, home, progress_file, stop_file)
     return out, summary
 
@@ -78,7 +105,12 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
     """Hand the sweep's summary to the process that ran the notebook (no-op without a path)."""
     if not path:
         return
-    data = {
+    Path(path).write_text(json.dumps(result_summary(result), indent=2))
+
+
+def result_summary(result: SweepResult) -> dict[str, Any]:
+    """What `takelab sweep` prints of a sweep, as plain data."""
+    return {
         "project": result.project,
         "sweep_id": result.sweep_id,
         "sweep_run_id": result.sweep_run_id,
@@ -91,4 +123,3 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
         "interrupted": result.interrupted,
         "outcomes": [asdict(o) for o in result.outcomes],
     }
-    Path(path).write_text(json.dumps(data, indent=2))

@@ -27,6 +27,9 @@ EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 TAKE_ARTIFACTS = ("take.mp4", "preview.gif", "contact_sheet.png", "request.json", "prompt.txt")
 PARAM_LIMIT = 6000
+TAG_LIMIT = 8000  # MLflow's longest tag value
+CACHED_TAG = "takelab.cached"  # "true" on a sweep run whose every take was reused
+TAKE_RUNS_TAG = "takelab.take_runs"  # the take runs a sweep covered, comma-separated
 
 log = logging.getLogger(__name__)
 
@@ -178,12 +181,15 @@ class Tracker:
         metrics: Mapping[str, float],
         artifacts: Iterable[Path] = (),
         status: str = "FINISHED",
+        tags: Mapping[str, str] | None = None,
     ) -> None:
-        from mlflow.entities import Metric
+        from mlflow.entities import Metric, RunTag
 
         now = int(time.time() * 1000)
         self.client.log_batch(
-            run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            tags=[RunTag(k, v[:TAG_LIMIT]) for k, v in (tags or {}).items()],
         )
         for path in artifacts:
             self.client.log_artifact(run_id, str(path))
