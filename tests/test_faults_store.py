@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from broken_store import NAMES, STATES, half_made_store
+from broken_store import NAMES, STATES, half_made_store, kill_migration
 from conftest import ROOT
 from takelab.cli import main
 from takelab.doctor import doctor
@@ -33,6 +33,7 @@ from takelab.mlflow_store import CACHE_ENV, ensure_store, schema_problem
 from takelab.review import record_verdict
 from takelab.sweep import run_sweep
 from takelab.tracking import Tracker
+from team_server import TeamServer
 
 pytestmark = pytest.mark.faults
 
@@ -222,3 +223,30 @@ def test_a_store_behind_the_head_is_upgraded_in_a_copy(tmp_path: Path) -> None:
     assert problem is not None and problem.kind == "behind", (problem, kill_at)
     ensure_store(home)
     assert schema_problem(f"sqlite:///{home.mlflow_db}") is None
+
+
+def test_team_mode_names_an_interrupted_migration_and_the_command_that_finishes_it(
+    team_server: TeamServer,
+) -> None:
+    """The team's MLflow database on PostgreSQL, its migration killed half-way."""
+    from urllib.parse import urlsplit
+
+    from takelab.team_config import TeamConfig
+    from takelab.team_store import TeamStoreError, check_store, store_problem, upgrade_store
+
+    url = urlsplit(team_server.fresh_database())
+    database = url.path.lstrip("/")
+    cfg = TeamConfig(
+        root=team_server.root,
+        port=urlsplit(team_server.tracking_uri).port or 0,
+        pg_port=url.port or 0,
+    )
+    assert store_problem(cfg, database) is None  # empty: the server makes it itself
+    sqlalchemy_url = url._replace(scheme="postgresql+psycopg").geturl()
+    kill_migration(sqlalchemy_url, STATES["guardrails-exists"][0])
+    with pytest.raises(TeamStoreError) as caught:
+        check_store(cfg, database)
+    message = str(caught.value)
+    assert "interrupted" in message and "make team-upgrade" in message, message
+    upgrade_store(cfg, database)
+    assert store_problem(cfg, database) is None

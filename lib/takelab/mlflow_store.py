@@ -83,12 +83,16 @@ def head_revision() -> str:
     return str(_db_utils()._get_latest_schema_revision())
 
 
-def schema_problem(db_uri: str) -> StoreProblem | None:
+def schema_problem(
+    db_uri: str, *, connect_args: dict[str, Any] | None = None
+) -> StoreProblem | None:
     """Why the MLflow database at `db_uri` (SQLAlchemy URI) is not a whole store at the head
     revision, in one line; None when it is. An empty database is a problem too."""
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(db_uri, poolclass=sqlalchemy.pool.NullPool)
+    engine = sqlalchemy.create_engine(
+        db_uri, poolclass=sqlalchemy.pool.NullPool, connect_args=connect_args or {}
+    )
     try:
         with engine.connect() as conn:
             tables = set(sqlalchemy.inspect(conn).get_table_names())

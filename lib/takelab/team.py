@@ -33,6 +33,7 @@ from takelab.team_config import (
     url_host,
 )
 from takelab.team_postgres import start_postgres, stop_postgres
+from takelab.team_store import check_store, upgrade_store
 
 __all__ = ["TeamConfig", "admin_password", "client_env", "down", "main", "up"]
 
@@ -78,6 +79,7 @@ def _healthy(cfg: TeamConfig) -> bool:
 def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) -> None:
     if _pid(cfg) is not None and _healthy(cfg):
         return
+    check_store(cfg)  # a half-migrated database is named, with the command that finishes it
     artifacts = cfg.root / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -200,11 +202,16 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     err = Console(stderr=True)
-    if args not in (["up"], ["down"]):
-        err.print("usage: python -m takelab.team up|down")
+    if args not in (["up"], ["down"], ["upgrade"]):
+        err.print("usage: python -m takelab.team up|down|upgrade")
         return 2
     try:
-        if args == ["up"]:
+        if args == ["upgrade"]:
+            cfg = TeamConfig.from_env()
+            start_postgres(cfg)
+            upgrade_store(cfg)
+            err.print("MLflow's team database is at this MLflow's schema: `make team-up` now")
+        elif args == ["up"]:
             cfg = TeamConfig.from_env()
             env = up(cfg)
             err.print(f"[green]team server up[/]: MLflow {cfg.tracking_uri}, data in {cfg.root}")
