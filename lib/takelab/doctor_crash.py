@@ -41,8 +41,10 @@ def check_tracking_store(home: Home, journal: Journal, report: Report, repair: b
         return False
     from takelab.sync import sync
 
-    aside = rebuild_store(home)
+    # The journal forgets the old runs first: a doctor killed in between leaves takes to
+    # log again (the next doctor rebuilds and logs them), never takes bound to lost runs.
     marked = journal.forget_runs()
+    aside = rebuild_store(home)
     synced = sync(home)
     problem.detail += (
         f"; moved to {aside.name}, a new store was made and {synced.takes_logged} of"
