@@ -102,7 +102,7 @@ def test_a_first_sweep_killed_while_the_store_is_made_never_blocks_tracking(
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-3000:]
     rng = random.Random(13)
-    during = 0
+    during = with_file = 0
     for trial in range(TRIALS):
         home, cache = tmp_path / f"t{trial}" / "home", tmp_path / f"t{trial}" / "cache"
         # Most trials build the template too (the slow, migrating part); some find it.
@@ -110,8 +110,9 @@ def test_a_first_sweep_killed_while_the_store_is_made_never_blocks_tracking(
         proc = sweep(project, child_env(home, cache))
         wait_for(home / ".mlflow.db.lock", proc)  # the store is being made from here on
         time.sleep(rng.uniform(0.0, made_in * (1.1 if cache.name == "cache" else 0.2)))
-        if scratch(home, cache):
+        if not (home / "mlflow.db").exists():  # killed while its store was being made
             during += 1
+            with_file += bool(scratch(home, cache))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if (home / "mlflow.db").exists():  # a killed first run leaves no store or a whole one
@@ -130,8 +131,11 @@ def test_a_first_sweep_killed_while_the_store_is_made_never_blocks_tracking(
         assert exp is not None
         runs = tracker.client.search_runs([exp.experiment_id], "tags.`takelab.kind` = 'take'")
         assert len(runs) == 1
-    print(f"{TRIALS} first sweeps killed, {during} while a store file was being made")
-    assert during >= TRIALS * 2 // 3, "the kills did not land while the store was being made"
+    print(
+        f"{TRIALS} first sweeps killed, {during} while their store was being made"
+        f" ({with_file} of them with a half-made store or template file on disk)"
+    )
+    assert during >= TRIALS // 2, "the kills did not land while the store was being made"
 
 
 def test_first_runs_at_the_same_moment_make_one_store(tmp_path: Path) -> None:
