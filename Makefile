@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TAKELAB_HOME ?= $(CURDIR)/runs
 
-.PHONY: setup setup-local demo test lint lab ui bench bench-qa footage clean dev-cert team-up team-down nb-filter
+.PHONY: setup setup-local demo test lint lab ui bench bench-qa footage clean dev-cert \
+	team-up team-down team-upgrade nb-filter faults-long
 
 setup: $(STAMP) nb-filter
 
@@ -57,6 +58,14 @@ lint: setup
 test: setup-local lint
 	$(BIN)/pytest -q -p no:cacheprovider --durations=15
 
+# The crash loops of issue 13 at full length (the default test run does a few of each):
+# 30 first sweeps killed while the MLflow store is made, 20 previz sweeps killed mid-render,
+# 20 provider sweeps killed at random moments.
+faults-long: setup
+	TAKELAB_KILL_TRIALS=30 TAKELAB_PREVIZ_KILL_TRIALS=20 TAKELAB_CRASH_TRIALS=20 \
+		$(BIN)/pytest -q -p no:cacheprovider -m faults -s \
+		tests/test_faults_store.py tests/test_faults_local_rerun.py tests/test_faults_crash.py
+
 # As root (containers, these machines) Jupyter refuses to start without --allow-root. The
 # post-save hook tells git that a notebook saved with outputs is unchanged (nbclean.py).
 lab: setup
@@ -90,6 +99,11 @@ team-up: setup
 
 team-down: setup
 	@$(BIN)/python -m takelab.team down
+
+# Finish an interrupted (or pending) migration of the team's MLflow database on PostgreSQL;
+# `make team-up` says when it is needed. Back up the team folder first.
+team-upgrade: setup
+	@$(BIN)/python -m takelab.team upgrade
 
 # A development C2PA signer (local CA + leaf) for signing cuts in tests and demos.
 dev-cert: setup

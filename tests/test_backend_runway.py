@@ -179,6 +179,51 @@ def test_a_create_whose_reply_is_lost_is_uncertain_and_never_repeated(
     assert again.status == "uncertain"
     assert fake.creates == 1
     assert journal().spent() == pytest.approx(PRICE)
+    # One line says why, and the commands that settle it.
+    assert "takelab resolve" in again.message and "--resubmit" in again.message
+    assert "--abandon" in again.message and f"${PRICE:.2f}" in again.message
+
+
+def test_resubmit_asks_naming_the_cost_then_sends_the_take_once_more(
+    fake: RunwayFake, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from takelab.cli import main
+
+    fake.server.fail("POST", TEXT_TO_VIDEO, None, after=True)
+    path = project(tmp_path)
+    (out,) = sweep(path).outcomes
+    assert out.status == "uncertain" and fake.creates == 1
+    said_no = CliRunner().invoke(main, ["resolve", out.take_id[:8], "--resubmit"], input="n\n")
+    assert said_no.exit_code == 1 and f"${PRICE:.2f}" in said_no.output, said_no.output
+    assert "a second time" in said_no.output
+    assert journal().get(out.take_id).state is TakeState.UNCERTAIN  # type: ignore[union-attr]
+    (still,) = sweep(path).outcomes
+    assert still.status == "uncertain" and fake.creates == 1
+    said_yes = CliRunner().invoke(main, ["resolve", out.take_id[:8], "--resubmit", "--yes"])
+    assert said_yes.exit_code == 0, said_yes.output
+    (done,) = sweep(path).outcomes
+    assert done.status == "done" and fake.creates == 2  # the one create the user asked for
+
+
+def test_abandon_books_the_price_and_never_sends_again(fake: RunwayFake, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from takelab.cli import main
+
+    fake.server.fail("POST", TEXT_TO_VIDEO, None, after=True)
+    path = project(tmp_path)
+    (out,) = sweep(path).outcomes
+    result = CliRunner().invoke(main, ["resolve", out.take_id[:8], "--abandon"], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert f"${PRICE:.2f}" in result.output and "abandoned" in result.output
+    record = journal().get(out.take_id)
+    assert record is not None and record.state is TakeState.FAILED
+    assert record.error_code == "abandoned" and record.cost_usd == pytest.approx(PRICE)
+    assert journal().spent() == pytest.approx(PRICE)
+    (again,) = sweep(path).outcomes
+    assert again.status == "failed" and fake.creates == 1
 
 
 def test_a_refused_create_fails_at_no_cost(fake: RunwayFake, tmp_path: Path) -> None:

@@ -160,8 +160,14 @@ def test_sweep_cli_runs_the_notebook_then_reruns_for_free(project_file: Path) ->
     latest = sweeps[0]
     assert latest.data.metrics["takes_cached"] == latest.data.metrics["takes_total"] == 8
     assert latest.data.metrics["spend_usd"] == 0
+    # All cached: one sweep run marked so, no kernel and no new notebook (issue 13).
+    assert latest.data.tags["takelab.cached"] == "true"
+    assert "no kernel was started" in again.stdout
+    assert list(home.sweeps.glob("*-mini.ipynb")) == notebooks
     artifacts = {a.path for a in tracker.client.list_artifacts(latest.info.run_id)}
-    assert any(p.endswith(".ipynb") for p in artifacts) and "takes.csv" in artifacts
+    assert "takes.csv" in artifacts and not any(p.endswith(".ipynb") for p in artifacts)
+    first = {a.path for a in tracker.client.list_artifacts(sweeps[1].info.run_id)}
+    assert any(p.endswith(".ipynb") for p in first)
     takes_ = tracker.client.search_runs([exp.experiment_id], "tags.`takelab.kind` = 'take'")
     assert len(takes_) == 8
 

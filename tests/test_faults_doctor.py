@@ -106,3 +106,23 @@ def test_scratch_left_by_a_killed_take_is_removed(swept: list[str]) -> None:
     (scratch / "take.mp4").write_bytes(b"half")
     assert kinds() == ["scratch"]
     assert not doctor().unrepaired and not scratch.exists()
+
+
+@pytest.mark.parametrize("name", ["preview.gif", "contact_sheet.png"])
+def test_a_deleted_preview_is_made_again_from_the_take(swept: list[str], name: str) -> None:
+    from PIL import Image
+
+    folder = Home.from_env().take_dir(swept[0])
+    before = Image.open(folder / name)
+    size = before.size
+    before.close()
+    (folder / name).unlink()
+    assert kinds() == ["missing-preview"]
+    report = doctor()
+    assert [p.kind for p in report.problems] == ["missing-preview"] and not report.unrepaired
+    with Image.open(folder / name) as again:
+        assert again.size == size
+        if name.endswith(".gif"):
+            assert getattr(again, "n_frames", 1) > 1  # animated, as the sweep made it
+    assert not [p for p in folder.iterdir() if ".part" in p.name]
+    assert kinds() == []

@@ -273,6 +273,8 @@ SPECIFIC: list[tuple[str, list[str]]] = [
     ("resolve", ["resolve", "abc123"]),
     ("resolve", ["resolve", "abc123", "--lost", "--not-created"]),
     ("resolve", ["resolve", "abc123", "--lost"]),
+    ("resolve", ["resolve", "abc123", "--resubmit", "--abandon"]),
+    ("resolve", ["resolve", "abc123", "--abandon", "--yes"]),
     ("cut", ["cut", "no-such-project"]),
     ("cut", ["cut", "no/such/file.yaml"]),
     ("cut", ["cut", GOOD_FILE, "--out", "/proc/no/such/dir/cut.mp4"]),

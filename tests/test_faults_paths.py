@@ -243,5 +243,7 @@ def test_a_command_line_sweep_writes_only_in_takelab_home(places: tuple[Path, Pa
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "2 done" in proc.stdout, proc.stdout
+        # The local kernel's "TCP without encryption" warning is not shown (issue 13).
+        assert "without encryption" not in proc.stderr, proc.stderr
 
     _sweep_writes_only_in_home(cwd, project, run)

@@ -99,6 +99,41 @@ def test_rerun_reuses_every_take_and_spends_nothing(project_file: Path) -> None:
     assert len(take_runs(Tracker(home), "mini")) == 4
 
 
+def test_a_fully_cached_rerun_records_one_cached_sweep_run_and_no_notebook(
+    project_file: Path, tmp_path: Path
+) -> None:
+    import csv
+
+    from takelab.sweep_notebook import run_sweep_notebook
+
+    first = run_sweep(project_file, seeds=1, progress=False)
+    home = Home.from_env()
+    tracker = Tracker(home)
+    runs = {r.data.tags["takelab.take_id"]: r.info.run_id for r in take_runs(tracker, "mini")}
+    assert len(runs) == 4
+    first_run = tracker.client.get_run(first.sweep_run_id or "")
+    assert "takelab.cached" not in first_run.data.tags  # it made takes
+    # `takelab sweep`'s path: nothing to run, so no kernel and no new notebook.
+    notebook, summary = run_sweep_notebook(project_file, seeds=1, home=home)
+    assert notebook is None and not list(home.sweeps.glob("*.ipynb"))
+    assert summary["metrics"]["takes_cached"] == 4 and summary["spend_usd"] == 0
+    assert {r.data.tags["takelab.take_id"]: r.info.run_id for r in take_runs(tracker, "mini")} == (
+        runs
+    ), "a cached rerun creates no take run"
+    cached = tracker.client.get_run(summary["sweep_run_id"])
+    assert cached.data.tags["takelab.kind"] == "sweep"
+    assert cached.data.tags["takelab.cached"] == "true"
+    assert sorted(cached.data.tags["takelab.take_runs"].split(",")) == sorted(runs.values())
+    local = tracker.client.download_artifacts(cached.info.run_id, "takes.csv", str(tmp_path))
+    with open(local) as fh:
+        rows = list(csv.DictReader(fh))
+    assert {row["take_id"]: row["run_id"] for row in rows} == runs
+    sweeps = tracker.client.search_runs(
+        [cached.info.experiment_id], "tags.`takelab.kind` = 'sweep'"
+    )
+    assert len(sweeps) == 2  # the first sweep and one cached sweep run
+
+
 @pytest.mark.parametrize("concurrency", [1, 8])
 def test_budget_is_never_exceeded(project_file: Path, concurrency: int) -> None:
     # 8 takes at $0.10 each; a $0.35 budget admits exactly 3.

@@ -250,7 +250,7 @@ def sweep(
                 executor=executor,
                 ray_address=ray_address,
             )
-            result.update(summary, notebook=str(nb))
+            result.update(summary, notebook=str(nb) if nb else None)
         except BaseException as exc:
             error.append(exc)
         finally:
@@ -347,11 +347,17 @@ def _print_sweep(result: dict[str, Any]) -> None:
             ],
         )
     )
+    for o in result.get("outcomes", []):
+        if o["status"] == "uncertain":
+            err.print(f"uncertain {o['take_id']}: {o['message']}")
     for warning in result.get("warnings", []):
         err.print(f"warning: {warning}")
     spend = result.get("spend_usd", 0.0)
     out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; spent ${spend:.2f}")
-    out.print(f"executed notebook: {result.get('notebook')}")
+    if result.get("notebook"):
+        out.print(f"executed notebook: {result['notebook']}")
+    else:
+        out.print("executed notebook: none (every take was cached: no kernel was started)")
     if result.get("link"):
         out.print(f"MLflow sweep run: {result['link']}  (start the UI with `make ui`)")
 
@@ -410,7 +416,10 @@ def sync() -> None:
     """Log to MLflow the takes and verdicts it has not seen."""
     from takelab.sync import sync as do_sync
 
-    report = do_sync()
+    try:
+        report = do_sync()
+    except TakelabError as exc:
+        fail(exc)
     out.print(
         f"logged {report.takes_logged} takes, {report.verdicts_logged} verdicts and "
         f"{report.preferences_logged} preferences"
@@ -632,27 +641,76 @@ def qa(
 @click.option("--job", "job_id", default=None, help="the provider's job id, found on its dashboard")
 @click.option("--not-created", is_flag=True, help="no job exists: release the money, retry later")
 @click.option("--lost", is_flag=True, help="a job exists but its id is unknown: book it as spent")
-def resolve(take: str, job_id: str | None, not_created: bool, lost: bool) -> None:
+@click.option(
+    "--resubmit", is_flag=True, help="send it again on the next sweep (may pay twice; asks first)"
+)
+@click.option("--abandon", is_flag=True, help="give it up and book its price as spent (asks first)")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation (scripts)")
+def resolve(
+    take: str,
+    job_id: str | None,
+    not_created: bool,
+    lost: bool,
+    resubmit: bool,
+    abandon: bool,
+    yes: bool,
+) -> None:
     """Resolve an uncertain TAKE (its create call may have reached the provider)."""
     from takelab.home import Home
-    from takelab.journal import Journal
+    from takelab.journal import Journal, TakeState
 
-    if sum((job_id is not None, not_created, lost)) != 1:
-        fail(UsageError("give exactly one of --job ID, --not-created or --lost"))
+    if sum((job_id is not None, not_created, lost, resubmit, abandon)) != 1:
+        fail(
+            UsageError(
+                "give exactly one of --job ID, --not-created, --lost, --resubmit or --abandon"
+            )
+        )
     try:
         journal = Journal(Home.from_env().journal_url)
         record = journal.find(take)
-        after = journal.resolve_uncertain(record.take_id, job_id=job_id, created=not not_created)
+        if record.state is not TakeState.UNCERTAIN:
+            raise TakelabError(
+                f"take {record.take_id} is {record.state}, not uncertain", hint="nothing to resolve"
+            )
+        price = f"${record.reserved_usd:.2f}"
+        if resubmit and not yes:
+            _confirm(
+                f"The provider may already have made take {record.take_id} and charged for it."
+                f" Resubmitting may pay up to {price} a second time. Resubmit it?"
+            )
+        if abandon and not yes:
+            _confirm(
+                f"Take {record.take_id} may have been made (and charged) at the provider; it"
+                f" will never be fetched, and {price} is booked as spent. Abandon it?"
+            )
+        after = journal.resolve_uncertain(
+            record.take_id,
+            job_id=job_id,
+            created=not (not_created or resubmit),
+            abandon=abandon,
+        )
     except TakelabError as exc:
         fail(exc)
     if job_id:
         out.print(f"{after.take_id}: attached job {job_id}; the next sweep resumes it")
-    elif lost:
-        out.print(f"{after.take_id}: booked ${after.cost_usd or 0:.2f} as spent")
+    elif lost or abandon:
+        what = "abandoned" if abandon else "lost"
+        out.print(f"{after.take_id}: {what}; booked ${after.cost_usd or 0:.2f} as spent")
     else:
         out.print(
             f"{after.take_id}: released ${record.reserved_usd:.2f}; the next sweep submits it"
         )
+
+
+def _confirm(question: str) -> None:
+    """Ask before a step that may cost money; no answer (a script's closed stdin) is no."""
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort:
+        confirmed = False
+    if not confirmed:
+        err.print("nothing changed (add --yes to confirm from a script)")
+        sys.exit(1)
 
 
 # -- cut ---------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Checks, each with its repair:
 - a take run the journal does not know: the take is rebuilt in the journal from the run's
   `request.json`, params and metrics, and its files restored from the artifacts;
 - sweeps left running by a dead process: closed as failed;
-- scratch files left in `tmp/` by a killed process: removed.
+- scratch files left in `tmp/` by a killed process: removed;
+- a damaged MLflow store and missing previews: doctor_crash.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from takelab.backends._base import TakeRequest
+from takelab.doctor_crash import check_previews, check_tracking_store
 from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, TakeState
 from takelab.owners import owner_alive
@@ -56,6 +58,11 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
     if not home.has_journal:
         return report
     journal = Journal(home.journal_url)
+    if not check_tracking_store(home, journal, report, repair):
+        # A damaged store, left as it is (dry run): the checks against MLflow cannot run.
+        check_previews(home, journal, report, repair)
+        _clean_scratch(home, journal, report, repair)
+        return report
     tracker = Tracker(home)
     tracker.check()  # comparing with an MLflow that refuses us or is down proves nothing
     _check_sweeps(journal, tracker, report, repair)
@@ -90,6 +97,7 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
             )
             if repair and _own_run(run, journal, tracker):
                 problem.repaired = _adopt(run, journal, tracker, home)
+    check_previews(home, journal, report, repair)
     _clean_scratch(home, journal, report, repair)
     return report
 

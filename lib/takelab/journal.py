@@ -22,6 +22,7 @@ from takelab.journal_db import Conn, is_url, open_db
 from takelab.journal_log import VerdictsAndSweeps
 from takelab.journal_prefs import Preferences
 from takelab.journal_schema import (
+    HOLDING,
     Claim,
     ClaimResult,
     PreferenceRecord,
@@ -40,6 +41,17 @@ __all__ = [
     "TakeState",
     "VerdictRecord",
 ]
+
+
+def _restartable(rec: TakeRecord, owner: str) -> bool:
+    """Whether a local backend's take is run again from the start: left uncertain, or
+    active in a process that is gone (a job still running in this very process, such as
+    a local model's worker thread, is resumed instead)."""
+    if rec.state is TakeState.UNCERTAIN:
+        return True
+    if not rec.state.active:
+        return False
+    return rec.owner != owner or rec.state is not TakeState.SUBMITTED
 
 
 class Journal(VerdictsAndSweeps, Preferences):
@@ -166,16 +178,21 @@ class Journal(VerdictsAndSweeps, Preferences):
         project_budget_usd: float | None = None,
         retry_failed: bool = False,
         meta: dict[str, Any] | None = None,
+        local: bool = False,
     ) -> ClaimResult:
         """Decide in one transaction what to do with a take, reserving its price if new.
 
         A finished take is reused; a submitted one is resumed by its job id; a new one
         is reserved only if its worst-case price fits both the sweep's and the project's
-        budget, else it is recorded as over-budget.
+        budget, else it is recorded as over-budget. A `local` backend's take (it ran in
+        a process, not at a provider) whose process is gone, or that was left uncertain,
+        is run again from the start (`RESTART`): nothing was paid and nothing runs
+        elsewhere, so there is nothing to lose by doing it again.
         """
         take_id = request.take_id
         now = time.time()
         meta = meta or {}
+        restart = False
         with self._connect(write=True) as conn:
             row = conn.execute("SELECT * FROM takes WHERE take_id = ?", (take_id,)).fetchone()
             if row is not None:
@@ -186,13 +203,16 @@ class Journal(VerdictsAndSweeps, Preferences):
                     return ClaimResult(Claim.BUSY, rec)
                 if rec.state.active and rec.owner != self.owner and owner_alive(rec.owner):
                     return ClaimResult(Claim.BUSY, rec)
-                if rec.state is TakeState.SUBMITTED:
+                restart = local and _restartable(rec, self.owner)
+                if restart:
+                    pass  # reserved again below, as a new take
+                elif rec.state is TakeState.SUBMITTED:
                     conn.execute(
                         "UPDATE takes SET owner = ?, updated_at = ? WHERE take_id = ?",
                         (self.owner, now, take_id),
                     )
                     return ClaimResult(Claim.RESUME, rec.model_copy(update={"owner": self.owner}))
-                if rec.state is TakeState.SUBMITTING:
+                elif rec.state is TakeState.SUBMITTING:
                     # Its owner died inside submit: the provider may have the job.
                     conn.execute(
                         "UPDATE takes SET state = ?, error_code = 'uncertain', error_message = ?,"
@@ -205,12 +225,15 @@ class Journal(VerdictsAndSweeps, Preferences):
                         ),
                     )
                     return ClaimResult(Claim.SETTLED, self.get_in(conn, take_id))
-                if rec.state is TakeState.UNCERTAIN or rec.state is TakeState.BLOCKED:
+                elif rec.state in (TakeState.UNCERTAIN, TakeState.BLOCKED) or (
+                    rec.state is TakeState.FAILED and not retry_failed
+                ):
                     return ClaimResult(Claim.SETTLED, rec)
                 if rec.state is TakeState.FAILED and not retry_failed:
                     return ClaimResult(Claim.SETTLED, rec)
-            # New, over-budget before, failed (retrying) or reserved by a dead owner.
-            held = float(row["reserved_usd"]) if row is not None else 0.0
+            # New, over-budget before, failed (retrying), reserved by a dead owner, or a
+            # local take restarted.
+            held = float(row["reserved_usd"]) if row is not None and row["state"] in HOLDING else 0
             # The team's budget on the server caps the file's; a member's login without one
             # spends nothing (the database refuses it too: journal_guard).
             team = self._team_budget(conn, request.project)
@@ -268,7 +291,9 @@ class Journal(VerdictsAndSweeps, Preferences):
                     f"UPDATE takes SET {sets} WHERE take_id = ?", [*values.values(), take_id]
                 )
             rec = self.get_in(conn, take_id)
-        return ClaimResult(Claim.NEW if fits else Claim.OVER_BUDGET, rec)
+        if not fits:
+            return ClaimResult(Claim.OVER_BUDGET, rec)
+        return ClaimResult(Claim.RESTART if row is not None and restart else Claim.NEW, rec)
 
     def get_in(self, conn: Conn, take_id: str) -> TakeRecord:
         row = conn.execute("SELECT * FROM takes WHERE take_id = ?", (take_id,)).fetchone()
@@ -333,17 +358,22 @@ class Journal(VerdictsAndSweeps, Preferences):
             flags=",".join(flags),
         )
 
-    def release(self, take_id: str) -> None:
-        """Give back a reservation that was never submitted (e.g. interrupted before submit)."""
+    def release(self, take_id: str, *, submitting: bool = False) -> None:
+        """Give back a reservation that was never submitted (e.g. interrupted before submit);
+        with `submitting`, also one whose local backend was interrupted while generating."""
         with self._connect(write=True) as conn:
             self._forget(conn, take_id, TakeState.RESERVED)
+            if submitting:
+                self._forget(conn, take_id, TakeState.SUBMITTING)
 
     def _forget(self, conn: Conn, take_id: str, state: TakeState) -> None:
         """Delete a take no job was made for; a member's login asks the database's
-        function (members hold no DELETE)."""
+        function (members hold no DELETE), which forgets only reserved or uncertain takes:
+        a member's local take left mid-generation is restarted by its next claim instead."""
         if self.db.restricted:
-            conn.execute("SELECT takelab_forget(?, ?)", (take_id, str(state)))
-        elif state is TakeState.RESERVED:
+            if state in (TakeState.RESERVED, TakeState.UNCERTAIN):
+                conn.execute("SELECT takelab_forget(?, ?)", (take_id, str(state)))
+        elif state in (TakeState.RESERVED, TakeState.SUBMITTING):
             conn.execute(
                 "DELETE FROM takes WHERE take_id = ? AND state = ? AND job_id IS NULL",
                 (take_id, str(state)),
@@ -367,7 +397,9 @@ class Journal(VerdictsAndSweeps, Preferences):
 
     # -- recovery ------------------------------------------------------------------------
 
-    def resolve_uncertain(self, take_id: str, *, job_id: str | None, created: bool) -> TakeRecord:
+    def resolve_uncertain(
+        self, take_id: str, *, job_id: str | None, created: bool, abandon: bool = False
+    ) -> TakeRecord:
         """Settle an uncertain take as the user found it: attach the job that exists
         (resumed by the next sweep), forget it when no job was created (its money is
         released and the next sweep submits it), or, `created` without a job id, book
@@ -388,10 +420,14 @@ class Journal(VerdictsAndSweeps, Preferences):
             elif created:
                 conn.execute(
                     "UPDATE takes SET state = ?, cost_usd = reserved_usd, reserved_usd = 0,"
-                    " error_code = 'lost', error_message = ?, updated_at = ? WHERE take_id = ?",
+                    " error_code = ?, error_message = ?, updated_at = ? WHERE take_id = ?",
                     (
                         str(TakeState.FAILED),
-                        "a job was created but its id is unknown; its price is booked as spent",
+                        "abandoned" if abandon else "lost",
+                        "abandoned by the user; its price is booked as spent in case a job was made"
+                        if abandon
+                        else "a job was created but its id is unknown; its price is booked"
+                        " as spent",
                         now,
                         take_id,
                     ),

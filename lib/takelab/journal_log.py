@@ -73,6 +73,15 @@ class VerdictsAndSweeps:
                 list(ids),
             )
 
+    def forget_runs(self) -> int:
+        """The MLflow store was rebuilt empty (doctor): every take, verdict and sweep is
+        marked as never logged, so `sync` logs them all again. Returns the takes marked."""
+        with self._connect(write=True) as conn:
+            cur = conn.execute("UPDATE takes SET logged = 0, run_id = NULL, sweep_run_id = NULL")
+            conn.execute("UPDATE verdicts SET logged = 0")
+            conn.execute("UPDATE sweeps SET run_id = NULL")
+        return int(cur.rowcount)
+
     # -- sweeps --------------------------------------------------------------------------
 
     def start_sweep(

@@ -230,6 +230,7 @@ class Claim(StrEnum):
     BUSY = "busy"  # another live process owns it
     OVER_BUDGET = "over-budget"
     SETTLED = "settled"  # failed, blocked or uncertain before: left as is
+    RESTART = "restart"  # a local take whose process died: reserved again, run from scratch
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,13 @@ from takelab.home import Home
 from takelab.secrets import known_keys, looks_like_secret
 from takelab.sweep_progress import PROGRESS_ENV, STOP_ENV
 
+# ipykernel warns on every start that its ZeroMQ sockets are TCP without encryption. The
+# kernel papermill starts here is local: jupyter_client binds it to 127.0.0.1 only, and
+# every message is signed with the HMAC key of a connection file only this user can read.
+# Nothing crosses the network, so the warning is noise on every sweep; the kernel's own
+# log is raised to errors (a failing cell still reaches the user through papermill).
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
+
 # Errors raised in the kernel that are the user's to fix, shown as such.
 USER_ERRORS = {"UsageError", "PromptFileError", "BudgetError", "MissingKeyError", "BackendError"}
 
@@ -77,6 +84,7 @@ def execute(
             progress_bar=False,
             cwd=str(Path.cwd()),
             kernel_name="python3",
+            extra_arguments=QUIET_KERNEL,
         )
     except pm.PapermillExecutionError as exc:
         summary = _read(result_file)

@@ -132,6 +132,9 @@ class RayBackend(Backend):
     def price(self, request: TakeRequest) -> float:
         return self.inner.price(request)
 
+    def discard(self, request: TakeRequest) -> None:
+        self.inner.discard(request)
+
     def check_ready(self) -> None:
         """Ask a worker: keys and SDKs must be where the calls run."""
         self._get(self._ready_fn.remote(self.spec))

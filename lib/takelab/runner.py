@@ -45,6 +45,7 @@ class Outcome:
     path: str | None = None
     message: str = ""
     logged: bool = False
+    run_id: str | None = None  # the take's MLflow run, once logged (filled in at the end)
 
 
 @dataclass
@@ -86,7 +87,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def uncertain_hint(record: TakeRecord) -> str:
+    """One line for an uncertain take: why, and the commands that settle it."""
+    why = record.error_message or "its create call may have reached the provider"
+    short = record.take_id[:10]
+    return (
+        f"{why}; not sent again, so as not to pay twice. Settle it with"
+        f" `takelab resolve {short} --resubmit` (may pay up to ${record.reserved_usd:.2f}"
+        f" again) or `--abandon` (books ${record.reserved_usd:.2f} as spent)"
+    )
+
+
 def _outcome(record: TakeRecord, status: str, message: str = "") -> Outcome:
+    if status == "uncertain" and not message:
+        message = uncertain_hint(record)
     return Outcome(
         take_id=record.take_id,
         shot=record.shot,
@@ -133,6 +147,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
         sweep_budget_usd=ctx.budget_usd,
         project_budget_usd=ctx.project_budget_usd,
         retry_failed=ctx.retry_failed,
+        local=backend.runs_locally,
         meta={
             "lint": planned.lint_ids,
             "prompt_file": ctx.prompt_file,
@@ -164,7 +179,12 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
         out = _outcome(record, "over-budget", f"price ${price:.2f} does not fit the budget")
         out.logged = log_to_mlflow(ctx, record)
         return out
-    if result.claim is Claim.NEW:
+    if result.claim is Claim.RESTART:
+        # A local take whose process died (or that an older takelab left uncertain): run it
+        # again from scratch, without what the dead attempt half wrote.
+        _clean_partial(backend, record, ctx.home)
+        log.info("take %s: its process died mid-take; running it again", req.take_id)
+    if result.claim in (Claim.NEW, Claim.RESTART):
         if ctx.stopping:
             ctx.journal.release(req.take_id)
             return _outcome(record, "not-started", "interrupted before submitting")
@@ -177,6 +197,14 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     else:
         job_id = record.job_id or ""
     return _finish(backend, job_id, price, ctx, req.take_id)
+
+
+def _clean_partial(backend: Backend, record: TakeRecord, home: Home) -> None:
+    """Remove what a dead attempt at a local take half wrote: the runner's scratch folders
+    and the backend's own partial output."""
+    for scratch in home.tmp.glob(f"{record.take_id}.*.part"):
+        shutil.rmtree(scratch, ignore_errors=True)
+    backend.discard(record.request)
 
 
 def _get(ctx: SweepContext, take_id: str) -> TakeRecord:
@@ -209,6 +237,19 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
         )
         return None
     except BaseException as exc:
+        if backend.runs_locally:
+            # Nothing left this process, so no job can exist anywhere: never uncertain.
+            if not isinstance(exc, Exception):  # interrupted: the next sweep runs it again
+                ctx.journal.release(take_id, submitting=True)
+                raise
+            ctx.journal.settle(
+                take_id,
+                TakeState.FAILED,
+                cost_usd=0.0,
+                error_code="local-error",
+                error_message=f"{type(exc).__name__}: {exc}",
+            )
+            return None
         # Unknown failure inside the create call: the job may exist. Never resubmit.
         ctx.journal.mark_uncertain(take_id, f"{type(exc).__name__}: {exc}")
         if not isinstance(exc, Exception):

@@ -29,6 +29,7 @@ from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
 from takelab.shots import Project, load_project
+from takelab.sweep_cached import cached_tags, link_take_runs
 from takelab.sweep_progress import STOP_ENV, SweepProgress
 from takelab.sweep_tracking import SweepTracking
 from takelab.tracking import Tracker, run_link
@@ -280,7 +281,7 @@ def _run(
     # MLflow first: a process killed in between leaves the journal saying "running", and
     # the next start closes the run only if MLflow still has it running.
     if ctx.tracker is not None and sweep_run_id is not None:
-        _finish_tracking(ctx.tracker, result, home)
+        _finish_tracking(ctx.tracker, result, home, journal)
     journal.finish_sweep(sweep_id, "interrupted" if interrupted else "finished")
     if interrupted:
         # Say what happened; the caller (notebook or CLI) decides how to end.
@@ -372,17 +373,19 @@ def _result(fut: Future[Outcome], planned: PlannedTake) -> Outcome:
         )
 
 
-def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home) -> None:
+def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home, journal: Journal) -> None:
     assert result.sweep_run_id is not None
     csv = home.tmp / result.sweep_id / "takes.csv"
     csv.parent.mkdir(parents=True, exist_ok=True)
     try:
+        link_take_runs(result, journal)
         result.summary.to_csv(csv, index=False)
         tracker.finish_sweep(
             result.sweep_run_id,
             metrics=result.metrics,
             artifacts=[csv],
             status="KILLED" if result.interrupted else "FINISHED",
+            tags=cached_tags(result),
         )
     except Exception as exc:
         log.warning("could not finish the sweep run in MLflow: %s", exc)

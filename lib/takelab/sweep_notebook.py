@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home, repo_root, resolve_project_path
+from takelab.journal import Journal
+from takelab.notebook_run import check_parameters
 from takelab.plan import plan
 from takelab.ray_cluster import check_address, check_executor, import_ray
 from takelab.shots import load_project
-from takelab.sweep import SweepResult, check_budget
+from takelab.sweep import SweepResult, check_budget, run_sweep
+from takelab.sweep_cached import fully_cached
 
 
 def _stamp() -> str:
@@ -43,18 +46,16 @@ def run_sweep_notebook(
     stop_file: Path | None = None,
     executor: str = "threads",
     ray_address: str | None = None,
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path | None, dict[str, Any]]:
     """Execute `02_sweep.ipynb` with these parameters through papermill; return the executed
-    notebook's path and the sweep's summary (read back from the notebook's output)."""
-    from takelab.notebook_run import check_parameters, execute, import_papermill
+    notebook's path and the sweep's summary (read back from the notebook's output).
 
+    A grid whose every take is made and logged already runs here, without a kernel: it
+    records one cached sweep run and no notebook (the path returned is None)."""
     home = (home or Home.from_env()).ensure()
     project = load_project(resolve_project_path(project_file))  # fail fast, before a kernel starts
     check_budget(budget_usd)
     check_executor(executor, ray_address)
-    if executor == "ray":
-        import_ray()
-        check_address(ray_address)
     out = home.sweeps / f"{_stamp()}-{project.project}.ipynb"
     parameters: dict[str, Any] = {
         "project_file": str(project.path),
@@ -69,11 +70,35 @@ def run_sweep_notebook(
         "ray_address": ray_address,
         "result_file": str(home.tmp / f"{out.stem}.result.json"),
     }
-    # A key passed as a parameter is refused first, so no later message can echo it.
-    check_parameters(parameters)
+    check_parameters(parameters)  # a key in a parameter is refused before anything else
     # Planning the grid refuses a retired model, a setting the model cannot do and an
     # unknown `extend:` take here, with the file's line, rather than inside the kernel.
     plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
+    if not retry_failed and fully_cached(
+        project,
+        Journal(home.journal_url),
+        shots=shots,
+        variants=variants,
+        backends=backends,
+        seeds=seeds,
+    ):
+        # Nothing to run: a kernel, papermill and a notebook would only record that.
+        result = run_sweep(
+            project.path,
+            shots=shots,
+            variants=variants,
+            backends=backends,
+            seeds=seeds,
+            budget_usd=budget_usd,
+            progress=False,
+            home=home,
+        )
+        return None, result_summary(result)
+    if executor == "ray":
+        import_ray()
+        check_address(ray_address)
+    from takelab.notebook_run import execute, import_papermill
+
     pm = import_papermill()  # only now: every check above fails fast without it
     summary = execute(pm, notebook_path(), out, parameters, home, progress_file, stop_file)
     return out, summary
@@ -83,7 +108,12 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
     """Hand the sweep's summary to the process that ran the notebook (no-op without a path)."""
     if not path:
         return
-    data = {
+    Path(path).write_text(json.dumps(result_summary(result), indent=2))
+
+
+def result_summary(result: SweepResult) -> dict[str, Any]:
+    """What `takelab sweep` prints of a sweep, as plain data."""
+    return {
         "project": result.project,
         "sweep_id": result.sweep_id,
         "sweep_run_id": result.sweep_run_id,
@@ -97,4 +127,3 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
         "artifact_uri": result.artifact_uri,
         "outcomes": [asdict(o) for o in result.outcomes],
     }
-    Path(path).write_text(json.dumps(data, indent=2))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from takelab.errors import TakelabError
 from takelab.home import Home
 from takelab.journal import Journal
+from takelab.mlflow_store import TrackingStoreError
 
 if TYPE_CHECKING:
     from takelab.tracking import Tracker
@@ -80,6 +81,10 @@ class SweepTracking:
             # the executed notebook there without importing MLflow (notebook_run.py).
             self.artifact_uri = tracker.client.get_run(self._run_id).info.artifact_uri
             self._tracker = tracker
+        except TrackingStoreError as exc:
+            # Not "unreachable": the file is there and broken, and waiting will not mend it.
+            self.warning = f"{exc}; takes are journalled, and logged once the store is repaired"
+            log.warning(self.warning)
         except Exception as exc:
             from takelab.mlflow_errors import refused
 

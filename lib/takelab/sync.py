@@ -9,6 +9,7 @@ from pathlib import Path
 from takelab.home import Home
 from takelab.journal import Journal
 from takelab.mlflow_errors import refused
+from takelab.mlflow_store import TrackingStoreError
 from takelab.preferences import mirror_preference
 from takelab.review import mirror_verdict, owns_run
 from takelab.tracking import Tracker
@@ -29,6 +30,12 @@ def sync(home: Home | None = None) -> SyncReport:
     tracker = Tracker(home)
     tracker.check()  # a wrong login or a server that is down: one error, before anything
     report = SyncReport()
+    try:
+        _ = tracker.client
+    except TrackingStoreError:
+        raise  # a damaged store: one clear error naming the file and `takelab doctor`
+    except Exception:
+        pass  # unreachable: each take below reports it
     latest = journal.latest_verdicts()
     for record in journal.takes():
         if record.logged or record.state.active:

@@ -33,6 +33,7 @@ from takelab.team_config import (
     write_secret,
 )
 from takelab.team_postgres import start_postgres, stop_postgres
+from takelab.team_store import check_store, upgrade_store
 
 __all__ = ["TeamConfig", "admin_env", "admin_password", "down", "main", "up"]
 
@@ -114,6 +115,7 @@ def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) ->
     if _pid(cfg) is not None and _healthy(cfg):
         return
     prefix, uid = _server_user()
+    check_store(cfg)  # a half-migrated database is named, with the command that finishes it
     artifacts = cfg.root / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     home = cfg.root / "mlflow-home"
@@ -239,6 +241,7 @@ def down(cfg: TeamConfig | None = None) -> list[str]:
 USAGE = """usage: python -m takelab.team COMMAND   (or: takelab team COMMAND)
   up                     start PostgreSQL and the MLflow server (TAKELAB_ADMIN_PASSWORD)
   down                   stop both; the data stays
+  upgrade                finish an interrupted migration of MLflow's database
   add-member NAME        make NAME's MLflow and PostgreSQL logins; prints their exports
   remove-member NAME     revoke both of NAME's logins
   budget PROJECT USD     what all members together may spend on PROJECT"""
@@ -252,13 +255,24 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     err = Console(stderr=True)
     verb, rest = (args[0], args[1:]) if args else ("", [])
-    arity = {"up": 0, "down": 0, "add-member": 1, "remove-member": 1, "budget": 2}
+    arity = {
+        "up": 0,
+        "down": 0,
+        "upgrade": 0,
+        "add-member": 1,
+        "remove-member": 1,
+        "budget": 2,
+    }
     if arity.get(verb) != len(rest):
         err.print(USAGE, markup=False)
         return 2
     try:
         cfg = TeamConfig.from_env()
-        if verb == "up":
+        if verb == "upgrade":
+            start_postgres(cfg)
+            upgrade_store(cfg)
+            err.print("MLflow's team database is at this MLflow's schema: `make team-up` now")
+        elif verb == "up":
             up(cfg)
             err.print(f"[green]team server up[/]: MLflow {cfg.tracking_uri}, data in {cfg.root}")
             err.print(

@@ -29,11 +29,14 @@ MEMBER_TAG = "takelab.member"
 EXPERIMENT_KIND = "custom_model_development"
 TAKE_ARTIFACTS = ("take.mp4", "preview.gif", "contact_sheet.png", "request.json", "prompt.txt")
 PARAM_LIMIT = 6000
+TAG_LIMIT = 8000  # MLflow's longest tag value
+CACHED_TAG = "takelab.cached"  # "true" on a sweep run whose every take was reused
+TAKE_RUNS_TAG = "takelab.take_runs"  # the take runs a sweep covered, comma-separated
 
 log = logging.getLogger(__name__)
 
 
-def _quiet_mlflow() -> None:
+def quiet_mlflow() -> None:
     # Alembic prints every migration on a fresh store; users need none of it.
     for name in ("alembic", "alembic.runtime.migration", "mlflow.store.db.utils"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -141,12 +144,23 @@ class Tracker:
     @property
     def client(self) -> MlflowClient:
         if self._client is None:
-            _quiet_mlflow()
+            quiet_mlflow()
             from mlflow import MlflowClient
 
-            if self.uri.startswith("sqlite:"):
-                self.home.root.mkdir(parents=True, exist_ok=True)
-            self._client = MlflowClient(tracking_uri=self.uri)
+            if not self.own_store:
+                self._client = MlflowClient(tracking_uri=self.uri)
+                return self._client
+            from takelab.mlflow_store import diagnose, ensure_store
+
+            # MLflow would create (and migrate) a missing store in place, where a crash
+            # leaves it half-made for good: takelab makes it whole first, atomically.
+            ensure_store(self.home)
+            client = MlflowClient(tracking_uri=self.uri)
+            try:
+                client.search_experiments(max_results=1)  # opens (and checks) the store now
+            except Exception as exc:
+                raise (diagnose(self.home, exc) or exc) from None
+            self._client = client
         return self._client
 
     @property
@@ -187,6 +201,11 @@ class Tracker:
         if exp is not None and exp.experiment_id not in ids:
             ids.append(exp.experiment_id)
         return ids
+
+    @property
+    def own_store(self) -> bool:
+        """Whether tracking goes to TAKELAB_HOME's own SQLite store (not a server)."""
+        return self.uri == f"sqlite:///{self.home.mlflow_db}"
 
     def experiment_id(self, project: str) -> str:
         """The project's experiment, created on first use and tagged for the classic UI."""
@@ -238,12 +257,15 @@ class Tracker:
         metrics: Mapping[str, float],
         artifacts: Iterable[Path] = (),
         status: str = "FINISHED",
+        tags: Mapping[str, str] | None = None,
     ) -> None:
-        from mlflow.entities import Metric
+        from mlflow.entities import Metric, RunTag
 
         now = int(time.time() * 1000)
         self.client.log_batch(
-            run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            tags=[RunTag(k, v[:TAG_LIMIT]) for k, v in (tags or {}).items()],
         )
         for path in artifacts:
             self.client.log_artifact(run_id, str(path))

@@ -265,6 +265,11 @@ class Backend(ABC):
         (Unix time), newest first; only backends with `lists_jobs` can answer."""
         return []
 
+    def discard(self, request: TakeRequest) -> None:
+        """Remove partial output a killed attempt at `request` left on this machine, before
+        a local backend runs it again; provider backends keep nothing locally."""
+        return None
+
     def check_ready(self) -> None:
         """Raise before anything is submitted if the backend cannot run (key, SDK)."""
         return None

@@ -502,6 +502,12 @@ class PrevizBackend(Backend):
         part.replace(final)
         return job_id
 
+    def discard(self, request: TakeRequest) -> None:
+        """The half-rendered file (and a finished one never fetched) of a killed take."""
+        final = self._path(f"previz-{request.take_id}")
+        final.with_name(final.name + ".part").unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
+
     def poll(self, job_id: str) -> JobStatus:
         if self._path(job_id).exists():
             return JobStatus(state=JobState.SUCCEEDED, progress=1.0, cost_usd=0.0)
