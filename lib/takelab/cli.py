@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from takelab.errors import TakelabError, UsageError
+from takelab.scrub import scrub
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Piped output (scripts, CI) gets wide tables instead of rich's 80-column default.
@@ -31,7 +32,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 def fail(exc: TakelabError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc}", markup=True)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(scrub(str(exc)))}", markup=True)
     sys.exit(exc.exit_code)
 
 
@@ -39,7 +42,10 @@ def fail(exc: TakelabError) -> NoReturn:
 @click.version_option(package_name="takelab")
 def main() -> None:
     """takelab: experiment with prompts for AI video generators."""
+    from takelab.scrub import install_log_scrubbing
+
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    install_log_scrubbing()
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
@@ -177,7 +183,17 @@ def sweep(
     executor: str,
     ray_address: str | None,
 ) -> None:
-    """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/)."""
+    """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/).
+
+    \b
+    Exit codes:
+      0    every take of the grid is done or cached
+      1    the sweep could not run (an error, e.g. the kernel failed)
+      2    bad input (project file, flag, parameter)
+      3    the sweep ran, but some takes are failed, blocked, uncertain, pending,
+           over budget or stopped by lint
+      130  interrupted (submitted takes stay resumable)
+    """
     from takelab.home import Home
     from takelab.sweep_notebook import run_sweep_notebook
 
@@ -249,6 +265,10 @@ def sweep(
     if result.get("interrupted"):
         err.print("the sweep was interrupted; rerun the same command to finish the rest")
         sys.exit(130)
+    if result.get("verdict") != "complete":
+        # The sweep ran, but its grid is not done: say so in the exit code (contract: 3).
+        err.print("incomplete: not every take is done or cached (exit code 3)")
+        sys.exit(int(result.get("exit_code") or 3))
 
 
 def _follow(progress_file: Path, finished: threading.Event) -> None:
@@ -307,7 +327,7 @@ def _print_sweep(result: dict[str, Any]) -> None:
         )
     )
     for warning in result.get("warnings", []):
-        err.print(f"warning: {warning}")
+        err.print(f"warning: {scrub(warning)}")
     spend = result.get("spend_usd", 0.0)
     out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; spent ${spend:.2f}")
     out.print(f"executed notebook: {result.get('notebook')}")
@@ -365,7 +385,7 @@ def sync() -> None:
     report = do_sync()
     out.print(f"logged {report.takes_logged} takes and {report.verdicts_logged} verdicts")
     for e in report.errors:
-        err.print(f"error: {e}")
+        err.print(f"error: {scrub(e)}")
     sys.exit(1 if report.errors else 0)
 
 

@@ -22,13 +22,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from takelab.errors import UsageError
+from takelab.errors import SweepIncomplete, UsageError
 from takelab.gitinfo import git_state
 from takelab.home import Home
 from takelab.journal import Journal
 from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
+from takelab.scrub import scrub
 from takelab.shots import Project, load_project
 from takelab.sweep_progress import STOP_ENV, SweepProgress
 from takelab.tracking import Tracker, run_link
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 RECORDED_PACKAGES = ("takelab", "mlflow", "papermill", "av", "numpy", "pydantic")
 FAILED_STATES = ("failed", "blocked", "uncertain")
+COMPLETE_STATES = ("done", "cached")
+# The exit-code contract of `takelab sweep` (README "Security" and `takelab sweep --help`).
+EXIT_COMPLETE = 0  # every take of the grid is done or cached
+EXIT_INCOMPLETE = 3  # the sweep ran; some takes are not done (failed, pending, skipped...)
 
 
 @dataclass
@@ -55,6 +60,20 @@ class SweepResult:
     warnings: list[str] = field(default_factory=list)
     experiment_id: str | None = None
     interrupted: bool = False
+    verdict: str = ""  # "complete" (every take done or cached) or "incomplete"; set here
+    exit_code: int = EXIT_COMPLETE
+
+    def __post_init__(self) -> None:
+        self.warnings = [scrub(w) for w in self.warnings]
+        complete = not self.interrupted and all(o.status in COMPLETE_STATES for o in self.outcomes)
+        self.verdict = "complete" if complete else "incomplete"
+        self.exit_code = EXIT_COMPLETE if complete else EXIT_INCOMPLETE
+
+    def check(self) -> None:
+        """Raise SweepIncomplete unless every take is done or cached (the notebook's last
+        cell calls this, so papermill callers see an incomplete sweep fail)."""
+        if self.verdict != "complete":
+            raise SweepIncomplete(f"the sweep is incomplete: {self.describe()}")
 
     @property
     def counts(self) -> Counter[str]:
@@ -189,7 +208,7 @@ def _run(
         backend.check_ready()
     journal = Journal(home.journal_url)
     git = git_state(project.path)
-    warnings: list[str] = []
+    warnings: list[str] = endpoint_notices([p.backend for p in planned])
     if git.commit is None:
         warnings.append(f"{project.path.name} is not in a git repository: takes record no commit")
     elif git.dirty:
@@ -252,7 +271,7 @@ def _run(
         outcomes=outcomes,
         spend_usd=spend,
         budget_usd=budget,
-        warnings=warnings + (["the sweep was interrupted"] if interrupted else []),
+        warnings=warnings + ctx.notes + (["the sweep was interrupted"] if interrupted else []),
         experiment_id=experiment_id,
         interrupted=interrupted,
     )
@@ -267,11 +286,34 @@ def _run(
     return result
 
 
+def endpoint_notices(backends: Sequence[Any]) -> list[str]:
+    """Once per backend: where its key goes when that is not the provider's own host, and
+    base-URL settings found in a `.env` (ignored: a project folder's `.env` must not
+    choose where a key is sent)."""
+    from takelab.backends._provider import ProviderBackend
+    from takelab.secrets import dotenv_endpoints
+
+    notices: list[str] = []
+    names: list[str] = []
+    for backend in {b.name: b for b in backends}.values():
+        if isinstance(backend, ProviderBackend) and backend.base_url_env:
+            names.append(backend.base_url_env)
+            notice = backend.endpoint_notice()
+            if notice:
+                notices.append(notice)
+    for name, path in dotenv_endpoints(tuple(names)):
+        notices.append(
+            f"{name} in {path} is ignored: base URLs come only from the environment or"
+            " your settings file (TAKELAB_SETTINGS)"
+        )
+    return notices
+
+
 def _close_run(home: Home, sweep_id: str, run_id: str | None) -> bool:
     try:
         Tracker(home).fail_sweep_runs(sweep_id, run_id)
     except Exception as exc:  # MLflow down: retried on a later start
-        log.warning("could not mark sweep %s failed in MLflow: %s", sweep_id, exc)
+        log.warning("could not mark sweep %s failed in MLflow: %s", sweep_id, scrub(exc))
         return False
     return True
 
@@ -335,7 +377,9 @@ def _result(fut: Future[Outcome], planned: PlannedTake) -> Outcome:
         return fut.result()
     except Exception as exc:
         req = planned.request
-        log.error("take %s failed unexpectedly: %s: %s", req.take_id, type(exc).__name__, exc)
+        log.error(
+            "take %s failed unexpectedly: %s: %s", req.take_id, type(exc).__name__, scrub(exc)
+        )
         return Outcome(
             req.take_id,
             req.shot,
@@ -360,7 +404,7 @@ def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home) -> None:
             status="KILLED" if result.interrupted else "FINISHED",
         )
     except Exception as exc:
-        log.warning("could not finish the sweep run in MLflow: %s", exc)
+        log.warning("could not finish the sweep run in MLflow: %s", scrub(exc))
     finally:
         csv.unlink(missing_ok=True)
         csv.parent.rmdir()

@@ -89,6 +89,8 @@ def write_result(result: SweepResult, path: str | Path | None) -> None:
         "budget_usd": result.budget_usd,
         "warnings": result.warnings,
         "interrupted": result.interrupted,
+        "verdict": result.verdict,
+        "exit_code": result.exit_code,
         "outcomes": [asdict(o) for o in result.outcomes],
     }
     Path(path).write_text(json.dumps(data, indent=2))

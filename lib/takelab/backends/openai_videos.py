@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, submit_once, with_retries, write_stream
 from takelab.errors import BackendError, SubmitError, UsageError
-from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -67,6 +66,8 @@ class OpenAIVideosBackend(ProviderBackend):
         " needs a compatible gateway in OPENAI_BASE_URL"
     )
     key_env: ClassVar[str] = "OPENAI_API_KEY"
+    base_url_env: ClassVar[str | None] = BASE_URL_ENV
+    default_url: ClassVar[str] = OFFICIAL_URL
     sdk_module: ClassVar[str] = "openai"
     sdk_package: ClassVar[str] = "openai"
     timeout_s: ClassVar[float] = 60.0
@@ -85,7 +86,7 @@ class OpenAIVideosBackend(ProviderBackend):
     # -- where it runs -------------------------------------------------------------------
 
     def base_url(self) -> str:
-        return get_secret(BASE_URL_ENV) or OFFICIAL_URL
+        return self.api_url()
 
     def on_openai(self) -> bool:
         """True when requests would go to OpenAI itself rather than a compatible gateway."""
@@ -185,7 +186,7 @@ class OpenAIVideosBackend(ProviderBackend):
             def once() -> Path:
                 stream = client.videos.with_streaming_response.download_content
                 with stream(job_id, variant="video") as response:
-                    return write_stream(response.iter_bytes(1 << 20), dest)
+                    return write_stream(response.iter_bytes(1 << 20), dest, backend=self.name)
 
             return with_retries(once, what=f"download video {job_id}", sleep=self._sleep)
 

@@ -72,6 +72,8 @@ class ReplicateBackend(ProviderBackend):
         " failed or blocked predictions $0"
     )
     key_env: ClassVar[str] = "REPLICATE_API_TOKEN"
+    base_url_env: ClassVar[str | None] = "REPLICATE_BASE_URL"
+    default_url: ClassVar[str] = "https://api.replicate.com"
     sdk_module: ClassVar[str] = "replicate"
     sdk_package: ClassVar[str] = "replicate"
     poll_interval_s: ClassVar[float] = 5.0
@@ -116,7 +118,11 @@ class ReplicateBackend(ProviderBackend):
         import httpx
         from replicate.client import Client
 
-        client = Client(api_token=self.key(), timeout=httpx.Timeout(self.timeout_s, connect=10.0))
+        client = Client(
+            api_token=self.key(),
+            base_url=self.api_url(),
+            timeout=httpx.Timeout(self.timeout_s, connect=10.0),
+        )
         try:
             yield client
         finally:
@@ -182,7 +188,8 @@ class ReplicateBackend(ProviderBackend):
             )
         if url is None:
             raise BackendError(self.name, f"prediction {job_id} has no video URL")
-        return download(url, dest)  # replicate.delivery URLs are public: no key sent
+        # Replicate.delivery URLs are public: no key sent.
+        return download(url, dest, origin=self.api_url(), backend=self.name)
 
     def cancel(self, job_id: str) -> None:
         """Cancel a prediction that has not finished."""
