@@ -38,7 +38,18 @@ def fail(exc: TakelabError) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Every command's TakelabError (a damaged journal, an unreachable team server, a bad
+    setting) ends as one error line and its exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TakelabError as exc:
+            fail(exc)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="takelab")
 def main() -> None:
     """takelab: experiment with prompts for AI video generators."""

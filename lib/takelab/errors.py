@@ -96,6 +96,18 @@ class MissingKeyError(BackendError):
         self.variable = variable
 
 
+class JournalDamagedError(TakelabError):
+    """The journal's SQLite file is not a database, or fails its integrity check."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(
+            f"the journal {where} is damaged ({detail})",
+            hint="run `takelab doctor`: it moves the damaged file aside and rebuilds the"
+            " journal from the take folders and MLflow",
+        )
+        self.where = where
+
+
 class SweepIncomplete(TakelabError):
     """A sweep that ran, but not every take of its grid ended done or cached (failed,
     blocked, uncertain, pending, over budget, stopped by lint...). Exit code 3."""

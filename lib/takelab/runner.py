@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from takelab import media
+from takelab import lost_jobs, media
 from takelab.backends import Backend, JobState, JobStatus
 from takelab.backends._provider import is_gone
 from takelab.charges import FLAG_OVER, Charge, PriceBook, check_charge
@@ -208,7 +208,13 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
         if not isinstance(exc, Exception):
             raise
         return None
-    ctx.journal.record_job(take_id, job_id)
+    try:
+        ctx.journal.record_job(take_id, job_id)
+    except BaseException as exc:
+        # A created, possibly charged job whose id the journal cannot hold (a full disk):
+        # its id goes to stderr and the fallback file for `takelab doctor`, never nowhere.
+        lost_jobs.save(ctx.home, record.request, job_id, record.reserved_usd, exc)
+        raise
     return job_id
 
 

@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from takelab import lost_jobs
 from takelab.errors import SweepIncomplete, UsageError
 from takelab.gitinfo import git_state
 from takelab.home import Home
@@ -219,6 +220,7 @@ def _run(
     for w in warnings:
         log.warning(w)
 
+    lost_jobs.keep_reserve(home)  # room for a job id the journal cannot record
     sweep_id = uuid.uuid4().hex[:16]
     params = {
         "project_file": str(project.path),
