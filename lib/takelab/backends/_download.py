@@ -4,7 +4,8 @@ which takelab does not control.
 - Only `https`; plain `http` only to loopback, and only when the provider itself is on
   loopback (as the test fakes and a local gateway are).
 - At most MAX_REDIRECTS redirects, each checked like the first URL; never to a private,
-  loopback or link-local address unless the provider's own host is one.
+  loopback or link-local address unless the provider's own host is one, and then only
+  back to the provider's own host and port (not to another local service).
 - A size cap per take (TAKELAB_MAX_DOWNLOAD_MB, default DEFAULT_MAX_MB), checked against
   Content-Length up front and against the bytes as they arrive.
 - The body goes to a `.part` file that is deleted whatever happens; only a whole file is
@@ -63,8 +64,9 @@ def _is_internal(host: str) -> bool:
     )
 
 
-def check_url(url: str, *, origin: str | None, backend: str) -> None:
-    """Raise UnusableOutputError unless takelab may fetch `url` for a provider at `origin`."""
+def check_url(url: str, *, origin: str | None, backend: str, redirect: bool = False) -> None:
+    """Raise UnusableOutputError unless takelab may fetch `url` for a provider at `origin`
+    (`redirect`: `url` is where a redirect points)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -80,9 +82,11 @@ def check_url(url: str, *, origin: str | None, backend: str) -> None:
     if not host:
         raise UnusableOutputError(backend, "the output URL names no host")
     internal = _is_internal(host)
-    if internal and not origin_internal:
+    same_service = bool(origin) and parts.netloc.lower() == urlsplit(origin or "").netloc.lower()
+    if internal and (not origin_internal or (redirect and not same_service)):
+        what = "a redirect points" if redirect else "the output URL points"
         raise UnusableOutputError(
-            backend, f"the output URL points at an internal address ({host}); it is not fetched"
+            backend, f"{what} at an internal address ({parts.netloc}); it is not fetched"
         )
     if scheme == "http" and not (internal and origin_internal):
         raise UnusableOutputError(
@@ -113,8 +117,8 @@ def download(
     def once() -> Path:
         current, sent = url, dict(headers or {})
         try:
-            for _ in range(MAX_REDIRECTS + 1):
-                check_url(current, origin=origin, backend=backend)
+            for hop in range(MAX_REDIRECTS + 1):
+                check_url(current, origin=origin, backend=backend, redirect=hop > 0)
                 with httpx.stream(
                     "GET", current, headers=sent, timeout=timeout_s, follow_redirects=False
                 ) as resp:
