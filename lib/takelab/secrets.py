@@ -149,5 +149,5 @@ def dotenv_endpoints(names: tuple[str, ...]) -> list[tuple[str, Path]]:
         except OSError:
             continue
         values = _dotenv(path, stat.st_mtime_ns)
-        out += [(n, path) for n in names if values.get(n) and not endpoint(n)]
+        out += [(n, path) for n in names if values.get(n) and values[n] != endpoint_url(n)]
     return out

@@ -16,7 +16,7 @@ runway_fake.py does, and with switches it lies in every way a provider could.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +55,7 @@ class HostileRunway(RunwayFake):
     output: str = "mp4"
     redirect_to: str = ""
     served_bytes: int = 0
+    before_create: Callable[[], None] | None = None  # e.g. fill the disk as the job starts
 
     def __post_init__(self) -> None:
         # Hostile routes first: FakeServer answers with the first route that matches.
@@ -72,6 +73,8 @@ class HostileRunway(RunwayFake):
             return Response(500, {"error": f"upstream failed for {self._echo(req)}"})
         from fakes.runway_fake import TEXT_MODELS
 
+        if self.before_create is not None:
+            self.before_create()
         return self._create(req, TEXT_MODELS)
 
     def _get(self, req: Request) -> Response:

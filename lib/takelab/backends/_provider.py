@@ -137,8 +137,8 @@ class ProviderBackend(Backend):
         if host.lower() == default.lower():
             return None
         return (
-            f"{self.name}: the key in {self.key_env} is sent to {host}, not {default or 'the'}"
-            f" provider's own host ({self.base_url_env} from {found.source})"
+            f"{self.name}: the key in {self.key_env} is sent to {host}, not to the provider's"
+            f" own host {default or '(none)'} ({self.base_url_env} from {found.source})"
         )
 
     def price(self, request: TakeRequest) -> float:
