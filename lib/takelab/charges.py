@@ -16,6 +16,11 @@ import logging
 import math
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from takelab.backends import Backend
+    from takelab.journal import TakeRecord
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +90,32 @@ class PriceBook:
         with self._lock:
             if ratio > self.ratios.get(backend, 1.0):
                 self.ratios[backend] = ratio
+
+
+def book_charge(
+    prices: PriceBook,
+    notes: list[str],
+    backend: Backend,
+    record: TakeRecord,
+    reported: float | None,
+    *,
+    default: float,
+) -> Charge:
+    """What to book for a take from the provider's `reported` charge (`default` when it
+    reports none); a warning is logged and added to `notes`, and a plausible charge above
+    the reservation raises the backend's price in `prices`."""
+    if reported is None:
+        return Charge(default)
+    table = backend.price(record.request)
+    charge = check_charge(
+        reported,
+        table_usd=table,
+        reserved_usd=record.reserved_usd or default or table,
+        what=f"take {record.take_id} ({record.backend}:{record.model})",
+    )
+    if charge.warning:
+        log.warning("%s", charge.warning)
+        notes.append(charge.warning)
+    if charge.flag == FLAG_OVER:
+        prices.saw(record.request.backend_spec, table, charge.usd)
+    return charge

@@ -13,6 +13,7 @@ from difflib import get_close_matches
 from takelab.errors import UsageError
 from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, VerdictRecord
+from takelab.scrub import scrub
 from takelab.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def mirror_verdict(
         step = history.index(verdict.id) if verdict.id in history else len(history)
         tracker.log_verdict(run_id, verdict, step)
     except Exception as exc:  # MLflow down: the journal has it; `takelab sync` logs it
-        log.warning("MLflow is unreachable (%s); run `takelab sync` later", exc)
+        log.warning("MLflow is unreachable (%s); run `takelab sync` later", scrub(exc))
         return False
     journal.mark_verdicts_logged([verdict.id])
     return True

@@ -20,7 +20,7 @@ from pathlib import Path
 from takelab import lost_jobs, media
 from takelab.backends import Backend, JobState, JobStatus
 from takelab.backends._provider import is_gone
-from takelab.charges import FLAG_OVER, Charge, PriceBook, check_charge
+from takelab.charges import PriceBook, book_charge
 from takelab.errors import SubmitError, TakelabError, UnusableOutputError, VideoError
 from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
@@ -283,7 +283,7 @@ def _finish(
         )
     latency = time.monotonic() - started
     if status.state is JobState.SUCCEEDED:
-        charge = _charge(ctx, backend, record, status.cost_usd, default=price)
+        charge = book_charge(ctx.prices, ctx.notes, backend, record, status.cost_usd, default=price)
         charged, charge_flags = charge.usd, [charge.flag] if charge.flag else []
         try:
             landed = _land(backend, job_id, record, ctx.home)
@@ -325,7 +325,7 @@ def _finish(
             )
     else:
         state = TakeState.BLOCKED if status.state is JobState.BLOCKED else TakeState.FAILED
-        charge = _charge(ctx, backend, record, status.cost_usd, default=0.0)
+        charge = book_charge(ctx.prices, ctx.notes, backend, record, status.cost_usd, default=0.0)
         ctx.journal.settle(
             take_id,
             state,
@@ -339,32 +339,6 @@ def _finish(
     out = _outcome(record, str(record.state))
     out.logged = log_to_mlflow(ctx, record)
     return out
-
-
-def _charge(
-    ctx: SweepContext,
-    backend: Backend,
-    record: TakeRecord,
-    reported: float | None,
-    *,
-    default: float,
-) -> Charge:
-    """What to book from the provider's reported charge (charges.py), warning once."""
-    if reported is None:
-        return Charge(default)
-    table = backend.price(record.request)
-    charge = check_charge(
-        reported,
-        table_usd=table,
-        reserved_usd=record.reserved_usd or default or table,
-        what=f"take {record.take_id} ({record.backend}:{record.model})",
-    )
-    if charge.warning:
-        log.warning("%s", charge.warning)
-        ctx.notes.append(charge.warning)
-    if charge.flag == FLAG_OVER:
-        ctx.prices.saw(record.request.backend_spec, table, charge.usd)
-    return charge
 
 
 @dataclass

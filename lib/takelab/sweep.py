@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from takelab import lost_jobs
+from takelab.backends._provider import endpoint_notices
 from takelab.errors import SweepIncomplete, UsageError
 from takelab.gitinfo import git_state
 from takelab.home import Home
@@ -286,29 +287,6 @@ def _run(
         # Say what happened; the caller (notebook or CLI) decides how to end.
         print(f"interrupted: {result.describe()}. Submitted takes stay resumable: rerun to finish.")
     return result
-
-
-def endpoint_notices(backends: Sequence[Any]) -> list[str]:
-    """Once per backend: where its key goes when that is not the provider's own host, and
-    base-URL settings found in a `.env` (ignored: a project folder's `.env` must not
-    choose where a key is sent)."""
-    from takelab.backends._provider import ProviderBackend
-    from takelab.secrets import dotenv_endpoints
-
-    notices: list[str] = []
-    names: list[str] = []
-    for backend in {b.name: b for b in backends}.values():
-        if isinstance(backend, ProviderBackend) and backend.base_url_env:
-            names.append(backend.base_url_env)
-            notice = backend.endpoint_notice()
-            if notice:
-                notices.append(notice)
-    for name, path in dotenv_endpoints(tuple(names)):
-        notices.append(
-            f"{name} in {path} is ignored: base URLs come only from the environment or"
-            " your settings file (TAKELAB_SETTINGS)"
-        )
-    return notices
 
 
 def _close_run(home: Home, sweep_id: str, run_id: str | None) -> bool:

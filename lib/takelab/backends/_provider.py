@@ -17,7 +17,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -148,6 +148,28 @@ class ProviderBackend(Backend):
     def retired(cls, model: str) -> str | None:
         p = find_price(cls.name, model)
         return p.retired if p else None
+
+
+def endpoint_notices(backends: Sequence[Any]) -> list[str]:
+    """Once per backend: where its key goes when that is not the provider's own host, and
+    base-URL settings found in a `.env` (ignored: a project folder's `.env` must not
+    choose where a key is sent)."""
+    from takelab.secrets import dotenv_endpoints
+
+    notices: list[str] = []
+    names: list[str] = []
+    for backend in {b.name: b for b in backends}.values():
+        if isinstance(backend, ProviderBackend) and backend.base_url_env:
+            names.append(backend.base_url_env)
+            notice = backend.endpoint_notice()
+            if notice:
+                notices.append(notice)
+    for name, path in dotenv_endpoints(tuple(names)):
+        notices.append(
+            f"{name} in {path} is ignored: base URLs come only from the environment or"
+            " your settings file (TAKELAB_SETTINGS)"
+        )
+    return notices
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
