@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -159,8 +160,14 @@ def test_a_damaged_journal_gets_one_line_errors_and_doctor_rebuilds_it(
     assert dry.returncode == 1 and "damaged-journal" in dry.stdout, dry.stdout + dry.stderr
     assert "Traceback" not in dry.stdout + dry.stderr
 
+    stray = home.takes / "deadbeefdeadbeef"  # a folder that cannot be rebuilt: no request
+    stray.mkdir()
+    (stray / "take.mp4").write_bytes(b"\0" * 100)
     fixed = takelab("doctor", "--format", "json")
     assert "Traceback" not in fixed.stdout + fixed.stderr, fixed.stderr
+    problems = {(p["kind"], p["subject"]) for p in json.loads(fixed.stdout)}
+    assert ("not-recovered", str(stray)) in problems  # says what it could not recover
+    assert any(kind == "damaged-journal" for kind, _ in problems)
     assert list(home.root.glob("journal.sqlite.damaged-*")), "the damaged file was kept aside"
     journal = Journal(home.journal)
     rebuilt = {t.take_id: t for t in journal.takes()}
