@@ -158,7 +158,9 @@ def endpoint_notices(backends: Sequence[Any]) -> list[str]:
 
     notices: list[str] = []
     names: list[str] = []
-    for backend in {b.name: b for b in backends}.values():
+    # A Ray sweep's backends are proxies holding the real backend as `inner`.
+    real = [getattr(b, "inner", b) for b in backends]
+    for backend in {b.name: b for b in real}.values():
         if isinstance(backend, ProviderBackend) and backend.base_url_env:
             names.append(backend.base_url_env)
             notice = backend.endpoint_notice()
