@@ -44,6 +44,8 @@ def takelab_home(
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("TAKELAB_PROGRESS_FILE", raising=False)
+    # No settings file of the developer's (base URLs) takes part.
+    monkeypatch.setenv("TAKELAB_SETTINGS", str(tmp_path / "no-settings.env"))
     # The priced test backend (tests/fakes/priced.py), reachable from papermill kernels too.
     monkeypatch.setenv("TAKELAB_BACKENDS", "priced=fakes.priced:PricedPreviz")
     monkeypatch.setenv(

@@ -86,12 +86,13 @@ def fakes(
     with OpenAIVideosFake(openai_key).running() as ov, RunwayFake(runway_key).running() as rw:
         monkeypatch.setenv("OPENAI_API_KEY", openai_key)
         monkeypatch.setenv("OPENAI_BASE_URL", ov.base_url)
+        # The key from a .env; its base URL from the environment (a .env's is ignored).
         (workdir / ".env").write_text(
             f"# only takelab reads this\nRUNWAYML_API_SECRET={runway_key}\n"
-            f"RUNWAYML_BASE_URL={rw.url}\n"
         )
+        monkeypatch.setenv("RUNWAYML_BASE_URL", rw.url)
         monkeypatch.setenv("TAKELAB_POLL_INTERVAL_S", "0.01")
-        for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "RUNWAYML_BASE_URL"):
+        for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
             monkeypatch.delenv(name, raising=False)
         yield ov, rw, [openai_key, runway_key], workdir
 

@@ -7,6 +7,7 @@ A mixin of `_cut_loader._CutChecker`; kept apart so each module reads in one sit
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -84,7 +85,11 @@ class FieldChecks:
         name = self.ck.text(node, "font", f"cut: {where}: style font", required=True)
         assert name is not None
         path = resolve(self.ck.path.parent, name)
+        if "/" in name or "\\" in name or name.startswith("~") or Path(name).is_absolute():
+            assert path is not None
+            self.inside(node, "font", f"{where}: font", name, path)  # a path, not a font name
         if path is not None and path.is_file():
+            self.inside(node, "font", f"{where}: font", name, path)
             return name
         from PIL import ImageFont
 
@@ -350,6 +355,7 @@ class FieldChecks:
         pos = _value_pos(node, key)
         path = resolve(self.ck.path.parent, name)
         assert path is not None
+        self.inside(node, key, what, name, path)
         if not path.is_file():
             self.fail(
                 f"{what} {name!r} not found (looked for {path})",
@@ -363,6 +369,24 @@ class FieldChecks:
                 f"give a {' or '.join(suffixes)} file",
             )
         return name
+
+    def inside(self, node: CommentedMap, key: str, what: str, name: str, path: Path) -> None:
+        """The containment rule of `image:` for every path of the cut section: inside the
+        project file's folder (symlinks resolved) unless `allow_external_images: true`."""
+        if self.ck.allow_external_images:
+            return
+        folder = self.ck.path.parent
+        try:
+            ok = path.resolve().is_relative_to(folder.resolve())
+        except (OSError, ValueError, RuntimeError):  # a symlink loop, a NUL in the path
+            ok = False
+        if not ok:
+            self.fail(
+                f"{what} {_short(name)} is outside the project file's folder ({folder})",
+                _value_pos(node, key),
+                "move the file next to the project file (e.g. into a folder beside it), or"
+                " set `allow_external_images: true` at the top level of the project file",
+            )
 
 
 __all__ = ["FieldChecks"]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -119,6 +121,16 @@ def load_text(text: str, path: Path) -> Project:
 # --- reading and parsing ---------------------------------------------------------------
 
 
+MAX_BYTES_ENV = "TAKELAB_MAX_PROJECT_BYTES"
+DEFAULT_MAX_BYTES = 1_000_000  # a project of hundreds of shots is well under 100 kB
+
+
+def max_project_bytes() -> int:
+    """The size limit of a project file: TAKELAB_MAX_PROJECT_BYTES, default about 1 MB."""
+    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BYTES
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
@@ -126,6 +138,21 @@ def _read_bytes(path: Path) -> bytes:
                 path,
                 "is a directory, not a project file",
                 hint="give the path of a .yaml file, e.g. prompts/tokyo-rain.yaml",
+            )
+        limit = max_project_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise PromptFileError(
+                path,
+                "is not a regular file (a device, pipe or socket)",
+                hint="give the path of a .yaml file, e.g. prompts/tokyo-rain.yaml",
+            )
+        if info.st_size > limit:
+            raise PromptFileError(
+                path,
+                f"the file is {info.st_size:,} bytes, over the {limit:,}-byte limit for a"
+                " project file",
+                hint=f"split it into several project files, or raise {MAX_BYTES_ENV}",
             )
         return path.read_bytes()
     except FileNotFoundError:

@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from takelab.errors import TakelabError, UsageError
+from takelab.scrub import scrub
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Piped output (scripts, CI) gets wide tables instead of rich's 80-column default.
@@ -32,13 +33,16 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 def fail(exc: TakelabError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc}", markup=True)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(scrub(str(exc)))}", markup=True)
     sys.exit(exc.exit_code)
 
 
 class _Group(click.Group):
-    """Every command: a TakelabError, or MLflow refusing the login, is one line and an exit
-    code, never a traceback (a server that is down or refuses us is the usual cause)."""
+    """Every command: a TakelabError (a damaged journal, an unreachable team server, a bad
+    setting), or MLflow refusing the login, is one line and an exit code, never a
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from takelab.mlflow_errors import refused
@@ -58,7 +62,10 @@ class _Group(click.Group):
 @click.version_option(package_name="takelab")
 def main() -> None:
     """takelab: experiment with prompts for AI video generators."""
+    from takelab.scrub import install_log_scrubbing
+
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    install_log_scrubbing()
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
@@ -212,7 +219,17 @@ def sweep(
     executor: str,
     ray_address: str | None,
 ) -> None:
-    """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/)."""
+    """Run a sweep through notebooks/02_sweep.ipynb with papermill (into runs/sweeps/).
+
+    \b
+    Exit codes:
+      0    every take of the grid is done or cached
+      1    the sweep could not run (an error, e.g. the kernel failed)
+      2    bad input (project file, flag, parameter)
+      3    the sweep ran, but some takes are failed, blocked, uncertain, pending,
+           over budget or stopped by lint
+      130  interrupted (submitted takes stay resumable)
+    """
     from takelab.home import Home
     from takelab.sweep_notebook import run_sweep_notebook
 
@@ -290,6 +307,10 @@ def sweep(
     if result.get("interrupted"):
         err.print("the sweep was interrupted; rerun the same command to finish the rest")
         sys.exit(130)
+    if result.get("verdict") != "complete":
+        # The sweep ran, but its grid is not done: say so in the exit code (contract: 3).
+        err.print("incomplete: not every take is done or cached (exit code 3)")
+        sys.exit(int(result.get("exit_code") or 3))
 
 
 def _follow(progress_file: Path, finished: threading.Event) -> None:
@@ -351,7 +372,7 @@ def _print_sweep(result: dict[str, Any]) -> None:
         if o["status"] == "uncertain":
             err.print(f"uncertain {o['take_id']}: {o['message']}")
     for warning in result.get("warnings", []):
-        err.print(f"warning: {warning}")
+        err.print(f"warning: {scrub(warning)}")
     spend = result.get("spend_usd", 0.0)
     out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; spent ${spend:.2f}")
     if result.get("notebook"):
@@ -425,7 +446,7 @@ def sync() -> None:
         f"{report.preferences_logged} preferences"
     )
     for e in report.errors:
-        err.print(f"error: {e}")
+        err.print(f"error: {scrub(e)}")
     sys.exit(1 if report.errors else 0)
 
 

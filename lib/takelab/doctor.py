@@ -22,8 +22,10 @@ from typing import Any
 
 from takelab.backends._base import TakeRequest
 from takelab.doctor_crash import check_previews, check_tracking_store
+from takelab.doctor_rescue import check_journal, import_lost_jobs
 from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, TakeState
+from takelab.lost_jobs import fallback_path as lost_jobs_file
 from takelab.owners import owner_alive
 from takelab.runner import sha256_file
 from takelab.tracking import MEMBER_TAG, TAKE_ARTIFACTS, Tracker
@@ -55,9 +57,13 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
     """Check the store; with `repair`, fix every problem that can be fixed safely."""
     home = home or Home.from_env()
     report = Report()
-    if not home.has_journal:
+    if not home.has_journal and not lost_jobs_file(home).exists():
+        return report
+    # Broken state first (doctor_rescue.py): a damaged journal, job ids it could not hold.
+    if not check_journal(home, report, repair):
         return report
     journal = Journal(home.journal_url)
+    import_lost_jobs(home, journal, report, repair)
     if not check_tracking_store(home, journal, report, repair):
         # A damaged store, left as it is (dry run): the checks against MLflow cannot run.
         check_previews(home, journal, report, repair)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from takelab.scrub import scrub
+
 
 class TakelabError(Exception):
     """Root of every error takelab raises on purpose; the CLI shows these without a traceback."""
@@ -12,6 +14,9 @@ class TakelabError(Exception):
     exit_code: int = 1
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Messages often quote a provider or an exception: never let them carry a key.
+        message = scrub(message)
+        hint = scrub(hint) if hint else hint
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -91,6 +96,31 @@ class MissingKeyError(BackendError):
         self.variable = variable
 
 
+class JournalDamagedError(TakelabError):
+    """The journal's SQLite file is not a database, or fails its integrity check."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(
+            f"the journal {where} is damaged ({detail})",
+            hint="run `takelab doctor`: it moves the damaged file aside and rebuilds the"
+            " journal from the take folders and MLflow",
+        )
+        self.where = where
+
+
+class SweepIncomplete(TakelabError):
+    """A sweep that ran, but not every take of its grid ended done or cached (failed,
+    blocked, uncertain, pending, over budget, stopped by lint...). Exit code 3."""
+
+    exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message,
+            hint="see the takes' status and message in the summary; rerun to resume pending takes",
+        )
+
+
 class BudgetError(TakelabError):
     """A budget that is invalid or already spent."""
 
@@ -165,6 +195,20 @@ class OutputGoneError(BackendError):
             hint="output URLs expire (often within 24-48 h); the job was paid, generate it anew",
         )
         self.job_id = job_id
+
+
+class UnusableOutputError(BackendError):
+    """A finished job's output that must not or cannot be downloaded: a URL takelab will
+    not fetch (file://, plain http, a private address), too many redirects, or a body over
+    the size cap. The take settles as failed with this reason; it is never left pending."""
+
+    def __init__(self, backend: str, reason: str) -> None:
+        super().__init__(
+            backend,
+            f"the output cannot be used: {reason}",
+            hint="the job may still be visible on the provider's dashboard",
+        )
+        self.reason = reason
 
 
 class LocalModelError(BackendError):

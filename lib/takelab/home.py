@@ -58,6 +58,26 @@ def resolve_project_path(path_or_id: str | Path) -> Path:
     return given
 
 
+def check_journal_url(raw: str) -> str:
+    """TAKELAB_JOURNAL_URL as given if it is a `postgresql://` URL or a path ending in
+    `.sqlite`; anything else (a libpq `host=... password=...` string, a typo) is refused,
+    and never echoed: it may hold a password."""
+    value = raw.strip()
+    if value.startswith(("postgresql://", "postgres://")) or (
+        value.endswith(".sqlite") and "://" not in value and "=" not in value
+    ):
+        return value
+    from takelab.errors import UsageError
+
+    kind = "a libpq keyword string" if "=" in value else "neither a URL nor a .sqlite path"
+    raise UsageError(
+        f"TAKELAB_JOURNAL_URL is {kind}; it is not used (its value is not shown: it may hold"
+        " a password)",
+        hint="set it to postgresql://USER:PASSWORD@HOST:PORT/DB (what `make team-up` prints),"
+        " or a path ending in .sqlite, or unset it for the local journal",
+    )
+
+
 @dataclass(frozen=True)
 class Home:
     """The store: journal, MLflow database and artifacts, take files, sweeps and cuts."""
@@ -83,7 +103,8 @@ class Home:
     @property
     def journal_url(self) -> str | Path:
         """TAKELAB_JOURNAL_URL if set (a team's PostgreSQL), else the local journal file."""
-        return os.environ.get("TAKELAB_JOURNAL_URL") or self.journal
+        raw = os.environ.get("TAKELAB_JOURNAL_URL")
+        return check_journal_url(raw) if raw else self.journal
 
     @property
     def shared_journal(self) -> bool:

@@ -31,6 +31,7 @@ from takelab.journal_schema import (
     VerdictRecord,
 )
 from takelab.owners import current_owner, owner_alive
+from takelab.scrub import scrub
 
 __all__ = [
     "Claim",
@@ -300,6 +301,9 @@ class Journal(VerdictsAndSweeps, Preferences):
         return self._record(row)
 
     def _update(self, take_id: str, **values: Any) -> None:
+        for name in ("error_message", "error_code"):  # a provider's words: never store a key
+            if values.get(name):
+                values[name] = scrub(values[name])
         values["updated_at"] = time.time()
         sets = ",".join(f"{k} = ?" for k in values)
         with self._connect(write=True) as conn:

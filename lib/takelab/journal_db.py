@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from takelab.errors import TakelabError
+from takelab.errors import JournalDamagedError, TakelabError
 from takelab.journal_guard import GUARD_VERSION, MEMBER_GROUP, SQLITE_TRIGGERS, guard_statements
 from takelab.journal_schema import MIGRATIONS
 
@@ -100,6 +100,11 @@ class SqliteDb:
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        with damage_as_error(self.where), self._connect(write=write) as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
@@ -122,6 +127,10 @@ class SqliteDb:
             conn.close()
 
     def migrate(self) -> None:
+        with damage_as_error(self.where):
+            self._migrate()
+
+    def _migrate(self) -> None:
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout = 60000")
@@ -138,6 +147,18 @@ class SqliteDb:
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+@contextmanager
+def damage_as_error(where: str) -> Iterator[None]:
+    """A damaged SQLite file as one JournalDamagedError (no traceback for the user); busy,
+    locked or full databases (OperationalError) pass through as they are."""
+    try:
+        yield
+    except sqlite3.OperationalError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise JournalDamagedError(where, str(exc) or type(exc).__name__) from None
 
 
 def _check_version(version: int, where: str) -> None:

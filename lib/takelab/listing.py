@@ -6,6 +6,7 @@ from typing import Any
 
 from takelab.home import Home
 from takelab.journal import Journal
+from takelab.scrub import scrub
 
 COLUMNS = (
     "take_id",
@@ -49,7 +50,7 @@ def take_rows(project: str | None = None, *, home: Home | None = None) -> list[d
                 "reasons": ",".join(verdict.reasons) if verdict else "",
                 "note": verdict.note if verdict else "",
                 "file": rec.path or "",
-                "error": rec.error_message or "",
+                "error": scrub(rec.error_message or ""),  # an older journal may hold a key
                 "git_commit": rec.git_commit or "",
                 "git_dirty": rec.git_dirty,
             }

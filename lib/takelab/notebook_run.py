@@ -26,6 +26,9 @@ QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 # Errors raised in the kernel that are the user's to fix, shown as such.
 USER_ERRORS = {"UsageError", "PromptFileError", "BudgetError", "MissingKeyError", "BackendError"}
+# The notebook's last cell raises this when a take is not done: the sweep itself ran, and
+# the summary (with its verdict) is what the caller gets.
+INCOMPLETE = "SweepIncomplete"
 
 
 class NotebookError(TakelabError):
@@ -89,6 +92,9 @@ def execute(
     except pm.PapermillExecutionError as exc:
         summary = _read(result_file)
         _log_notebook(home, summary, out)
+        if exc.ename == INCOMPLETE and summary:
+            result_file.unlink(missing_ok=True)
+            return summary
         if exc.ename in USER_ERRORS:
             raise UsageError(f"{exc.evalue}") from None
         if exc.ename == "KeyboardInterrupt":

@@ -14,6 +14,7 @@ from takelab.errors import UsageError
 from takelab.home import Home
 from takelab.journal import Journal, TakeRecord, VerdictRecord
 from takelab.mlflow_errors import refused
+from takelab.scrub import scrub
 from takelab.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ def mirror_verdict(
         if (denied := refused(exc)) is not None:
             log.warning("%s; the verdict is in the journal", denied.message)
         else:
-            log.warning("MLflow is unreachable (%s); run `takelab sync` later", exc)
+            log.warning("MLflow is unreachable (%s); run `takelab sync` later", scrub(exc))
         return False
     journal.mark_verdicts_logged([verdict.id])
     return True

@@ -14,17 +14,19 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from takelab import media
+from takelab import lost_jobs, media
 from takelab.backends import Backend, JobState, JobStatus
 from takelab.backends._provider import is_gone
-from takelab.errors import SubmitError, TakelabError, VideoError
+from takelab.charges import PriceBook, book_charge
+from takelab.errors import SubmitError, TakelabError, UnusableOutputError, VideoError
 from takelab.home import Home
 from takelab.journal import Claim, Journal, TakeRecord, TakeState
 from takelab.plan import PlannedTake
 from takelab.polling import LATENCIES, PollSchedule
+from takelab.scrub import scrub
 from takelab.sweep_tracking import SweepTracking
 from takelab.tracking import Tracker, request_json
 
@@ -47,6 +49,10 @@ class Outcome:
     logged: bool = False
     run_id: str | None = None  # the take's MLflow run, once logged (filled in at the end)
 
+    def __post_init__(self) -> None:
+        # Shown in the summary, takes.csv and the executed notebook: scrubbed once here.
+        self.message = scrub(self.message)
+
 
 @dataclass
 class SweepContext:
@@ -64,6 +70,8 @@ class SweepContext:
     retry_failed: bool = False
     stop: threading.Event | None = None
     tracking_warned: bool = False
+    prices: PriceBook = field(default_factory=PriceBook)  # the higher prices seen
+    notes: list[str] = field(default_factory=list)  # warnings for the sweep's summary
 
     @property
     def tracker(self) -> Tracker | None:
@@ -139,7 +147,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             message="interrupted before submitting",
         )
     backend = planned.backend
-    price = backend.price(req)
+    price = ctx.prices.reserve(req.backend_spec, backend.price(req))
     result = ctx.journal.claim(
         req,
         price,
@@ -255,7 +263,13 @@ def _submit(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str | No
         if not isinstance(exc, Exception):
             raise
         return None
-    ctx.journal.record_job(take_id, job_id)
+    try:
+        ctx.journal.record_job(take_id, job_id)
+    except BaseException as exc:
+        # A created, possibly charged job whose id the journal cannot hold (a full disk):
+        # its id goes to stderr and the fallback file for `takelab doctor`, never nowhere.
+        lost_jobs.save(ctx.home, record.request, job_id, record.reserved_usd, exc)
+        raise
     return job_id
 
 
@@ -278,7 +292,9 @@ def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str |
     try:
         found = backend.find_jobs(record.request, since=attempted - 120.0)
     except Exception as exc:  # listing failed: stay uncertain, never resubmit
-        log.warning("could not look for the job of uncertain take %s: %s", record.take_id, exc)
+        log.warning(
+            "could not look for the job of uncertain take %s: %s", record.take_id, scrub(exc)
+        )
         return None
     known = ctx.journal.job_ids(backend=record.backend)
     unknown = [job for job in found if job not in known]
@@ -331,7 +347,8 @@ def _finish(
         )
     latency = time.monotonic() - started
     if status.state is JobState.SUCCEEDED:
-        charged = status.cost_usd if status.cost_usd is not None else price
+        charge = book_charge(ctx.prices, ctx.notes, backend, record, status.cost_usd, default=price)
+        charged, charge_flags = charge.usd, [charge.flag] if charge.flag else []
         try:
             landed = _land(backend, job_id, record, ctx.home)
         except VideoError as exc:  # what the provider made does not decode
@@ -342,6 +359,7 @@ def _finish(
                 latency_s=latency,
                 error_code="bad-output",
                 error_message=str(exc),
+                flags=charge_flags,
             )
         except Exception as exc:
             if not is_gone(exc):  # a transient download failure: fetch again on rerun
@@ -354,8 +372,9 @@ def _finish(
                 TakeState.FAILED,
                 cost_usd=charged,
                 latency_s=latency,
-                error_code="output-expired",
+                error_code="bad-url" if isinstance(exc, UnusableOutputError) else "output-expired",
                 error_message=f"the output of job {job_id} could not be downloaded: {exc}",
+                flags=charge_flags,
             )
         else:
             ctx.journal.settle(
@@ -366,17 +385,19 @@ def _finish(
                 sha256=landed.sha256,
                 latency_s=latency,
                 metrics=landed.metrics,
-                flags=landed.flags,
+                flags=[*landed.flags, *charge_flags],
             )
     else:
         state = TakeState.BLOCKED if status.state is JobState.BLOCKED else TakeState.FAILED
+        charge = book_charge(ctx.prices, ctx.notes, backend, record, status.cost_usd, default=0.0)
         ctx.journal.settle(
             take_id,
             state,
-            cost_usd=status.cost_usd if status.cost_usd is not None else 0.0,
+            cost_usd=charge.usd,
             error_code=status.error_code,
             error_message=status.error_message,
             latency_s=latency,
+            flags=[charge.flag] if charge.flag else [],
         )
     record = _get(ctx, take_id)
     out = _outcome(record, str(record.state))
@@ -461,7 +482,9 @@ def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
     except Exception as exc:  # MLflow down or misconfigured: the journal has it all
         if not ctx.tracking_warned:
             ctx.tracking_warned = True
-            log.warning("MLflow is unreachable (%s); `takelab sync` will log takes later", exc)
+            log.warning(
+                "MLflow is unreachable (%s); `takelab sync` will log takes later", scrub(exc)
+            )
         return False
     ctx.journal.mark_logged(record.take_id, run_id)
     return True

@@ -1,13 +1,17 @@
 """API keys: from the environment, or from a git-ignored `.env` that only takelab reads.
 
 Keys are looked up when a backend needs one and are never stored on objects that get
-logged, pickled into notebooks or written to MLflow.
+logged, pickled into notebooks or written to MLflow. Text that comes from outside
+(provider messages, exceptions, response bodies) goes through `scrub` (scrub.py) before
+it is stored, tagged, logged or printed. Endpoints (base-URL overrides) come from
+`endpoint`: the process environment or the user's own settings file, never a `.env`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -88,3 +92,62 @@ def looks_like_secret(value: str) -> bool:
     return bool(
         re.search(r"(sk-[A-Za-z0-9_-]{20,}|key_[A-Za-z0-9]{20,}|r8_[A-Za-z0-9]{20,})", value)
     )
+
+
+# -- endpoints ---------------------------------------------------------------------------
+
+SETTINGS_ENV = "TAKELAB_SETTINGS"
+
+
+def settings_path() -> Path:
+    """The user's own settings file (`KEY=value` lines): TAKELAB_SETTINGS, else
+    `$XDG_CONFIG_HOME/takelab/settings.env` (default `~/.config/takelab/settings.env`)."""
+    raw = os.environ.get(SETTINGS_ENV)
+    if raw:
+        return Path(raw).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "takelab" / "settings.env"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A base-URL override and where it came from (for the sweep's notice)."""
+
+    url: str
+    source: str  # "the environment" or the settings file's path
+
+
+def endpoint(name: str) -> Endpoint | None:
+    """A base-URL override `name` from the process environment or the user's settings file.
+
+    Never from a `.env`: a project folder sent by someone else may hold one, and an
+    endpoint decides which host receives the user's key."""
+    value = os.environ.get(name)
+    if value:
+        return Endpoint(value, "the environment")
+    path = settings_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    value = _dotenv(path, stat.st_mtime_ns).get(name)
+    return Endpoint(value, str(path)) if value else None
+
+
+def endpoint_url(name: str) -> str | None:
+    """The URL of `endpoint(name)`, or None."""
+    found = endpoint(name)
+    return found.url if found else None
+
+
+def dotenv_endpoints(names: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """Endpoint variables that a `.env` sets and that are ignored (for a warning)."""
+    out: list[tuple[str, Path]] = []
+    for path in dotenv_paths():
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        values = _dotenv(path, stat.st_mtime_ns)
+        out += [(n, path) for n in names if values.get(n) and values[n] != endpoint_url(n)]
+    return out

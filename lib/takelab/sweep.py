@@ -21,13 +21,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from takelab.errors import UsageError
+from takelab import lost_jobs
+from takelab.backends._provider import endpoint_notices
+from takelab.errors import SweepIncomplete, UsageError
 from takelab.gitinfo import GitState, git_state
 from takelab.home import Home, repo_root, resolve_project_path
 from takelab.journal import Journal
 from takelab.plan import PlannedTake, plan
 from takelab.ray_cluster import check_executor, executor_session
 from takelab.runner import Outcome, SweepContext, run_take
+from takelab.scrub import scrub
 from takelab.shots import Project, load_project
 from takelab.sweep_cached import cached_tags, link_take_runs
 from takelab.sweep_progress import STOP_ENV, SweepProgress
@@ -41,6 +44,10 @@ log = logging.getLogger(__name__)
 
 RECORDED_PACKAGES = ("takelab", "mlflow", "papermill", "av", "numpy", "pydantic")
 FAILED_STATES = ("failed", "blocked", "uncertain")
+COMPLETE_STATES = ("done", "cached")
+# The exit-code contract of `takelab sweep` (README "Security" and `takelab sweep --help`).
+EXIT_COMPLETE = 0  # every take of the grid is done or cached
+EXIT_INCOMPLETE = 3  # the sweep ran; some takes are not done (failed, pending, skipped...)
 
 
 @dataclass
@@ -57,6 +64,20 @@ class SweepResult:
     experiment_id: str | None = None
     interrupted: bool = False
     artifact_uri: str | None = None  # the sweep run's artifact location
+    verdict: str = ""  # "complete" (every take done or cached) or "incomplete"; set here
+    exit_code: int = EXIT_COMPLETE
+
+    def __post_init__(self) -> None:
+        self.warnings = [scrub(w) for w in self.warnings]
+        complete = not self.interrupted and all(o.status in COMPLETE_STATES for o in self.outcomes)
+        self.verdict = "complete" if complete else "incomplete"
+        self.exit_code = EXIT_COMPLETE if complete else EXIT_INCOMPLETE
+
+    def check(self) -> None:
+        """Raise SweepIncomplete unless every take is done or cached (the notebook's last
+        cell calls this, so papermill callers see an incomplete sweep fail)."""
+        if self.verdict != "complete":
+            raise SweepIncomplete(f"the sweep is incomplete: {self.describe()}")
 
     @property
     def counts(self) -> Counter[str]:
@@ -206,7 +227,7 @@ def _run(
     git = git_state(project.path)
     if draft:  # what runs is not what the file holds
         git = GitState(git.commit, True)
-    warnings: list[str] = []
+    warnings: list[str] = endpoint_notices([p.backend for p in planned])
     if git.commit is None:
         warnings.append(f"{project.path.name} is not in a git repository: takes record no commit")
     elif git.dirty:
@@ -222,6 +243,7 @@ def _run(
     for w in warnings:
         log.warning(w)
 
+    lost_jobs.keep_reserve(home)  # room for a job id the journal cannot record
     sweep_id = uuid.uuid4().hex[:16]
     params = {
         "project_file": str(project.path),
@@ -273,7 +295,7 @@ def _run(
         outcomes=outcomes,
         spend_usd=spend,
         budget_usd=budget,
-        warnings=warnings + (["the sweep was interrupted"] if interrupted else []),
+        warnings=warnings + ctx.notes + (["the sweep was interrupted"] if interrupted else []),
         experiment_id=tracking.experiment_id,
         interrupted=interrupted,
         artifact_uri=tracking.artifact_uri,
@@ -293,7 +315,7 @@ def _close_run(home: Home, sweep_id: str, run_id: str | None) -> bool:
     try:
         Tracker(home).fail_sweep_runs(sweep_id, run_id)
     except Exception as exc:  # MLflow down: retried on a later start
-        log.warning("could not mark sweep %s failed in MLflow: %s", sweep_id, exc)
+        log.warning("could not mark sweep %s failed in MLflow: %s", sweep_id, scrub(exc))
         return False
     return True
 
@@ -361,7 +383,9 @@ def _result(fut: Future[Outcome], planned: PlannedTake) -> Outcome:
         return fut.result()
     except Exception as exc:
         req = planned.request
-        log.error("take %s failed unexpectedly: %s: %s", req.take_id, type(exc).__name__, exc)
+        log.error(
+            "take %s failed unexpectedly: %s: %s", req.take_id, type(exc).__name__, scrub(exc)
+        )
         return Outcome(
             req.take_id,
             req.shot,
@@ -388,7 +412,7 @@ def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home, journal:
             tags=cached_tags(result),
         )
     except Exception as exc:
-        log.warning("could not finish the sweep run in MLflow: %s", exc)
+        log.warning("could not finish the sweep run in MLflow: %s", scrub(exc))
     finally:
         csv.unlink(missing_ok=True)
         csv.parent.rmdir()

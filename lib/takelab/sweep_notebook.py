@@ -125,5 +125,7 @@ def result_summary(result: SweepResult) -> dict[str, Any]:
         "warnings": result.warnings,
         "interrupted": result.interrupted,
         "artifact_uri": result.artifact_uri,
+        "verdict": result.verdict,
+        "exit_code": result.exit_code,
         "outcomes": [asdict(o) for o in result.outcomes],
     }

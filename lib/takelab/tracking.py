@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from takelab.home import Home
 from takelab.journal import PreferenceRecord, TakeRecord, TakeState, VerdictRecord
+from takelab.scrub import scrub
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -329,9 +330,8 @@ class Tracker:
         if record.member:  # a team journal's member who made the take
             tags[MEMBER_TAG] = record.member
         if record.error_code or record.error_message:
-            tags["takelab.error"] = f"{record.error_code or ''}: {record.error_message or ''}"[
-                :PARAM_LIMIT
-            ]
+            error = f"{record.error_code or ''}: {record.error_message or ''}"
+            tags["takelab.error"] = scrub(error)[:PARAM_LIMIT]  # shared with the whole team
         metrics: dict[str, float] = {"cost_usd": float(record.cost_usd or 0.0)}
         if record.latency_s is not None:
             metrics["latency_s"] = record.latency_s

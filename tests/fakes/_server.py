@@ -38,7 +38,7 @@ class Request:
 @dataclass
 class Response:
     status: int = 200
-    body: Any = None  # dict/list -> JSON, bytes -> as is
+    body: Any = None  # dict/list -> JSON, bytes -> as is, an iterator of bytes -> streamed
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -146,6 +146,9 @@ class FakeServer:
                 )
 
             def _reply(self, resp: Response) -> None:
+                if isinstance(resp.body, Iterator):
+                    self._stream(resp)
+                    return
                 if isinstance(resp.body, bytes | bytearray):
                     data, ctype = bytes(resp.body), "application/octet-stream"
                 else:
@@ -157,6 +160,26 @@ class FakeServer:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _stream(self, resp: Response) -> None:
+                """A body from an iterator (chunked, unless the response names its own
+                Content-Length), until it ends or the client hangs up."""
+                chunked = "Content-Length" not in resp.headers
+                self.send_response(resp.status)
+                self.send_header("Content-Type", resp.headers.pop("Content-Type", "video/mp4"))
+                for k, v in resp.headers.items():
+                    self.send_header(k, v)
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for chunk in resp.body:
+                        data = b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk
+                        self.wfile.write(data)
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                except OSError:  # the client stopped reading: what a size cap does
+                    self.close_connection = True
 
             do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
 

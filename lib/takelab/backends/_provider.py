@@ -18,10 +18,10 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from takelab.backends._base import Backend, TakeRequest
 from takelab.backends.prices import price_usd
@@ -31,8 +31,10 @@ from takelab.errors import (
     ModelRetired,
     OutputGoneError,
     SubmitError,
+    UnusableOutputError,
 )
-from takelab.secrets import get_secret
+from takelab.scrub import scrub
+from takelab.secrets import Endpoint, endpoint, get_secret
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -82,6 +84,10 @@ class ProviderBackend(Backend):
     when that is set; assigning the class attribute (as tests do) still wins over it."""
 
     key_env: ClassVar[str]  # the provider's usual environment variable
+    # The variable that overrides the provider's base URL, and the URL it replaces. Read
+    # through `secrets.endpoint`: the environment or the user's settings, never a `.env`.
+    base_url_env: ClassVar[str | None] = None
+    default_url: ClassVar[str] = ""
     sdk_module: ClassVar[str]  # import name of the official SDK
     sdk_package: ClassVar[str]  # pip name of the official SDK
     poll_interval_s: ClassVar[float] = _PollInterval(5.0)  # type: ignore[assignment]
@@ -132,6 +138,29 @@ class ProviderBackend(Backend):
         state.pop("_clients", None)
         return state
 
+    def base_url_override(self) -> Endpoint | None:
+        """The base-URL override in effect, with where it came from; None: the default."""
+        return endpoint(self.base_url_env) if self.base_url_env else None
+
+    def api_url(self) -> str:
+        """Where this backend's requests (and its key) go."""
+        found = self.base_url_override()
+        return found.url if found else self.default_url
+
+    def endpoint_notice(self) -> str | None:
+        """One sentence when the key goes to a host other than the provider's own."""
+        found = self.base_url_override()
+        if found is None:
+            return None
+        host = urlsplit(found.url).netloc or found.url
+        default = urlsplit(self.default_url).netloc
+        if host.lower() == default.lower():
+            return None
+        return (
+            f"{self.name}: the key in {self.key_env} is sent to {host}, not to the provider's"
+            f" own host {default or '(none)'} ({self.base_url_env} from {found.source})"
+        )
+
     def price(self, request: TakeRequest) -> float:
         # Sound is priced where the provider charges for it; asking for the backend's
         # default (None) counts as sound on a model that makes it: the worst case.
@@ -146,6 +175,30 @@ class ProviderBackend(Backend):
 
         info = model_info(cls.name, model)
         return info.shutdown if info and info.status is Status.RETIRED else None
+
+
+def endpoint_notices(backends: Sequence[Any]) -> list[str]:
+    """Once per backend: where its key goes when that is not the provider's own host, and
+    base-URL settings found in a `.env` (ignored: a project folder's `.env` must not
+    choose where a key is sent)."""
+    from takelab.secrets import dotenv_endpoints
+
+    notices: list[str] = []
+    names: list[str] = []
+    # A Ray sweep's backends are proxies holding the real backend as `inner`.
+    real = [getattr(b, "inner", b) for b in backends]
+    for backend in {b.name: b for b in real}.values():
+        if isinstance(backend, ProviderBackend) and backend.base_url_env:
+            names.append(backend.base_url_env)
+            notice = backend.endpoint_notice()
+            if notice:
+                notices.append(notice)
+    for name, path in dotenv_endpoints(tuple(names)):
+        notices.append(
+            f"{name} in {path} is ignored: base URLs come only from the environment or"
+            " your settings file (TAKELAB_SETTINGS)"
+        )
+    return notices
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
@@ -237,7 +290,7 @@ def with_retries(
                 raise
             backoff = min(max_delay_s, base_delay_s * 2 ** (attempt - 1))
             delay = max(hint, backoff * (0.5 + random.random() / 2))
-            log.info("%s failed (%s); retry %d in %.1fs", what, exc, attempt, delay)
+            log.info("%s failed (%s); retry %d in %.1fs", what, scrub(exc), attempt, delay)
             (sleep or time.sleep)(delay)
     raise AssertionError("unreachable")
 
@@ -299,67 +352,32 @@ def looks_like_moderation(text: str | None) -> bool:
 
 
 def provider_message(exc: BaseException) -> str:
-    """A short message from an SDK error, without request headers (which carry keys)."""
+    """A short, scrubbed message from an SDK error (providers echo keys in errors)."""
+    return scrub(_raw_message(exc))[:500]
+
+
+def _raw_message(exc: BaseException) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         err = body.get("error", body)
         if isinstance(err, dict):
             msg = err.get("message") or err.get("detail") or err.get("error")
             if msg:
-                return str(msg)[:500]
+                return str(msg)[:2000]
         elif isinstance(err, str):
-            return err[:500]
-    text = str(exc).strip() or type(exc).__name__
-    return text[:500]
+            return err[:2000]
+    return (str(exc).strip() or type(exc).__name__)[:2000]
 
 
 GONE = {403, 404, 410}
 
 
 def is_gone(exc: BaseException) -> bool:
-    """Whether a failed download means the output expired or was deleted (not transient)."""
-    return isinstance(exc, OutputGoneError) or status_of(exc) in GONE
+    """Whether a failed download means the output expired, was deleted or cannot be used
+    (not transient: fetching again would not help)."""
+    return isinstance(exc, OutputGoneError | UnusableOutputError) or status_of(exc) in GONE
 
 
-def download(
-    url: str,
-    dest: Path,
-    *,
-    headers: Mapping[str, str] | None = None,
-    timeout_s: float = 120.0,
-    attempts: int = 5,
-    sleep: Callable[[float], None] | None = None,
-) -> Path:
-    """Stream `url` to `dest` through a `.part` file, retrying transient failures."""
-    import httpx
-
-    part = dest.with_name(dest.name + ".part")
-
-    def once() -> Path:
-        try:
-            with httpx.stream(
-                "GET", url, headers=dict(headers or {}), timeout=timeout_s, follow_redirects=True
-            ) as resp:
-                resp.raise_for_status()
-                with part.open("wb") as fh:
-                    for chunk in resp.iter_bytes(1 << 20):
-                        fh.write(chunk)
-            part.replace(dest)
-            return dest
-        finally:
-            part.unlink(missing_ok=True)
-
-    return with_retries(once, what=f"download {url.split('?')[0]}", attempts=attempts, sleep=sleep)
-
-
-def write_stream(chunks: Any, dest: Path) -> Path:
-    """Write an iterable of byte chunks to `dest` through a `.part` file."""
-    part = dest.with_name(dest.name + ".part")
-    try:
-        with part.open("wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-        part.replace(dest)
-    finally:
-        part.unlink(missing_ok=True)
-    return dest
+# Downloads live in _download.py; re-exported here, where the backends import them from.
+from takelab.backends._download import download as download  # noqa: E402
+from takelab.backends._download import write_stream as write_stream  # noqa: E402

@@ -21,7 +21,6 @@ uncertain take cannot be reconciled here.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from takelab.backends._provider import (
     with_retries,
 )
 from takelab.errors import BackendError, UsageError
+from takelab.secrets import endpoint_url
 
 if TYPE_CHECKING:
     import fal_client
@@ -179,7 +179,7 @@ def queue_url() -> str:
     """Base URL of fal's queue: TAKELAB_FAL_QUEUE_URL, else the SDK's (FAL_QUEUE_RUN_HOST)."""
     from fal_client.client import QUEUE_URL_FORMAT
 
-    return (os.environ.get(QUEUE_URL_ENV) or QUEUE_URL_FORMAT).rstrip("/") + "/"
+    return (endpoint_url(QUEUE_URL_ENV) or QUEUE_URL_FORMAT).rstrip("/") + "/"
 
 
 def split_job_id(job_id: str) -> tuple[str, str]:
@@ -200,6 +200,8 @@ class FalBackend(ProviderBackend):
         " LTX $0.02 a clip (fal's pages, 2026); failed or blocked jobs $0"
     )
     key_env: ClassVar[str] = "FAL_KEY"
+    base_url_env: ClassVar[str | None] = QUEUE_URL_ENV
+    default_url: ClassVar[str] = "https://queue.fal.run"
     sdk_module: ClassVar[str] = "fal_client"
     sdk_package: ClassVar[str] = "fal-client"
     poll_interval_s: ClassVar[float] = 5.0
@@ -347,7 +349,8 @@ class FalBackend(ProviderBackend):
         url = video_url(result)
         if url is None:
             raise BackendError(self.name, f"job {job_id} has no video in its result")
-        return download(url, dest)  # fal's media URLs are public: no key sent
+        # Fal's media URLs are public: no key sent.
+        return download(url, dest, origin=self.api_url(), backend=self.name)
 
     def cancel(self, job_id: str) -> None:
         """Ask fal to cancel a queued request (one already running may still finish)."""

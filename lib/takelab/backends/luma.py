@@ -70,7 +70,8 @@ class LumaBackend(ProviderBackend):
         " 9 s is 9/5 of it; failed or moderated generations are not charged"
     )
     key_env: ClassVar[str] = "LUMAAI_API_KEY"
-    base_url_env: ClassVar[str] = "LUMAAI_BASE_URL"  # read by the SDK itself
+    base_url_env: ClassVar[str | None] = "LUMAAI_BASE_URL"
+    default_url: ClassVar[str] = "https://api.lumalabs.ai/dream-machine/v1"
     sdk_module: ClassVar[str] = "lumaai"
     sdk_package: ClassVar[str] = "lumaai"
     poll_interval_s: ClassVar[float] = 5.0
@@ -121,7 +122,12 @@ class LumaBackend(ProviderBackend):
         # No SDK retries: a retried create can bill twice, and polls retry in with_retries,
         # which honours Retry-After.
         return self.shared_client(
-            lambda: LumaAI(auth_token=self.key(), max_retries=0, timeout=self.timeout_s)
+            lambda: LumaAI(
+                auth_token=self.key(),
+                base_url=self.api_url(),
+                max_retries=0,
+                timeout=self.timeout_s,
+            )
         )
 
     def submit(self, request: TakeRequest) -> str:
@@ -162,7 +168,7 @@ class LumaBackend(ProviderBackend):
             raise BackendError(
                 self.name, f"generation {job_id} has no video (state {generation.state})"
             )
-        return download(url, dest, sleep=self._sleep)
+        return download(url, dest, sleep=self._sleep, origin=self.api_url(), backend=self.name)
 
     def find_jobs(
         self, request: TakeRequest, *, since: float | None = None, pages: int = 5

@@ -19,7 +19,6 @@ from takelab.backends._base import Capabilities, JobState, JobStatus, TakeReques
 from takelab.backends._provider import ProviderBackend, submit_once, with_retries, write_stream
 from takelab.backends.models import with_features
 from takelab.errors import BackendError, SubmitError, UsageError
-from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -71,6 +70,8 @@ class OpenAIVideosBackend(ProviderBackend):
         " needs a compatible gateway in OPENAI_BASE_URL"
     )
     key_env: ClassVar[str] = "OPENAI_API_KEY"
+    base_url_env: ClassVar[str | None] = BASE_URL_ENV
+    default_url: ClassVar[str] = OFFICIAL_URL
     sdk_module: ClassVar[str] = "openai"
     sdk_package: ClassVar[str] = "openai"
     timeout_s: ClassVar[float] = 60.0
@@ -91,7 +92,7 @@ class OpenAIVideosBackend(ProviderBackend):
     # -- where it runs -------------------------------------------------------------------
 
     def base_url(self) -> str:
-        return get_secret(BASE_URL_ENV) or OFFICIAL_URL
+        return self.api_url()
 
     def serves_retired(self) -> bool:
         return not self.on_openai()
@@ -194,7 +195,7 @@ class OpenAIVideosBackend(ProviderBackend):
             def once() -> Path:
                 stream = client.videos.with_streaming_response.download_content
                 with stream(job_id, variant="video") as response:
-                    return write_stream(response.iter_bytes(1 << 20), dest)
+                    return write_stream(response.iter_bytes(1 << 20), dest, backend=self.name)
 
             return with_retries(once, what=f"download video {job_id}", sleep=self._sleep)
 

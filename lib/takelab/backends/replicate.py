@@ -75,6 +75,8 @@ class ReplicateBackend(ProviderBackend):
         " failed or blocked predictions $0"
     )
     key_env: ClassVar[str] = "REPLICATE_API_TOKEN"
+    base_url_env: ClassVar[str | None] = "REPLICATE_BASE_URL"
+    default_url: ClassVar[str] = "https://api.replicate.com"
     sdk_module: ClassVar[str] = "replicate"
     sdk_package: ClassVar[str] = "replicate"
     poll_interval_s: ClassVar[float] = 5.0
@@ -122,7 +124,9 @@ class ReplicateBackend(ProviderBackend):
         # One client per backend instance: its connections are pooled across the sweep.
         yield self.shared_client(
             lambda: Client(
-                api_token=self.key(), timeout=httpx.Timeout(self.timeout_s, connect=10.0)
+                api_token=self.key(),
+                base_url=self.api_url(),
+                timeout=httpx.Timeout(self.timeout_s, connect=10.0),
             )
         )
 
@@ -186,7 +190,8 @@ class ReplicateBackend(ProviderBackend):
             )
         if url is None:
             raise BackendError(self.name, f"prediction {job_id} has no video URL")
-        return download(url, dest)  # replicate.delivery URLs are public: no key sent
+        # Replicate.delivery URLs are public: no key sent.
+        return download(url, dest, origin=self.api_url(), backend=self.name)
 
     def cancel(self, job_id: str) -> None:
         """Cancel a prediction that has not finished."""

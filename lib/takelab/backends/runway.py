@@ -19,7 +19,6 @@ from takelab.backends._base import Capabilities, JobState, JobStatus, TakeReques
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
 from takelab.backends.models import with_features
 from takelab.errors import BackendError, SubmitError, UsageError
-from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
     from runwayml import RunwayML
@@ -85,6 +84,8 @@ class RunwayBackend(ProviderBackend):
         " the cost Runway reports is recorded"
     )
     key_env: ClassVar[str] = "RUNWAYML_API_SECRET"
+    base_url_env: ClassVar[str | None] = BASE_URL_ENV
+    default_url: ClassVar[str] = "https://api.dev.runwayml.com"
     sdk_module: ClassVar[str] = "runwayml"
     sdk_package: ClassVar[str] = "runwayml"
     timeout_s: ClassVar[float] = 60.0
@@ -170,7 +171,7 @@ class RunwayBackend(ProviderBackend):
         client = self.shared_client(
             lambda: RunwayML(
                 api_key=self.key(),
-                base_url=get_secret(BASE_URL_ENV) or None,
+                base_url=self.api_url(),
                 timeout=self.timeout_s,
             )
         )
@@ -218,7 +219,9 @@ class RunwayBackend(ProviderBackend):
         if task.get("status") != "SUCCEEDED" or not isinstance(output, list) or not output:
             raise BackendError(self.name, f"task {job_id} has no output ({task.get('status')})")
         # A signed URL on Runway's storage: sent without the API key.
-        return download(str(output[0]), dest, sleep=self._sleep)
+        return download(
+            str(output[0]), dest, sleep=self._sleep, origin=self.api_url(), backend=self.name
+        )
 
     def cancel(self, job_id: str) -> None:
         """Cancel a pending or running task (Runway refunds only tasks not yet running)."""

@@ -40,7 +40,14 @@ from takelab.backends._provider import (
     write_stream,
 )
 from takelab.backends.models import with_features
-from takelab.errors import BackendError, MissingKeyError, SubmitError, TakelabError, UsageError
+from takelab.errors import (
+    BackendError,
+    MissingKeyError,
+    SubmitError,
+    TakelabError,
+    UnusableOutputError,
+    UsageError,
+)
 from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
@@ -113,7 +120,8 @@ class VeoBackend(ProviderBackend):
     )
     key_env: ClassVar[str] = "GEMINI_API_KEY"
     fallback_key_env: ClassVar[str] = "GOOGLE_API_KEY"
-    base_url_env: ClassVar[str] = "GOOGLE_VERTEX_BASE_URL"  # read by the SDK itself
+    base_url_env: ClassVar[str | None] = "GOOGLE_VERTEX_BASE_URL"
+    default_url: ClassVar[str] = "https://aiplatform.googleapis.com"
     sdk_module: ClassVar[str] = "google.genai"
     sdk_package: ClassVar[str] = "google-genai"
     poll_interval_s: ClassVar[float] = 10.0
@@ -216,10 +224,14 @@ class VeoBackend(ProviderBackend):
         from google.genai import types
 
         _, args = self.route()
+        found = self.base_url_override()
         return self.shared_client(
             lambda: genai.Client(
                 vertexai=True,
-                http_options=types.HttpOptions(timeout=int(self.timeout_s * 1000)),
+                http_options=types.HttpOptions(
+                    timeout=int(self.timeout_s * 1000),
+                    base_url=found.url if found else None,
+                ),
                 **args,  # type: ignore[arg-type]
             )
         )
@@ -290,13 +302,16 @@ class VeoBackend(ProviderBackend):
         if video is None:
             raise BackendError(self.name, f"operation {job_id} has no video to fetch")
         if video.video_bytes:
-            return write_stream([video.video_bytes], dest)
+            return write_stream([video.video_bytes], dest, backend=self.name)
         if video.uri and video.uri.startswith(("https://", "http://")):
-            return download(video.uri, dest, sleep=self._sleep)
-        raise BackendError(
+            return download(
+                video.uri, dest, sleep=self._sleep, origin=self.api_url(), backend=self.name
+            )
+        # Settled as failed with the reason, never left pending for every rerun.
+        raise UnusableOutputError(
             self.name,
-            f"the video is stored at {video.uri!r}, which takelab cannot read",
-            hint="leave output_gcs_uri unset so Vertex AI returns the video inline",
+            f"the video is stored at {video.uri!r}, which takelab cannot read (leave"
+            " output_gcs_uri unset so Vertex AI returns the video inline)",
         )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from takelab.home import Home
 from takelab.media import has_audio
@@ -74,6 +74,9 @@ def running_server() -> JupyterServer | None:
     return None
 
 
+ALLOWED_HOSTS = ("127.0.0.1", "localhost")
+
+
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
@@ -98,13 +101,66 @@ class _Slice(io.RawIOBase):
 
 
 class _ReadOnlyHandler(SimpleHTTPRequestHandler):
-    """GET and HEAD of files only, byte ranges included (a browser seeks a video with
-    them: without, setting `currentTime` snaps back to 0); no listings, no logging to the
-    notebook."""
+    """GET and HEAD of files under the served folder only, byte ranges included (a browser
+    seeks a video with them: without, setting `currentTime` snaps back to 0): no listings,
+    no dotfiles, no path that resolves outside it (symlinks included), only Host 127.0.0.1
+    or localhost (a page on another site cannot reach it by DNS rebinding), 400 on bad
+    bytes, no logging to the notebook."""
 
     def list_directory(self, path: str | os.PathLike[str]) -> None:
         self.send_error(404, "not found")
         return None
+
+    def do_GET(self) -> None:
+        if self._allowed():
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if self._allowed():
+            super().do_HEAD()
+
+    def _allowed(self) -> bool:
+        """Check the request; answer it with an error and return False if it is refused."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+        if name not in ALLOWED_HOSTS:
+            self.send_error(403, "forbidden host")
+            return False
+        target = self._target()
+        if target is None:
+            self.send_error(400, "bad request")
+            return False
+        if not target:
+            self.send_error(404, "not found")
+            return False
+        return True
+
+    def _target(self) -> Path | Literal[""] | None:
+        """The file asked for; None for a malformed path, "" for one not served."""
+        raw = self.path.split("?", 1)[0].split("#", 1)[0]
+        try:
+            text = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if "\0" in text or "\0" in self.path or "\\" in text:
+            return None
+        parts = [p for p in text.split("/") if p]
+        if any(p.startswith(".") for p in parts):
+            return ""  # dotfiles and `..`
+        root = Path(self.directory).resolve()
+        try:
+            path = root.joinpath(*parts).resolve()
+        except (OSError, RuntimeError, ValueError):
+            return None
+        if not path.is_relative_to(root) or not path.is_file():
+            return ""
+        self._resolved = path
+        return path
+
+    def translate_path(self, path: str) -> str:
+        # Only ever the file `_target` checked (symlinks resolved, inside the folder).
+        resolved = getattr(self, "_resolved", None)
+        return str(resolved) if resolved is not None else str(Path(self.directory) / ".none")
 
     def end_headers(self) -> None:
         # take files never change (the take id is a content hash): let the browser cache
