@@ -13,6 +13,7 @@ from PIL import Image
 
 from takelab import media
 from takelab.backends import TakeRequest, get_backend
+from takelab.backends._previz_overlay import Overlay
 from takelab.backends._previz_sound import (
     RATE,
     parse_dialogue,
@@ -20,7 +21,7 @@ from takelab.backends._previz_sound import (
     synthesise,
     timed_lines,
 )
-from takelab.backends.previz import Animatic, render
+from takelab.backends.previz import FPS, Animatic, render
 from takelab.errors import BackendError
 from takelab.plan import build_request
 from takelab.shots import load_project
@@ -128,7 +129,19 @@ def test_audio_false_is_silent_and_default_follows_the_prompt(tmp_path: Path) ->
 
 def test_subtitles_show_while_a_line_is_spoken() -> None:
     talk = Animatic(request())
-    quiet = Animatic(request(prompt=TALK.split(" Dialogue")[0]))
+    # The same animatic with no subtitles: the same prompt (so the same caption strip and
+    # scene), its overlay rebuilt without the spoken lines.
+    quiet = Animatic(request())
+    quiet.overlay = Overlay(
+        quiet.width,
+        quiet.height,
+        quiet.height - quiet.strip_h,
+        quiet.frames,
+        FPS,
+        [],
+        quiet.request.reference_paths,
+        quiet.request.end_image_path,
+    )
     band = slice(talk.height - talk.strip_h - talk.height // 6, talk.height - talk.strip_h)
 
     def differs(i: int) -> bool:

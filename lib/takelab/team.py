@@ -263,8 +263,15 @@ def main(argv: list[str] | None = None) -> int:
         "remove-member": 1,
         "budget": 2,
     }
-    if arity.get(verb) != len(rest):
+    if verb in ("help", "-h", "--help"):
         err.print(USAGE, markup=False)
+        return 0
+    if arity.get(verb) != len(rest):
+        err.print(
+            "error: usage: takelab team up|down|upgrade|add-member NAME|remove-member NAME"
+            "|budget PROJECT USD\nhint: `takelab team help` says what each does",
+            markup=False,
+        )
         return 2
     try:
         cfg = TeamConfig.from_env()
