@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from ruamel.yaml import YAML
 
 from takelab.backends._base import Capabilities
 from takelab.cli import main
@@ -27,8 +26,8 @@ from takelab.lint import (
 )
 from takelab.lint_fixes import apply_edits, subject_of
 from takelab.lint_lexicon import COUNT_WORDS
+from takelab.lint_score import fired, score
 from takelab.lint_score import load_cases as load_judged
-from takelab.lint_score import score
 from takelab.rule_ids import RULE_IDS
 from takelab.shots import Project, Shot, Variant, VariantSettings, load_project
 
@@ -40,21 +39,7 @@ MIN_SCORE = 0.9
 
 
 def load_cases() -> list[dict[str, Any]]:
-    cases = YAML(typ="safe").load(CASES_FILE.read_text(encoding="utf-8"))
-    assert isinstance(cases, list)
-    return cases
-
-
-def fired(case: dict[str, Any]) -> set[str]:
-    caps = Capabilities(**case["capabilities"]) if "capabilities" in case else None
-    duration = case.get("duration")
-    if "fields" in case:
-        variant = Variant(id="v", duration=duration, **case["fields"])
-        defaults = VariantSettings(**case["defaults"]) if "defaults" in case else None
-        findings = lint_variant(variant, shot="s", defaults=defaults, capabilities=caps)
-    else:
-        findings = lint_text(case["text"], duration_s=duration, capabilities=caps)
-    return {f.rule for f in findings}
+    return load_judged(CASES_FILE)
 
 
 def test_labelled_set_is_large_and_covers_every_rule() -> None:

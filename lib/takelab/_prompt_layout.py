@@ -12,6 +12,13 @@ if TYPE_CHECKING:
 PromptStyle = Literal["plain", "veo", "openai"]
 
 
+def _labelled(lead: str, fields: list[tuple[str, str | None]]) -> str:
+    """The lead sentence, then one sentence per field that is set, each after its label."""
+    parts = [_sentence(lead)]
+    parts += [_sentence(f"{label}{value.strip()}") for label, value in fields if value]
+    return " ".join(p for p in parts if p)
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     if not text:
@@ -34,16 +41,15 @@ def render_fields(
     lead = subject.strip()
     if action:
         lead = f"{lead} {action.strip()}"
-    parts = [_sentence(lead)]
-    if secondary:
-        parts.append(_sentence(f"In the scene, {secondary.strip()}"))
-    if camera:
-        parts.append(_sentence(f"Camera: {camera.strip()}"))
-    if lighting:
-        parts.append(_sentence(f"Lighting: {lighting.strip()}"))
-    if style:
-        parts.append(_sentence(f"Style: {style.strip()}"))
-    return " ".join(p for p in parts if p)
+    return _labelled(
+        lead,
+        [
+            ("In the scene, ", secondary),
+            ("Camera: ", camera),
+            ("Lighting: ", lighting),
+            ("Style: ", style),
+        ],
+    )
 
 
 def render_veo(
@@ -57,18 +63,16 @@ def render_veo(
 ) -> str:
     """Veo's prompt guide order: subject, context, action, style, camera, composition,
     ambience (light and colour); sound cues follow in `compose_extras`."""
-    parts = [_sentence(subject)]
-    if secondary:
-        parts.append(_sentence(f"Context: {secondary.strip()}"))
-    if action:
-        parts.append(_sentence(f"Action: {action.strip()}"))
-    if style:
-        parts.append(_sentence(f"Style: {style.strip()}"))
-    if camera:
-        parts.append(_sentence(f"Camera: {camera.strip()}"))
-    if lighting:
-        parts.append(_sentence(f"Ambience: {lighting.strip()}"))
-    return " ".join(p for p in parts if p)
+    return _labelled(
+        subject,
+        [
+            ("Context: ", secondary),
+            ("Action: ", action),
+            ("Style: ", style),
+            ("Camera: ", camera),
+            ("Ambience: ", lighting),
+        ],
+    )
 
 
 def render_openai(
