@@ -74,7 +74,7 @@ lab: setup
 
 ui: setup
 	@mkdir -p $(TAKELAB_HOME)
-	@$(BIN)/python -c "from takelab.tracking import Tracker, run_link; import sys; \
+	@$(BIN)/python -c "from takelab.tracking.tracker import Tracker, run_link; import sys; \
 	t = Tracker(); ids = [e.experiment_id for e in t.client.search_experiments()]; \
 	print('MLflow UI at http://127.0.0.1:5000'); \
 	[print('  ' + e.name + ': ' + run_link(e.experiment_id)) for e in t.client.search_experiments() if e.name != 'Default']"

@@ -27,8 +27,8 @@ def main() -> int:
 
     from takelab.backends import TakeRequest
     from takelab.home import Home
-    from takelab.journal import Journal, TakeState
-    from takelab.tracking import Tracker, take_params, verdict_tags
+    from takelab.journal.store import Journal, TakeState
+    from takelab.tracking.tracker import Tracker, take_params, verdict_tags
 
     home = Home.from_env().ensure()
     journal = Journal(home.journal)
@@ -82,7 +82,7 @@ def main() -> int:
 
     def plain_take(i: int) -> None:
         req = request(i + 100_000)
-        from takelab.journal import TakeRecord
+        from takelab.journal.store import TakeRecord
 
         record = TakeRecord(
             take_id=req.take_id,

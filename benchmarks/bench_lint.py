@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from takelab import lint_lexicon
-from takelab.lint import lint_text
-from takelab.lint_score import load_cases, score
+from takelab.lint import lexicon as lint_lexicon
+from takelab.lint.rules import lint_text
+from takelab.lint.score import load_cases, score
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 MICRO_TARGET, RULE_TARGET, MIN_POSITIVES = 0.97, 0.9, 10

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from takelab import media
 from takelab.backends import TakeRequest
 from takelab.backends.previz import render
+from takelab.media import io as media
 
 REQUEST = TakeRequest(
     project="tokyo-rain",

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from takelab import media
 from takelab.backends import TakeRequest
 from takelab.backends.previz import FPS, Animatic, render
+from takelab.media import io as media
 
 REQUEST = TakeRequest(
     project="tokyo-rain",

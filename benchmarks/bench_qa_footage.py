@@ -24,8 +24,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import footage
-from takelab import quality
 from takelab.errors import VideoError
+from takelab.media import quality
 
 Row = dict[str, Any]
 

@@ -23,9 +23,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from takelab import media, quality
 from takelab.backends import TakeRequest
 from takelab.backends.previz import render
+from takelab.media import io as media
+from takelab.media import quality
 
 SECONDS = 8.0
 REQUEST = TakeRequest(

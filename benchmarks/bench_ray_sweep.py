@@ -53,7 +53,7 @@ def main() -> int:
     from mlflow import MlflowClient
 
     from fakes.timed_luma import TimedLumaFake
-    from takelab.sweep import run_sweep
+    from takelab.sweep.run import run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="takelab-bench-ray-"))
     project = tmp / "bench-ray.yaml"

@@ -26,8 +26,8 @@ def main() -> int:
     from mlflow import MlflowClient
 
     from takelab.home import Home
-    from takelab.mlflow_store import CACHE_ENV, ensure_store, head_revision
-    from takelab.tracking import quiet_mlflow
+    from takelab.tracking.store import CACHE_ENV, ensure_store, head_revision
+    from takelab.tracking.tracker import quiet_mlflow
 
     quiet_mlflow()
     head_revision()  # both sides need MLflow's migration scripts parsed; not timed

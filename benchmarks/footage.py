@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from takelab.media import FrameWriter
+from takelab.media.io import FrameWriter
 
 U8 = NDArray[np.uint8]
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc/examples/data")

@@ -59,7 +59,7 @@ def swept_home(factory: pytest.TempPathFactory) -> Path:
     if (base / "ready").exists():
         return home
     from takelab.home import Home
-    from takelab.sweep import run_sweep
+    from takelab.sweep.run import run_sweep
 
     project = write_project(base / "proj")
     saved = {k: os.environ.get(k) for k in ("TAKELAB_BACKENDS", "MLFLOW_TRACKING_URI")}

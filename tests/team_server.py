@@ -1,4 +1,4 @@
-"""A team server for tests: `takelab.team.up` in a temporary folder on free loopback ports,
+"""A team server for tests: `takelab.team.host.up` in a temporary folder on free loopback ports,
 with two members made by `add-member` (alice and bob)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ADMIN_PASSWORD = "test-admin-password-0123"
 @dataclass
 class TeamServer:
     root: Path
-    cfg: object  # takelab.team_config.TeamConfig
+    cfg: object  # takelab.team.config.TeamConfig
     admin_password: str
     members: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> exports
 
@@ -33,7 +33,7 @@ class TeamServer:
     @property
     def env(self) -> dict[str, str]:
         """The MLflow admin's settings (tests that act as the admin)."""
-        from takelab.team_config import TeamConfig
+        from takelab.team.config import TeamConfig
 
         assert isinstance(self.cfg, TeamConfig)
         return {
@@ -45,7 +45,7 @@ class TeamServer:
     @property
     def journal_url(self) -> str:
         """The superuser's URL of the team journal (server side only; never a client's)."""
-        from takelab.team_config import DB_USER, TeamConfig, db_password
+        from takelab.team.config import DB_USER, TeamConfig, db_password
 
         assert isinstance(self.cfg, TeamConfig)
         return (
@@ -67,7 +67,7 @@ class TeamServer:
         """`takelab team ARGS` as the admin on the team host."""
         full = {**os.environ, "TAKELAB_TEAM_DIR": str(self.root), **(env or {})}
         full["TAKELAB_ADMIN_PASSWORD"] = self.admin_password
-        from takelab.team_config import TeamConfig
+        from takelab.team.config import TeamConfig
 
         assert isinstance(self.cfg, TeamConfig)
         full.update(
@@ -98,7 +98,7 @@ class TeamServer:
 def mlflow_user_can_run() -> bool:
     """Whether `team up` can run the MLflow server as an unprivileged user here."""
     from takelab.errors import TakelabError
-    from takelab.team import _server_user
+    from takelab.team.host import _server_user
 
     saved = os.environ.pop("TAKELAB_TEAM_MLFLOW_USER", None)
     try:
@@ -113,7 +113,7 @@ def mlflow_user_can_run() -> bool:
 
 @contextmanager
 def start_team_server() -> Iterator[TeamServer]:
-    from takelab.team import TeamConfig, down, up
+    from takelab.team.host import TeamConfig, down, up
 
     # PostgreSQL runs as the `postgres` user when the tests run as root: its folder must
     # be reachable by that user, so it is not under pytest's private tmp folders.

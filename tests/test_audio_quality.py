@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from takelab.audio_quality import AudioQuality, loudness, measure_audio
 from takelab.backends import TakeRequest
 from takelab.cli import main
-from takelab.media import ffmpeg_exe
+from takelab.media.audio_quality import AudioQuality, loudness, measure_audio
+from takelab.media.io import ffmpeg_exe
 
 RATE = 48_000
 
@@ -113,7 +113,7 @@ def test_qa_shows_sound_and_its_flags(tmp_path: Path) -> None:
 
 
 def test_take_metrics_carry_sound(tmp_path: Path) -> None:
-    from takelab.runner import _quality
+    from takelab.sweep.take import _quality
 
     req = TakeRequest(
         project="p",

@@ -17,14 +17,14 @@ pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
-from takelab import media
 from takelab.backends import JobState, JobStatus, TakeRequest, get_backend, local_diffusers
 from takelab.backends import _diffusers_models as models
 from takelab.backends.local_diffusers import DiffusersBackend
 from takelab.errors import BackendError, LocalModelError, OutputGoneError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.tracking.tracker import Tracker
 
 MODEL_VARS = {name: f"TAKELAB_DIFFUSERS_{name.upper()}" for name in ("svd", "ltx", "wan")}
 PROJECT = """\
@@ -270,7 +270,7 @@ def test_frame_counts_follow_each_models_rule() -> None:
 def test_a_local_take_through_a_sweep_lands_done_with_its_cost(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from takelab.sweep import run_sweep
+    from takelab.sweep.run import run_sweep
 
     monkeypatch.setenv("TAKELAB_GPU_USD_PER_HOUR", "36")
     project = tmp_path / "proj" / "local.yaml"

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from fakes.fal_fake import FILE, STATUS, SUBMIT, FalFake
-from takelab import media
 from takelab.backends import TakeRequest, _provider, get_backend
 from takelab.backends import fal as fal_backend
 from takelab.backends.fal import HUNYUAN, KLING, LTX, PIKA, WAN, FalBackend
 from takelab.errors import MissingKeyError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeRecord, TakeState
-from takelab.sweep import SweepResult, run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeRecord, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import SweepResult, run_sweep
+from takelab.tracking.tracker import Tracker
 
 KEY = "canary-secret-123"
 PROMPT = (

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from fakes.luma_fake import FAILED_REASON, MODERATION_REASON, VIDEO, LumaFake
-from takelab import media
 from takelab.backends import TakeRequest
 from takelab.backends.luma import LumaBackend
 from takelab.errors import MissingKeyError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.sweep import run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import run_sweep
+from takelab.tracking.tracker import Tracker
 
 KEY = "canary-secret-123"
 PRICE = 0.71  # ray-2, 5 s at 720p

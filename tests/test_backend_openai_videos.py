@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 
 from fakes.openai_videos_fake import CONTENT, VIDEO, VIDEOS, OpenAIVideosFake
-from takelab import media
 from takelab.backends import JobState, TakeRequest
 from takelab.backends.models import ModelRetiredError
 from takelab.backends.openai_videos import OpenAIVideosBackend
 from takelab.errors import BackendError, MissingKeyError, SubmitError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.sweep import SweepResult, run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import SweepResult, run_sweep
+from takelab.tracking.tracker import Tracker
 
 KEY = "canary-secret-123"
 PRICE = 0.80  # sora-2, 8 s at $0.10/s

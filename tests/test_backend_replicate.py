@@ -13,15 +13,15 @@ import pytest
 import replicate.client
 
 from fakes.replicate_fake import CREATE, FILE, GET, MODERATION_ERROR, ReplicateFake
-from takelab import media
 from takelab.backends import TakeRequest, _provider, get_backend
 from takelab.backends import replicate as replicate_backend
 from takelab.backends.replicate import KLING_MASTER, ReplicateBackend
 from takelab.errors import MissingKeyError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeRecord, TakeState
-from takelab.sweep import SweepResult, run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeRecord, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import SweepResult, run_sweep
+from takelab.tracking.tracker import Tracker
 
 KEY = "canary-secret-123"
 PROMPT = (

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from fakes.runway_fake import IMAGE_TO_VIDEO, OUTPUT, TASK, TEXT_TO_VIDEO, RunwayFake
-from takelab import media
 from takelab.backends import JobState, TakeRequest
 from takelab.backends.runway import RunwayBackend
 from takelab.errors import MissingKeyError, SubmitError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.sweep import SweepResult, run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import SweepResult, run_sweep
+from takelab.tracking.tracker import Tracker
 
 KEY = "canary-secret-123"
 PRICE = 0.60  # gen4.5, 5 s: 12 credits/s at $0.01
@@ -432,8 +432,8 @@ def test_veo31_on_runway_takes_a_first_and_last_frame_as_keyframes(
 
 def test_a_last_frame_on_gen45_is_refused_at_its_line(tmp_path: Path) -> None:
     from takelab.errors import PromptFileError
-    from takelab.plan import plan
-    from takelab.shots import load_project
+    from takelab.project.model import load_project
+    from takelab.sweep.plan import plan
 
     (tmp_path / "last.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     path = project(tmp_path, extra="        end_image: last.png\n")

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from fakes.veo_fake import FAILED_MESSAGE, FILE, FILTERED_REASON, VeoFake
-from takelab import media
 from takelab.backends import TakeRequest
 from takelab.backends.veo import VeoBackend
 from takelab.errors import MissingKeyError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.sweep import run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import run_sweep
+from takelab.tracking.tracker import Tracker
 
 KEY = "canary-secret-123"
 PRICE = 0.15 * 4  # veo-3.1-fast-generate-001, 4 s

@@ -185,7 +185,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A store with 24 takes of the `mini` project and two 4-second takes of `long` (time
     enough to see two videos play in sync), private to this module."""
     from takelab.home import Home
-    from takelab.sweep import run_sweep
+    from takelab.sweep.run import run_sweep
 
     base = tmp_path_factory.mktemp("browser")
     home = copy_home(tmp_path_factory, base / "home")
@@ -298,7 +298,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 def take_run(home: Path, take_id: str) -> Any:
     from takelab.home import Home
-    from takelab.tracking import Tracker
+    from takelab.tracking.tracker import Tracker
 
     tracker = Tracker(Home(home))
     run_id = tracker.find_take_run("mini", take_id)
@@ -307,7 +307,7 @@ def take_run(home: Path, take_id: str) -> Any:
 
 
 def journal(lab: Lab) -> Any:
-    from takelab.journal import Journal
+    from takelab.journal.store import Journal
 
     return Journal(lab.home / "journal.sqlite")
 
@@ -500,8 +500,8 @@ def test_ab_player_plays_in_sync_and_records_preferences(lab: Lab, page: Any, st
 
 
 def test_studio_edit_generate_then_save_as_a_revision(lab: Lab, page: Any) -> None:
-    from takelab.shots import load_project
-    from takelab.versions import versions
+    from takelab.project.model import load_project
+    from takelab.review.versions import versions
 
     project_file = lab.root / "prompts" / "mini.yaml"
     before = project_file.read_bytes()
@@ -559,7 +559,7 @@ def test_cut_notebook_completes_under_run_all(lab: Lab, page: Any) -> None:
 
 
 def test_compare_by_version_with_intervals_and_run_links(lab: Lab, page: Any) -> None:
-    from takelab.review import record_verdict
+    from takelab.review.verdicts import record_verdict
 
     home = Home(lab.home)
     takes = journal(lab).takes(project="mini")
@@ -591,7 +591,7 @@ def test_mlflow_ui_lists_take_runs_and_shows_the_preview(
     store: Store, page: Any, tmp_path: Path
 ) -> None:
     from takelab.home import Home
-    from takelab.tracking import Tracker
+    from takelab.tracking.tracker import Tracker
 
     exp_id = Tracker(Home(store.home)).experiment_id("mini")
     port = free_port()

@@ -133,7 +133,7 @@ def test_backends_lists_previz_with_capabilities() -> None:
 def test_sweep_cli_runs_the_notebook_then_reruns_for_free(project_file: Path) -> None:
     """The demo's path: papermill sweep, executed notebook kept, rerun all cached."""
     from takelab.home import Home
-    from takelab.tracking import Tracker
+    from takelab.tracking.tracker import Tracker
 
     proc = takelab("sweep", str(project_file), "--seeds", "2", "--concurrency", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -193,8 +193,8 @@ def test_sweep_cli_runs_the_notebook_then_reruns_for_free(project_file: Path) ->
 
 def test_versions_diff_prefer_and_rank(project_file: Path, takelab_home: Path) -> None:
     from takelab.home import Home
-    from takelab.sweep import run_sweep
-    from takelab.tracking import Tracker
+    from takelab.sweep.run import run_sweep
+    from takelab.tracking.tracker import Tracker
 
     home = Home(takelab_home)
     old = run_sweep(project_file, variants=["cat/v2"], seeds=2, progress=False, home=home)
@@ -273,7 +273,7 @@ def test_versions_diff_prefer_and_rank(project_file: Path, takelab_home: Path) -
 
 def test_reject_needs_a_reason(project_file: Path, takelab_home: Path) -> None:
     from takelab.home import Home
-    from takelab.sweep import run_sweep
+    from takelab.sweep.run import run_sweep
 
     result = run_sweep(
         project_file, variants=["walk/v1"], seeds=1, progress=False, home=Home(takelab_home)

@@ -75,7 +75,7 @@ def test_a_sweep_runs_on_openai_videos_and_runway_from_the_command_line(
     fakes: tuple[OpenAIVideosFake, RunwayFake], tmp_path: Path
 ) -> None:
     from takelab.home import Home
-    from takelab.tracking import Tracker
+    from takelab.tracking.tracker import Tracker
 
     ov, rw = fakes
     path = tmp_path / "cliprov.yaml"

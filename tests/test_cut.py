@@ -25,18 +25,18 @@ from click.testing import CliRunner
 
 from takelab.cli import main
 from takelab.home import Home
-from takelab.journal import Journal
-from takelab.media import ffmpeg_exe, probe
+from takelab.journal.store import Journal
+from takelab.media.io import ffmpeg_exe, probe
 from takelab.post import CutError, CutResult, make_cut
 from takelab.post.credentials import AI_SOURCE, ingredient_sources, make_dev_cert, read_manifest
 from takelab.post.layout import Segment
 from takelab.post.select import quality_rank
 from takelab.post.text import label_image, overlay_image
 from takelab.post.timeline import FORMATS, clip_times, read_timeline
-from takelab.review import record_verdict
-from takelab.shots import PromptFileError
-from takelab.sweep import run_sweep
-from takelab.tracking import Tracker
+from takelab.project.model import PromptFileError
+from takelab.review.verdicts import record_verdict
+from takelab.sweep.run import run_sweep
+from takelab.tracking.tracker import Tracker
 
 PROJECT = """\
 project: mini
@@ -368,7 +368,7 @@ def test_a_named_take_of_another_shot_is_an_error_at_its_line(
 
 
 def test_best_accepted_prefers_better_quality_then_newer() -> None:
-    from takelab.journal import TakeRecord
+    from takelab.journal.store import TakeRecord
 
     def take(created: float, **metrics: float) -> TakeRecord:
         return TakeRecord.model_construct(metrics=metrics, created_at=created)
@@ -432,8 +432,8 @@ def test_the_cut_notebook_runs_on_a_fresh_store(tmp_path: Path) -> None:
 def test_the_signer_comes_from_the_environment_or_the_project_file(
     made: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from takelab.cut_model import Credentials
     from takelab.post.credentials import CredentialsError, signing_config
+    from takelab.project.cut_model import Credentials
 
     for name in ("CERT", "KEY", "TRUST"):
         monkeypatch.delenv(f"TAKELAB_C2PA_{name}", raising=False)

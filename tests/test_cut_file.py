@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from takelab.cut_model import DEFAULT_DISCLOSURE, Grade
 from takelab.post.grade import apply_lut, grader, read_cube
-from takelab.shots import PromptFileError, load_project
+from takelab.project.cut_model import DEFAULT_DISCLOSURE, Grade
+from takelab.project.model import PromptFileError, load_project
 
 MARK = "# <-"
 HEAD = """\

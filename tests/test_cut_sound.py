@@ -18,15 +18,15 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from takelab.audio_quality import loudness, measure_audio
-from takelab.cut_model import Cut
 from takelab.home import Home
+from takelab.media.audio_quality import loudness, measure_audio
 from takelab.post import CutResult, make_cut
 from takelab.post.mix import RATE, _envelope, decode
 from takelab.post.timeline import read_timeline
-from takelab.review import record_verdict
-from takelab.shots import PromptFileError, project_from_text
-from takelab.sweep import run_sweep
+from takelab.project.cut_model import Cut
+from takelab.project.model import PromptFileError, project_from_text
+from takelab.review.verdicts import record_verdict
+from takelab.sweep.run import run_sweep
 
 PROJECT = """\
 project: talk

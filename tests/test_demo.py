@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import ROOT
-from takelab import media
-from takelab.shots import frame_size, load_project
-from takelab.sweep import run_sweep
+from takelab.media import io as media
+from takelab.project.model import frame_size, load_project
+from takelab.sweep.run import run_sweep
 
 DEMO = ROOT / "prompts" / "tokyo-rain.yaml"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from takelab.home import Home
-from takelab.journal import Journal
+from takelab.journal.store import Journal
 from takelab.post import make_cut
-from takelab.review import record_verdict
-from takelab.sweep import run_sweep
-from takelab.tracking import take_params
+from takelab.review.verdicts import record_verdict
+from takelab.sweep.run import run_sweep
+from takelab.tracking.tracker import take_params
 from takelab.widgets import Dailies
 
 BASE = """\

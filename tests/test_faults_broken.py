@@ -25,12 +25,12 @@ import pytest
 
 from conftest import ROOT
 from fakes.hostile_fake import HostileRunway
-from takelab.doctor import doctor
+from takelab.doctor.diagnose import doctor
 from takelab.errors import PromptFileError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.shots import load_project
-from takelab.sweep import run_sweep
+from takelab.journal.store import Journal, TakeState
+from takelab.project.model import load_project
+from takelab.sweep.run import run_sweep
 from test_faults_trust import KEY_VARS, PROJECT
 
 
@@ -141,7 +141,7 @@ def test_a_full_disk_never_hides_a_paid_job_id(
 def test_a_damaged_journal_gets_one_line_errors_and_doctor_rebuilds_it(
     project_file: Path,
 ) -> None:
-    from takelab.review import record_verdict
+    from takelab.review.verdicts import record_verdict
 
     result = run_sweep(project_file, seeds=1, progress=False)
     done = sorted(o.take_id for o in result.outcomes if o.status == "done")

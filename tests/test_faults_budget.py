@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from takelab.backends import TakeRequest
-from takelab.journal import Claim, Journal, TakeState
+from takelab.journal.store import Claim, Journal, TakeState
 
 TRIALS = 50
 MAIN_THREADS = 16

@@ -24,7 +24,7 @@ import pytest
 from fakes import fal_fake, luma_fake, openai_videos_fake, replicate_fake, runway_fake, veo_fake
 from fakes.hostile_fake import failing_body
 from takelab.home import Home
-from takelab.sweep import run_sweep
+from takelab.sweep.run import run_sweep
 
 KEY_VARS = (
     "RUNWAYML_API_SECRET",

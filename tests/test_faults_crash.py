@@ -16,10 +16,10 @@ import pytest
 
 from conftest import ROOT
 from fakes.openai_videos_fake import OpenAIVideosFake
-from takelab import media
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.tracking import TAKE_ARTIFACTS, Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.tracking.tracker import TAKE_ARTIFACTS, Tracker
 
 pytestmark = pytest.mark.faults
 
@@ -28,7 +28,7 @@ TRIALS = int(os.environ.get("TAKELAB_CRASH_TRIALS", "20"))
 TAKES = 4
 DRIVER = (
     "import sys\n"
-    "from takelab.sweep import run_sweep\n"
+    "from takelab.sweep.run import run_sweep\n"
     "run_sweep(sys.argv[1], backends=['openai-videos'], progress=False, concurrency=2)\n"
 )
 

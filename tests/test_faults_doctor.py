@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from takelab.cli import main
-from takelab.doctor import doctor
+from takelab.doctor.diagnose import doctor
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.runner import sha256_file
-from takelab.sweep import run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.sweep.run import run_sweep
+from takelab.sweep.take import sha256_file
+from takelab.tracking.tracker import Tracker
 
 pytestmark = pytest.mark.faults
 

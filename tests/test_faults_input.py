@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from conftest import ROOT
 from takelab.cli import main
 from takelab.errors import PromptFileError
-from takelab.shots import load_project
+from takelab.project.model import load_project
 
 CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]

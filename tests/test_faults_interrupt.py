@@ -18,8 +18,8 @@ from conftest import ROOT
 from fakes.openai_videos_fake import OpenAIVideosFake
 from takelab.backends.openai_videos import OpenAIVideosBackend
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.sweep import run_sweep
+from takelab.journal.store import Journal, TakeState
+from takelab.sweep.run import run_sweep
 
 pytestmark = pytest.mark.faults
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from takelab import media
 from takelab.backends import TakeRequest
 from takelab.home import Home
-from takelab.journal import Claim, Journal, TakeState
-from takelab.sweep import run_sweep
-from takelab.tracking import TAKE_ARTIFACTS, Tracker
+from takelab.journal.store import Claim, Journal, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import run_sweep
+from takelab.tracking.tracker import TAKE_ARTIFACTS, Tracker
 
 pytestmark = pytest.mark.faults
 
@@ -33,7 +33,7 @@ TAKES = 3
 DEAD = f"{socket.gethostname()}:999999:0"  # a process that is not running
 DRIVER = (
     "import sys\n"
-    "from takelab.sweep import run_sweep\n"
+    "from takelab.sweep.run import run_sweep\n"
     "run_sweep(sys.argv[1], progress=False, concurrency=2)\n"
 )
 

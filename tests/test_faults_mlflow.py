@@ -23,11 +23,11 @@ import pytest
 
 from ports import free_port
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.review import record_verdict
-from takelab.sweep import run_sweep
-from takelab.sync import sync
-from takelab.tracking import TAKE_ARTIFACTS
+from takelab.journal.store import Journal, TakeState
+from takelab.review.verdicts import record_verdict
+from takelab.sweep.run import run_sweep
+from takelab.tracking.sync import sync
+from takelab.tracking.tracker import TAKE_ARTIFACTS
 
 MLFLOW = Path(sys.executable).with_name("mlflow")
 
@@ -139,7 +139,7 @@ def test_a_sweep_survives_mlflow_down_and_sync_logs_it_later(
     verdict = record_verdict(takes[0].take_id, "reject", ["static"], "nothing moves")
     assert not verdict.logged
     # So does a preference between two takes.
-    from takelab.preferences import record_preference
+    from takelab.review.preferences import record_preference
 
     preference = record_preference(takes[0].take_id, takes[1].take_id, "b", "it moves")
     assert not preference.logged

@@ -21,8 +21,8 @@ import pytest
 from conftest import ROOT
 from takelab.errors import PromptFileError
 from takelab.home import Home
-from takelab.shots import load_project
-from takelab.sweep import run_sweep
+from takelab.project.model import load_project
+from takelab.sweep.run import run_sweep
 
 STREET = ROOT / "prompts" / "refs" / "street.png"
 IGNORED = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}

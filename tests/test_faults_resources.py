@@ -19,10 +19,10 @@ import numpy as np
 import psutil
 import pytest
 
-from takelab import media
 from takelab.errors import VideoError
-from takelab.plan import plan
-from takelab.shots import load_project
+from takelab.media import io as media
+from takelab.project.model import load_project
+from takelab.sweep.plan import plan
 
 # Descriptors and threads a library may open once, lazily, on first use and keep.
 FD_TOLERANCE = 2
@@ -153,8 +153,8 @@ cut:
 @pytest.mark.faults
 def test_moviepy_renders_close_their_readers_and_writers(tmp_path: Path) -> None:
     from takelab.post import make_cut
-    from takelab.review import record_verdict
-    from takelab.sweep import run_sweep
+    from takelab.review.verdicts import record_verdict
+    from takelab.sweep.run import run_sweep
 
     folder = tmp_path / "project"
     folder.mkdir()

@@ -25,7 +25,7 @@ from fakes.runway_fake import RunwayFake
 from takelab.errors import UsageError
 from takelab.home import Home
 from takelab.secrets import get_secret
-from takelab.sweep_notebook import run_sweep_notebook
+from takelab.sweep.notebook import run_sweep_notebook
 
 PROJECT = """\
 project: canary

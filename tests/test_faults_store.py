@@ -26,13 +26,13 @@ from click.testing import CliRunner
 from broken_store import NAMES, STATES, half_made_store, kill_migration
 from conftest import ROOT
 from takelab.cli import main
-from takelab.doctor import doctor
+from takelab.doctor.diagnose import doctor
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.mlflow_store import CACHE_ENV, ensure_store, schema_problem
-from takelab.review import record_verdict
-from takelab.sweep import run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.review.verdicts import record_verdict
+from takelab.sweep.run import run_sweep
+from takelab.tracking.store import CACHE_ENV, ensure_store, schema_problem
+from takelab.tracking.tracker import Tracker
 from team_server import TeamServer
 
 pytestmark = pytest.mark.faults
@@ -40,7 +40,7 @@ pytestmark = pytest.mark.faults
 TRIALS = int(os.environ.get("TAKELAB_KILL_TRIALS", "3"))
 DRIVER = (
     "import sys\n"
-    "from takelab.sweep import run_sweep\n"
+    "from takelab.sweep.run import run_sweep\n"
     "r = run_sweep(sys.argv[1], progress=False)\n"
     "print(r.describe())\n"
     "print('sweep run:', r.sweep_run_id)\n"
@@ -140,7 +140,7 @@ def test_a_first_sweep_killed_while_the_store_is_made_never_blocks_tracking(
 
 def test_first_runs_at_the_same_moment_make_one_store(tmp_path: Path) -> None:
     home, cache = tmp_path / "home", tmp_path / "cache"
-    code = "from takelab.tracking import Tracker; Tracker().client.search_experiments()"
+    code = "from takelab.tracking.tracker import Tracker; Tracker().client.search_experiments()"
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code], env=child_env(home, cache), stderr=subprocess.PIPE
@@ -235,8 +235,8 @@ def test_team_mode_names_an_interrupted_migration_and_the_command_that_finishes_
     """The team's MLflow database on PostgreSQL, its migration killed half-way."""
     from urllib.parse import urlsplit
 
-    from takelab.team_config import TeamConfig
-    from takelab.team_store import TeamStoreError, check_store, store_problem, upgrade_store
+    from takelab.team.config import TeamConfig
+    from takelab.team.store import TeamStoreError, check_store, store_problem, upgrade_store
 
     url = urlsplit(team_server.fresh_database())
     database = url.path.lstrip("/")

@@ -18,9 +18,9 @@ import pytest
 
 from fakes.hostile_fake import Bystander, HostileRunway
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
+from takelab.journal.store import Journal, TakeState
 from takelab.scrub import REDACTED, scrub
-from takelab.sweep import SweepResult, run_sweep
+from takelab.sweep.run import SweepResult, run_sweep
 
 KEY_VARS = (
     "RUNWAYML_API_SECRET",

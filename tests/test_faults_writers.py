@@ -12,15 +12,15 @@ import pytest
 
 from conftest import ROOT
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.tracking.tracker import Tracker
 
 pytestmark = pytest.mark.faults
 
 PROCESSES = 4
 DRIVER = (
     "import sys\n"
-    "from takelab.sweep import run_sweep\n"
+    "from takelab.sweep.run import run_sweep\n"
     "r = run_sweep(sys.argv[1], seeds=[int(s) for s in sys.argv[2].split(',')],"
     " backends=['previz'], progress=False, concurrency=2)\n"
     "print(r.describe())\n"

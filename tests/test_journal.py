@@ -10,8 +10,8 @@ import pytest
 
 from takelab.backends import TakeRequest
 from takelab.errors import TakeNotFoundError
-from takelab.journal import Claim, Journal, TakeState
-from takelab.journal_schema import MIGRATIONS
+from takelab.journal.schema import MIGRATIONS
+from takelab.journal.store import Claim, Journal, TakeState
 
 
 def req(seed: int = 1, project: str = "p", **kw: object) -> TakeRequest:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takelab.learning import SUGGESTIONS, Rate, effects, learning_effects, suggestions
-from takelab.quality import FLAGS
-from takelab.review import REASON_TAGS, record_verdict
-from takelab.sweep import run_sweep
+from takelab.media.quality import FLAGS
+from takelab.review.learning import SUGGESTIONS, Rate, effects, learning_effects, suggestions
+from takelab.review.verdicts import REASON_TAGS, record_verdict
+from takelab.sweep.run import run_sweep
 
 
 def test_every_reason_and_flag_has_a_fix() -> None:

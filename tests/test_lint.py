@@ -15,7 +15,9 @@ from click.testing import CliRunner
 
 from takelab.backends._base import Capabilities
 from takelab.cli import main
-from takelab.lint import (
+from takelab.lint.fixes import apply_edits, subject_of
+from takelab.lint.lexicon import COUNT_WORDS
+from takelab.lint.rules import (
     RULES,
     Finding,
     Severity,
@@ -24,12 +26,10 @@ from takelab.lint import (
     lint_text,
     lint_variant,
 )
-from takelab.lint_fixes import apply_edits, subject_of
-from takelab.lint_lexicon import COUNT_WORDS
-from takelab.lint_score import fired, score
-from takelab.lint_score import load_cases as load_judged
+from takelab.lint.score import fired, score
+from takelab.lint.score import load_cases as load_judged
+from takelab.project.model import Project, Shot, Variant, VariantSettings, load_project
 from takelab.rule_ids import RULE_IDS
-from takelab.shots import Project, Shot, Variant, VariantSettings, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES_FILE = Path(__file__).parent / "data" / "lint_cases.yaml"

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from takelab import media
 from takelab.home import Home
-from takelab.journal import Journal
+from takelab.journal.store import Journal
+from takelab.media import io as media
 from takelab.secrets import get_secret
-from takelab.sweep import run_sweep
+from takelab.sweep.run import run_sweep
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(1800)]
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from takelab import media
 from takelab.errors import VideoError
+from takelab.media import io as media
 
 
 def frames(count: int, width: int = 256, height: int = 144) -> list[np.ndarray]:

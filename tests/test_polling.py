@@ -8,8 +8,8 @@ import time
 import pytest
 
 from takelab.backends._base import Backend, JobState, JobStatus
-from takelab.polling import LATENCIES, LatencyBook, PollSchedule
-from takelab.runner import wait_for_job
+from takelab.backends.polling import LATENCIES, LatencyBook, PollSchedule
+from takelab.sweep.take import wait_for_job
 
 
 def test_without_evidence_waits_grow_by_half_up_to_the_ceiling() -> None:

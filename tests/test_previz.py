@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from takelab import media
 from takelab.backends import JobState, TakeRequest, get_backend
 from takelab.backends.previz import (
     FPS,
@@ -23,7 +22,8 @@ from takelab.backends.previz import (
     scene_fields,
 )
 from takelab.errors import BackendError
-from takelab.shots import ASPECTS, RESOLUTIONS, frame_size, render_fields
+from takelab.media import io as media
+from takelab.project.model import ASPECTS, RESOLUTIONS, frame_size, render_fields
 
 STILL = "a man in a red coat"
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from takelab import media
 from takelab.backends import TakeRequest, get_backend
 from takelab.backends._previz_overlay import Overlay
 from takelab.backends._previz_sound import (
@@ -23,8 +22,9 @@ from takelab.backends._previz_sound import (
 )
 from takelab.backends.previz import FPS, Animatic, render
 from takelab.errors import BackendError
-from takelab.plan import build_request
-from takelab.shots import load_project
+from takelab.media import io as media
+from takelab.project.model import load_project
+from takelab.sweep.plan import build_request
 
 TALK = (
     "A woman in a red raincoat stands still at a noodle stall. Camera: static. "

@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT
 from takelab.errors import PromptFileError
 from takelab.home import Home, resolve_project_path
-from takelab.journal import Journal
-from takelab.sweep import run_sweep
+from takelab.journal.store import Journal
+from takelab.sweep.run import run_sweep
 from takes_home import write_project
 
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter
 
-from takelab.media import FrameWriter
-from takelab.quality import FLAGS, Expected, Quality, measure
+from takelab.media.io import FrameWriter
+from takelab.media.quality import FLAGS, Expected, Quality, measure
 
 U8 = NDArray[np.uint8]
 
@@ -200,7 +200,7 @@ def test_conforms_within_tolerance(tmp_path: Path) -> None:
 def _previz(tmp_path: Path, camera: str, action: str = "stands still") -> Quality:
     from takelab.backends import TakeRequest
     from takelab.backends.previz import render
-    from takelab.shots import render_fields
+    from takelab.project.model import render_fields
 
     fields = {"subject": "a man in a red coat", "action": action, "camera": camera}
     fields["lighting"] = "soft daylight"

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import footage
 from takelab.errors import VideoError
-from takelab.qa_evidence import ProviderResult, certain, judge
-from takelab.quality import Expected, evidence_from_metrics, measure
+from takelab.media.qa_evidence import ProviderResult, certain, judge
+from takelab.media.quality import Expected, evidence_from_metrics, measure
 
 # Held-out shots only (nothing was tuned on them): an animated close-up and a street.
 PICK = {

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from scipy.optimize import brentq
 
-from takelab.analytics import journal_frame, summary_for, version_difference, version_summary
 from takelab.backends._base import TakeRequest
 from takelab.errors import TakeNotFoundError, UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.metric_names import format_metric, metric_label
-from takelab.ranking import Z95, bradley_terry, rank, rate_difference, wilson
+from takelab.journal.store import Journal, TakeState
+from takelab.media.metric_names import format_metric, metric_label
+from takelab.review.analytics import journal_frame, summary_for, version_difference, version_summary
+from takelab.review.ranking import Z95, bradley_terry, rank, rate_difference, wilson
 
 # Wilson 95% intervals as published (e.g. Newcombe 1998, Table I; Brown, Cai & DasGupta 2001).
 KNOWN_WILSON = {

@@ -24,12 +24,12 @@ from click.testing import CliRunner
 
 from fakes.timed_luma import TimedLumaFake
 from ports import free_port
-from takelab import media
 from takelab.errors import UsageError
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.sweep import SweepResult, run_sweep
-from takelab.tracking import Tracker
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.sweep.run import SweepResult, run_sweep
+from takelab.tracking.tracker import Tracker
 
 pytest.importorskip("ray")
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from takelab.backends import get_backend
 from takelab.backends.models import MODELS, Status, model_rows
 from takelab.cli import main
-from takelab.plan import build_request, plan
-from takelab.shots import PromptFileError, load_project
+from takelab.project.model import PromptFileError, load_project
+from takelab.sweep.plan import build_request, plan
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 MARK = "# <-"
@@ -313,7 +313,7 @@ def test_a_deprecated_model_warns_with_its_date(
 def test_the_example_sweeps_on_previz_with_every_new_field(tmp_path: Path) -> None:
     import shutil
 
-    from takelab.sweep import run_sweep
+    from takelab.sweep.run import run_sweep
 
     folder = tmp_path / "prompts"
     shutil.copytree(EXAMPLE.parent / "refs", folder / "refs")

@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from takelab.rule_ids import RULE_IDS
-from takelab.shots import (
+from takelab.project.model import (
     ASPECTS,
     RESOLUTIONS,
     STRUCTURED_FIELDS,
@@ -25,6 +24,7 @@ from takelab.shots import (
     load_project,
     project_from_text,
 )
+from takelab.rule_ids import RULE_IDS
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 EXAMPLES = sorted(PROMPTS.glob("*.yaml"))

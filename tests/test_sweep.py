@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from takelab import media
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.review import record_verdict
-from takelab.sweep import run_sweep
-from takelab.sync import sync
-from takelab.tracking import TAKE_ARTIFACTS, Tracker, takes_frame
+from takelab.journal.store import Journal, TakeState
+from takelab.media import io as media
+from takelab.review.verdicts import record_verdict
+from takelab.sweep.run import run_sweep
+from takelab.tracking.sync import sync
+from takelab.tracking.tracker import TAKE_ARTIFACTS, Tracker, takes_frame
 
 PARAMS = {
     "shot",
@@ -104,7 +104,7 @@ def test_a_fully_cached_rerun_records_one_cached_sweep_run_and_no_notebook(
 ) -> None:
     import csv
 
-    from takelab.sweep_notebook import run_sweep_notebook
+    from takelab.sweep.notebook import run_sweep_notebook
 
     first = run_sweep(project_file, seeds=1, progress=False)
     home = Home.from_env()

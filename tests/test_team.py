@@ -18,10 +18,10 @@ import pytest
 
 from fakes.luma_fake import LumaFake
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.journal_db import redact
-from takelab.runner import sha256_file
-from takelab.take_files import local_video
+from takelab.journal.db import redact
+from takelab.journal.store import Journal, TakeState
+from takelab.media.take_files import local_video
+from takelab.sweep.take import sha256_file
 from team_server import TeamServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ shots:
 
 SWEEP = """
 import json, sys
-from takelab.sweep import run_sweep
+from takelab.sweep.run import run_sweep
 result = run_sweep(sys.argv[1], backends=["luma"], seeds=2, concurrency=4, progress=False)
 print(json.dumps([[o.take_id, o.status, o.cost_usd] for o in result.outcomes]))
 """
@@ -202,7 +202,7 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     for key, value in team_server.env.items():
         monkeypatch.setenv(key, value)
     client = MlflowClient(tracking_uri=team_server.tracking_uri)
-    from takelab.tracking import Tracker
+    from takelab.tracking.tracker import Tracker
 
     # Each member logs into an experiment of their own (MLflow grants per experiment).
     exp_ids = Tracker(Home.from_env()).project_experiments("team-test")
@@ -249,7 +249,7 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     assert (home.take_dir(done[-1].take_id) / "take.mp4").is_file()
     # `takelab doctor` here checks this machine's copies only: the takes made "elsewhere"
     # are not missing files, and nothing is written into the other clients' folders.
-    from takelab.doctor import doctor
+    from takelab.doctor.diagnose import doctor
 
     report = doctor(home)
     assert not [p for p in report.problems if p.kind in ("missing-file", "sha-mismatch")]
@@ -312,7 +312,7 @@ def test_add_member_prints_exports_a_shell_sources_without_running_anything(
 
 
 def test_team_commands_print_usage(team_server: TeamServer) -> None:
-    import takelab.team as team
+    import takelab.team.host as team
 
     assert team.main(["sideways"]) == 2
     assert team.main(["add-member"]) == 2
@@ -322,7 +322,7 @@ def test_the_mlflow_server_never_runs_as_root(
     team_server: TeamServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from takelab.errors import TakelabError
-    from takelab.team import _server_user
+    from takelab.team.host import _server_user
     from team_server import mlflow_user_can_run
 
     if not mlflow_user_can_run():

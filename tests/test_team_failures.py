@@ -99,7 +99,7 @@ def test_a_401_stops_a_notebook_sweep_before_any_spending(
     team_server: TeamServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from takelab.errors import TakelabError
-    from takelab.sweep import run_sweep
+    from takelab.sweep.run import run_sweep
 
     project = tmp_path / "p.yaml"
     project.write_text(

@@ -15,7 +15,7 @@ import pytest
 
 from fakes.luma_fake import LumaFake
 from takelab.errors import TakelabError
-from takelab.journal import Journal, TakeState
+from takelab.journal.store import Journal, TakeState
 from team_server import TeamServer
 
 KEY = "canary-secret-456"
@@ -125,7 +125,7 @@ shots:
 
 SWEEP = """
 import json, sys
-from takelab.sweep import run_sweep
+from takelab.sweep.run import run_sweep
 backend = sys.argv[2]
 result = run_sweep(sys.argv[1], backends=[backend], seeds=1, concurrency=2, progress=False)
 print(json.dumps([[o.take_id, o.status, o.cost_usd] for o in result.outcomes]))

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 from ports import free_port
-from takelab.team_config import TeamConfig
-from takelab.team_postgres import hba_lines
+from takelab.team.config import TeamConfig
+from takelab.team.postgres import hba_lines
 from team_server import mlflow_user_can_run
 
 
@@ -94,7 +94,7 @@ def test_pg_hba_admits_members_from_the_configured_network_only(tmp_path: Path) 
 def test_secrets_are_born_private_whatever_the_umask(tmp_path: Path) -> None:
     import pytest
 
-    from takelab.team_config import private_dir, write_secret
+    from takelab.team.config import private_dir, write_secret
 
     old = os.umask(0)  # a careless shell: files would be 0666 if made the usual way
     try:

@@ -10,12 +10,12 @@ import pytest
 
 from takelab.errors import UsageError
 from takelab.home import Home
-from takelab.journal import Journal
-from takelab.review import record_verdict
-from takelab.shots import load_project
-from takelab.sweep import run_sweep
-from takelab.tracking import Tracker
-from takelab.versions import diff_versions, versions, word_diff
+from takelab.journal.store import Journal
+from takelab.project.model import load_project
+from takelab.review.verdicts import record_verdict
+from takelab.review.versions import diff_versions, versions, word_diff
+from takelab.sweep.run import run_sweep
+from takelab.tracking.tracker import Tracker
 from takes_home import write_project
 
 ORIGINAL = "prompt: A black cat jumps onto a windowsill, handheld medium shot, soft morning light"

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from takelab.home import Home
-from takelab.journal import Journal
-from takelab.review import record_verdict
-from takelab.shots import load_project
-from takelab.tracking import Tracker, takes_frame
+from takelab.journal.store import Journal
+from takelab.project.model import load_project
+from takelab.review.verdicts import record_verdict
+from takelab.tracking.tracker import Tracker, takes_frame
 from takelab.widgets import (
     Compare,
     Dailies,
@@ -474,8 +474,8 @@ def test_media_urls_use_the_jupyter_files_route_or_loopback(tmp_path: Path) -> N
 
 
 def test_studio_shows_what_to_try_next_from_rejected_takes(project_file: Path) -> None:
-    from takelab.review import record_verdict
-    from takelab.sweep import run_sweep
+    from takelab.review.verdicts import record_verdict
+    from takelab.sweep.run import run_sweep
 
     result = run_sweep(project_file, shots=["walk"], variants=["walk/v1"], progress=False)
     record_verdict(result.outcomes[0].take_id, "reject", ["garbled-text"])

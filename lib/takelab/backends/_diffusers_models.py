@@ -29,7 +29,7 @@ from PIL import Image
 
 from takelab.backends._base import TakeRequest
 from takelab.errors import BackendError, LocalModelError, UsageError
-from takelab.shots import frame_size
+from takelab.project.model import frame_size
 
 BACKEND = "diffusers"
 DEVICE_ENV = "TAKELAB_DIFFUSERS_DEVICE"

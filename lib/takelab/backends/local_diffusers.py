@@ -36,8 +36,8 @@ from takelab.backends.prices import (
     local_max_seconds,
 )
 from takelab.errors import BackendError, OutputGoneError, UsageError
-from takelab.media import FrameWriter
-from takelab.shots import ASPECTS
+from takelab.media.io import FrameWriter
+from takelab.project.model import ASPECTS
 
 RESOLUTIONS = ("144p", "480p", "540p", "720p")
 log = logging.getLogger(__name__)

@@ -63,8 +63,8 @@ from takelab.backends._previz_sprites import (
 )
 from takelab.errors import BackendError
 from takelab.home import Home
-from takelab.media import FrameWriter
-from takelab.shots import ASPECTS, RESOLUTIONS, frame_size
+from takelab.media.io import FrameWriter
+from takelab.project.model import ASPECTS, RESOLUTIONS, frame_size
 
 
 class Animatic:

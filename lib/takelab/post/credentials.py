@@ -25,9 +25,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from takelab.cut_model import Credentials, resolve
 from takelab.errors import TakelabError
-from takelab.journal import TakeRecord
+from takelab.journal.store import TakeRecord
+from takelab.project.cut_model import Credentials, resolve
 
 CERT_ENV = "TAKELAB_C2PA_CERT"
 KEY_ENV = "TAKELAB_C2PA_KEY"

@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from takelab.cut_model import BEST, Cut, CutShot, Transition
 from takelab.errors import UsageError
 from takelab.home import Home, resolve_project_path
-from takelab.journal import Journal
+from takelab.journal.store import Journal
 from takelab.post.layout import Layout, build_layout
 from takelab.post.select import SelectedTake, select_takes
-from takelab.shots import Project, load_project
-from takelab.tracking import KIND_TAG, PARAM_LIMIT, Tracker, run_link
+from takelab.project.cut_model import BEST, Cut, CutShot, Transition
+from takelab.project.model import Project, load_project
+from takelab.tracking.tracker import KIND_TAG, PARAM_LIMIT, Tracker, run_link
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ def _audio_seconds(cut: Cut, base: Path) -> float | None:
         return None
     import av
 
-    from takelab.cut_model import resolve
+    from takelab.project.cut_model import resolve
 
     path = resolve(base, cut.audio.file)
     with av.open(str(path)) as container:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from takelab.cut_model import Grade
 from takelab.errors import PromptFileError
+from takelab.project.cut_model import Grade
 
 Frame = NDArray[np.uint8]
 Grader = Callable[[Frame], Frame]

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from takelab.cut_model import Card, Cut, Overlay
 from takelab.errors import PromptFileError
-from takelab.media import VideoInfo, probe
+from takelab.media.io import VideoInfo, probe
 from takelab.post.select import SelectedTake
+from takelab.project.cut_model import Card, Cut, Overlay
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from takelab.audio_quality import loudness
-from takelab.cut_model import AudioBed, Cut, resolve
 from takelab.errors import VideoError
-from takelab.media import has_audio as has_sound
+from takelab.media.audio_quality import loudness
+from takelab.media.io import has_audio as has_sound
 from takelab.post.layout import Layout, Segment
+from takelab.project.cut_model import AudioBed, Cut, resolve
 
 RATE = 48_000
 EDGE_S = 0.01  # the fade at a hard cut: long enough to stop a click, too short to hear

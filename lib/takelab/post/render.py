@@ -26,13 +26,13 @@ import numpy as np
 from moviepy import AudioFileClip, VideoClip, VideoFileClip
 from numpy.typing import NDArray
 
-from takelab.cut_model import Card, Cut
 from takelab.errors import VideoError
-from takelab.media import BT709_ARGS, X264_CRF, X264_PRESET, X264_THREADS, FrameWriter, probe
+from takelab.media.io import BT709_ARGS, X264_CRF, X264_PRESET, X264_THREADS, FrameWriter, probe
 from takelab.post.grade import Grader, grader
 from takelab.post.layout import Layout, Segment
 from takelab.post.mix import mix, write_wav
 from takelab.post.text import RGBA, card_frame, label_image, overlay_image
+from takelab.project.cut_model import Card, Cut
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from takelab.cut_model import BEST, Cut, CutShot
 from takelab.errors import PromptFileError, TakelabError, TakeNotFoundError
-from takelab.journal import Journal, TakeRecord, TakeState, VerdictRecord
-from takelab.shots import Project
+from takelab.journal.store import Journal, TakeRecord, TakeState, VerdictRecord
+from takelab.project.cut_model import BEST, Cut, CutShot
+from takelab.project.model import Project
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def _named(
 def _file(take: TakeRecord) -> Path | None:
     """The take's video here; in team mode, fetched from MLflow if made elsewhere."""
     from takelab.home import Home
-    from takelab.take_files import local_video
+    from takelab.media.take_files import local_video
 
     try:
         return local_video(Home.from_env(), take)

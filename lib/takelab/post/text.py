@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from takelab.cut_model import Card, Overlay, TextStyle
+from takelab.project.cut_model import Card, Overlay, TextStyle
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 RGBA = NDArray[np.uint8]

@@ -21,9 +21,9 @@ from typing import Any
 
 import opentimelineio as otio
 
-from takelab.cut_model import Cut, resolve
-from takelab.media import has_audio as has_sound
+from takelab.media.io import has_audio as has_sound
 from takelab.post.layout import Layout, Segment
+from takelab.project.cut_model import Cut, resolve
 
 FORMATS: dict[str, str] = {
     "otio": "otio_json",

@@ -21,7 +21,7 @@ def project_id(project: str | Path) -> str:
     """The project id, given an id or the path of a project file."""
     text = str(project)
     if text.endswith((".yaml", ".yml")) or Path(text).is_file():
-        from takelab.shots import load_project
+        from takelab.project.model import load_project
 
         return load_project(resolve_project_file(text)).project
     return text

@@ -2,7 +2,7 @@
 accepted clip, QA medians, preference strength), its chart, the ranking from preferences,
 and the difference between two picked versions said in a sentence.
 
-Numbers come from `takelab.analytics`; this module only decides how they look. A chart
+Numbers come from `takelab.review.analytics`; this module only decides how they look. A chart
 that would be empty is replaced by a sentence saying why.
 """
 
@@ -14,14 +14,14 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from takelab.metric_names import format_metric, metric_label, metric_name
-from takelab.tracking import run_link
+from takelab.media.metric_names import format_metric, metric_label, metric_name
+from takelab.tracking.tracker import run_link
 from takelab.widgets._common import esc
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from takelab.ranking import Strength
+    from takelab.review.ranking import Strength
 
 
 def _pct(x: float) -> str:
@@ -193,7 +193,7 @@ def default_pair(summary: pd.DataFrame) -> tuple[int, int] | None:
 def difference_html(summary: pd.DataFrame, a: int | None, b: int | None) -> str:
     """The difference in accept rate between two rows (by position), with its interval
     and a sentence."""
-    from takelab.analytics import version_difference
+    from takelab.review.analytics import version_difference
 
     if a is None or b is None or summary.empty:
         return "<p><i>Pick two versions to compare.</i></p>"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import time
 
-from takelab.journal import Journal, TakeRecord
-from takelab.learning import suggestions
-from takelab.lint import RULES
-from takelab.metric_names import format_metric, metric_name
+from takelab.journal.store import Journal, TakeRecord
+from takelab.lint.rules import RULES
+from takelab.media.metric_names import format_metric, metric_name
+from takelab.review.learning import suggestions
 from takelab.widgets._common import esc
 from takelab.widgets._diffview import short
 
@@ -32,7 +32,7 @@ def take_info_html(r: TakeRecord, verdict: str, run_link: str = "", *, chain: st
     )
     version = short(r.request.variant_hash or "?")
     # Why each raised flag was raised: its metric against its threshold, and how sure.
-    from takelab.quality import evidence_from_metrics
+    from takelab.media.quality import evidence_from_metrics
 
     why = "".join(
         f"<li class='takelab-evidence'>{esc(e.line())}</li>"

@@ -1,6 +1,6 @@
 """Applying a lint finding's fix to a draft variant, where a machine can do it.
 
-A finding carries its fix as field rewrites (`Finding.edits`, made by takelab.lint_fixes
+A finding carries its fix as field rewrites (`Finding.edits`, made by takelab.lint.fixes
 from the prompt's own words); they are applied when the draft still says what was linted.
 Otherwise the rules below turn the fix text into an edit: fill the missing field (or add
 a sentence to free text) with the fix's quoted words, set a duration, or replace the
@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from takelab.lint import Finding
-from takelab.plan import DEFAULT_DURATION_S
-from takelab.shots import STRUCTURED_FIELDS
+from takelab.lint.rules import Finding
+from takelab.project.model import STRUCTURED_FIELDS
+from takelab.sweep.plan import DEFAULT_DURATION_S
 
 FIELD_OF = {"no-motion": "action", "no-camera": "camera", "no-lighting": "lighting"}
 REPLACEMENT = {

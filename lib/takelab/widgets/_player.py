@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, ClassVar, Literal
 from urllib.parse import quote, unquote
 
 from takelab.home import Home
-from takelab.media import has_audio
+from takelab.media.io import has_audio
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +275,8 @@ class MediaLinks:
         if not self.home.shared_journal or take_id in self._unfetchable:
             return False
         from takelab.errors import TakelabError
-        from takelab.journal import Journal, TakeState
-        from takelab.take_files import fetch_take
+        from takelab.journal.store import Journal, TakeState
+        from takelab.media.take_files import fetch_take
 
         try:
             if self._journal is None:

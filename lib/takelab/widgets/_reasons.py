@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from takelab.learning import suggestion
-from takelab.review import reason_tags
+from takelab.review.learning import suggestion
+from takelab.review.verdicts import reason_tags
 
 NEED_REASON = (
     "pick a reason first (the quick picks above, or type one): a rejection without a reason "

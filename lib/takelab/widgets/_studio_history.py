@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from takelab.shots import Variant
+from takelab.project.model import Variant
 from takelab.widgets._common import esc, notice
 from takelab.widgets._diffview import diff_html, history_html, short
 
 if TYPE_CHECKING:
-    from takelab.versions import VersionRow
+    from takelab.review.versions import VersionRow
     from takelab.widgets.studio import Studio
 
 
@@ -38,7 +38,7 @@ class StudioHistory:
         )
 
     def _versions(self) -> list[VersionRow]:
-        from takelab.versions import versions
+        from takelab.review.versions import versions
 
         s = self.studio
         if not s.home.has_journal:
@@ -93,7 +93,7 @@ class StudioHistory:
         return None
 
     def show_diff(self) -> None:
-        from takelab.versions import word_diff
+        from takelab.review.versions import word_diff
 
         if self._filling:
             return

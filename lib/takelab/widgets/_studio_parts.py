@@ -9,9 +9,9 @@ from typing import Any
 
 from takelab.backends import Backend, available_backends, get_backend
 from takelab.home import Home
-from takelab.lint import Finding, lint_variant
-from takelab.plan import build_request
-from takelab.shots import ASPECTS, RESOLUTIONS, STRUCTURED_FIELDS, Project, Shot, Variant
+from takelab.lint.rules import Finding, lint_variant
+from takelab.project.model import ASPECTS, RESOLUTIONS, STRUCTURED_FIELDS, Project, Shot, Variant
+from takelab.sweep.plan import build_request
 from takelab.widgets._common import esc, notice
 from takelab.widgets.compare import AcceptanceRate
 
@@ -160,8 +160,8 @@ def price_table(
 def variant_tips(home: Home, project: str, shot: str, variant: str) -> str:
     """'Try next' for a variant: the fixes for the reasons its takes were rejected for and
     the quality flags they raised (the learning loop, shown beside the variant)."""
-    from takelab.journal import Journal
-    from takelab.learning import suggestions
+    from takelab.journal.store import Journal
+    from takelab.review.learning import suggestions
 
     if not home.has_journal:
         return ""

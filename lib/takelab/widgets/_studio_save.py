@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from takelab.shots import Project, Variant, load_project
+from takelab.project.model import Project, Variant, load_project
 from takelab.widgets._common import esc, notice
 from takelab.widgets._diffview import short
 from takelab.widgets.project_edit import (

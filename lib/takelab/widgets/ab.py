@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home
-from takelab.journal import Journal, TakeRecord, TakeState
+from takelab.journal.store import Journal, TakeRecord, TakeState
 from takelab.widgets._common import esc, notice, project_id
 from takelab.widgets._diffview import diff_html, short
 from takelab.widgets._player import MediaLinks
@@ -39,7 +39,7 @@ def pane_caption(letter: str, record: TakeRecord) -> str:
 
 def prompt_diffs(records: Sequence[TakeRecord]) -> str:
     """The word diff of the first take's prompt against each other's (the same prompt says so)."""
-    from takelab.versions import word_diff
+    from takelab.review.versions import word_diff
 
     first = records[0]
     parts = []
@@ -151,7 +151,7 @@ class ABPlayer:
 
     def prefer(self, winner: str) -> Any:
         """Record "a" (left is better), "b" (right is better) or "same" for the pair."""
-        from takelab.preferences import record_preference
+        from takelab.review.preferences import record_preference
 
         left, right = self.pair()
         if left.take_id == right.take_id:

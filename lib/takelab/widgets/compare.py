@@ -23,8 +23,8 @@ from urllib.parse import quote
 import pandas as pd
 
 from takelab.home import Home
-from takelab.journal import Journal, TakeState
-from takelab.tracking import run_link, takes_frame
+from takelab.journal.store import Journal, TakeState
+from takelab.tracking.tracker import run_link, takes_frame
 from takelab.widgets._common import link, project_id
 from takelab.widgets._compare_versions import (
     chart_note,
@@ -322,14 +322,14 @@ class Compare:
         self.render()
 
     def _strengths(self) -> dict[tuple[str, str], Any]:
-        from takelab.analytics import project_strengths
+        from takelab.review.analytics import project_strengths
 
         shots = sorted(set(self.frame["shot"].dropna())) if not self.frame.empty else []
         return project_strengths(self.project, shots, home=self.home)
 
     def render(self) -> None:
-        from takelab.analytics import version_summary
-        from takelab.ranking import rank
+        from takelab.review.analytics import version_summary
+        from takelab.review.ranking import rank
 
         frame = self.frame
         if frame.empty:

@@ -13,14 +13,14 @@ import html
 from pathlib import Path
 from typing import Any
 
-from takelab.cut_model import BEST
 from takelab.errors import TakelabError
 from takelab.home import Home
-from takelab.journal import Journal, TakeRecord
+from takelab.journal.store import Journal, TakeRecord
 from takelab.post.cut import CutResult, make_cut
 from takelab.post.cut import resolve_project_file as resolve_project
 from takelab.post.select import accepted_takes
-from takelab.shots import load_project
+from takelab.project.cut_model import BEST
+from takelab.project.model import load_project
 from takelab.widgets._common import esc, notice, resolve_project_file
 from takelab.widgets._player import (
     JupyterServer,

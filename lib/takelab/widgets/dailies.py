@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home
-from takelab.journal import Journal, TakeRecord, TakeState, VerdictRecord
-from takelab.review import record_verdict
+from takelab.journal.store import Journal, TakeRecord, TakeState, VerdictRecord
+from takelab.review.verdicts import record_verdict
 from takelab.widgets._common import close_widgets, esc, link, notice, project_id
 from takelab.widgets._dailies_view import take_info_html, verdict_history_html
 from takelab.widgets._diffview import short
@@ -287,7 +287,7 @@ class Dailies:
     def _run_link(self, record: TakeRecord) -> str:
         if not record.run_id:
             return ""
-        from takelab.tracking import Tracker, run_link
+        from takelab.tracking.tracker import Tracker, run_link
 
         if self._experiment is None:
             try:

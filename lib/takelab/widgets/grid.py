@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home
-from takelab.journal import Journal, TakeRecord, TakeState, VerdictRecord
-from takelab.review import record_verdict
+from takelab.journal.store import Journal, TakeRecord, TakeState, VerdictRecord
+from takelab.review.verdicts import record_verdict
 from takelab.widgets._common import close_widgets, esc, notice, project_id
 from takelab.widgets._diffview import short
 from takelab.widgets._player import MediaLinks

@@ -27,9 +27,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString, ScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from takelab._project_loader import VARIANT_KEYS
 from takelab.errors import TakelabError
-from takelab.shots import project_from_text
+from takelab.project.load import VARIANT_KEYS
+from takelab.project.model import project_from_text
 from takelab.widgets._yaml_splice import splice_variant
 
 WIDTH = 100  # the examples' line length: round-tripping them at this width changes nothing

@@ -20,10 +20,16 @@ from typing import Any
 
 from takelab.backends import Backend, get_backend
 from takelab.home import Home
-from takelab.lint import Finding
-from takelab.runner import Outcome
-from takelab.shots import STRUCTURED_FIELDS, Project, Variant, load_project, project_from_text
-from takelab.sweep import SweepResult, run_sweep
+from takelab.lint.rules import Finding
+from takelab.project.model import (
+    STRUCTURED_FIELDS,
+    Project,
+    Variant,
+    load_project,
+    project_from_text,
+)
+from takelab.sweep.run import SweepResult, run_sweep
+from takelab.sweep.take import Outcome
 from takelab.widgets._common import close_widgets, esc, link, notice, resolve_project_file
 from takelab.widgets._diffview import short
 from takelab.widgets._fixes import apply_fix

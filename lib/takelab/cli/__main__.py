@@ -1,0 +1,5 @@
+"""`python -m takelab.cli`."""
+
+from takelab.cli import main
+
+main()

@@ -1,0 +1,3 @@
+"""The journal: the record of every take, written before money is spent (SQLite locally, PostgreSQL
+in team mode).
+"""

@@ -1,0 +1,1 @@
+"""The project file: its model (`model`), loading and checking (`load`) and the cut section."""

@@ -1,0 +1,1 @@
+"""Review: verdicts, versions, preferences and ranking, analytics, learning and listing takes."""

@@ -1,0 +1,75 @@
+"""Takes as rows for tables, JSON and CSV: journal state joined with the latest verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from takelab.home import Home
+from takelab.journal.store import Journal
+from takelab.scrub import scrub
+
+COLUMNS = (
+    "take_id",
+    "project",
+    "shot",
+    "variant",
+    "version",
+    "backend",
+    "seed",
+    "status",
+    "cost_usd",
+    "verdict",
+    "reasons",
+    "file",
+)
+
+
+def take_rows(project: str | None = None, *, home: Home | None = None) -> list[dict[str, Any]]:
+    """One dict per take in the journal, oldest first; `version` is the variant's hash
+    (what the take was made from), `git_dirty` whether the file differed from `git_commit`."""
+    home = home or Home.from_env()
+    if not home.has_journal:
+        return []
+    journal = Journal(home.journal_url)
+    latest = journal.latest_verdicts()
+    rows = []
+    for rec in journal.takes(project=project):
+        verdict = latest.get(rec.take_id)
+        rows.append(
+            {
+                "take_id": rec.take_id,
+                "project": rec.project,
+                "shot": rec.shot,
+                "variant": rec.variant,
+                "version": rec.version,
+                "backend": f"{rec.backend}:{rec.model}",
+                "seed": rec.seed,
+                "status": str(rec.state),
+                "cost_usd": round(float(rec.cost_usd or 0.0), 4),
+                "verdict": verdict.verdict if verdict else "unreviewed",
+                "reasons": ",".join(verdict.reasons) if verdict else "",
+                "note": verdict.note if verdict else "",
+                "file": rec.path or "",
+                "error": scrub(rec.error_message or ""),  # an older journal may hold a key
+                "git_commit": rec.git_commit or "",
+                "git_dirty": rec.git_dirty,
+            }
+        )
+    return rows
+
+
+def grouped_by_version(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by project, shot, variant and version (versions in order of first sight,
+    takes oldest first within each), for the table a person reads."""
+    first: dict[tuple[str, str, str, str], int] = {}
+    for i, r in enumerate(rows):
+        first.setdefault((r["project"], r["shot"], r["variant"], r["version"]), i)
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["project"],
+            r["shot"],
+            r["variant"],
+            first[(r["project"], r["shot"], r["variant"], r["version"])],
+        ),
+    )

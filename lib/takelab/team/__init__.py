@@ -1,0 +1,1 @@
+"""Team mode: one host (PostgreSQL and an authenticated MLflow server) shared by members."""
