@@ -66,6 +66,11 @@ class TakeRequest(BaseModel):
     reference_paths: tuple[str, ...] = Field(default=(), description="local reference files")
     extend: str | None = Field(default=None, description="take id of the clip this one continues")
     extend_path: str | None = Field(default=None, description="local file of the extended take")
+    extend_job: str | None = Field(
+        default=None,
+        description="the extended take's provider job as `backend:job_id` (backends that "
+        "continue a clip by the provider's own id); follows from `extend`, so not in the id",
+    )
     beats: tuple[tuple[float, str], ...] = Field(
         default=(), description="timed beats (seconds, text), for multi-shot backends"
     )
@@ -119,6 +124,8 @@ class Capabilities(BaseModel):
     end_frame_alone: bool = False  # a last frame without a first one
     extend: bool = False  # continues an existing clip
     multi_shot: bool = False  # several timed shots in one generation
+    # Durations the model makes from text alone: no first or last frame, no extend.
+    text_only_durations: tuple[float, ...] = ()
 
     def allows_duration(self, seconds: float) -> bool:
         if self.durations is not None:
@@ -162,6 +169,15 @@ class Capabilities(BaseModel):
             out.append("a last frame (end_image) is not accepted by this model")
         if request.extend and not self.extend:
             out.append("extending a take (extend) is not supported by this model")
+        if any(abs(request.duration_s - d) < 1e-6 for d in self.text_only_durations) and (
+            request.image_sha256 or request.end_image_sha256 or request.extend
+        ):
+            shorter = [d for d in self.durations or () if d not in self.text_only_durations]
+            out.append(
+                f"duration {request.duration_s:g} s is text to video only on this model; "
+                "a first or last frame or extend needs "
+                + (" or ".join(f"{d:g}" for d in shorter) + " s" if shorter else "another model")
+            )
         return out
 
     def words(self) -> list[str]:

@@ -58,6 +58,13 @@ def _luma() -> type[Backend]:
     return LumaBackend
 
 
+@register("luma-agents")
+def _luma_agents() -> type[Backend]:
+    from takelab.backends.luma_agents import LumaAgentsBackend
+
+    return LumaAgentsBackend
+
+
 @register("fal")
 def _fal() -> type[Backend]:
     from takelab.backends.fal import FalBackend

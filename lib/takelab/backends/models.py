@@ -176,6 +176,16 @@ _ROWS: tuple[ModelInfo, ...] = (
     # Luma Dream Machine API (lumaai 1.21 knows ray-2 and ray-flash-2).
     ModelInfo("luma", "ray-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),
     ModelInfo("luma", "ray-flash-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),
+    # Luma Agents API (luma-agents 0.5): Ray 3.2 keyframes (first, last or both, from local
+    # files sent inline) and extend by the parent generation's id; no sound.
+    ModelInfo(
+        "luma-agents",
+        "ray-3.2",
+        Status.GA,
+        Features(end_frame=True, end_frame_alone=True, extend=True),
+        "luma-agents 0.5.0 SDK (VideoOptionsParam); docs.agents.lumalabs.ai models guide",
+        "2026-12-07",
+    ),
     # OpenAI's Videos API closed; the adapter stays for gateways speaking /v1/videos.
     *(
         ModelInfo(

@@ -53,6 +53,11 @@ OPENAI = "(3rd) last published Sora 2 API prices, 2026"
 VEO = "(3rd) Gemini API video pricing pages, 2026"
 LUMA = "(3rd) Luma Dream Machine API pricing, October 2025"
 FAL = "fal.ai model pages, 2026"
+LUMA3 = (
+    "(3rd) fal.ai luma/agent/ray/v3.2 video-to-video page (SDR per 5 s: $0.72 540p,"
+    " $1.08 720p, $2.16 1080p; used as the worst case for generation too); docs.gmicloud.ai"
+    " luma-ray-3-2-generate (a 10 s video bills as two 5 s blocks)"
+)
 
 PRICES: tuple[Price, ...] = (
     Price("previz", "animatic", usd_per_second=0.0, source="built in, offline", date="2026"),
@@ -124,6 +129,19 @@ PRICES: tuple[Price, ...] = (
         },
         source=LUMA + "; no flash price seen, ray-2's used as the worst case",
         date="2025-10",
+    ),
+    # Luma Ray 3.2 (Agents API): per 5 s block by resolution; a 10 s video is two blocks
+    # (gmicloud's Ray 3.2 page). Luma's own pricing page's video table was not readable
+    # here, so the highest third-party SDR list seen is used (wavespeed lists $0.50 for its
+    # default text-to-video run: lower, so not the worst case).
+    Price(
+        "luma-agents",
+        "ray-3.2",
+        usd_per_clip=1.08,
+        clip_seconds=5,
+        by_resolution={"540p": 0.72 / 1.08, "720p": 1.0, "1080p": 2.16 / 1.08},
+        source=LUMA3,
+        date="2026-12-07",
     ),
     # fal endpoints. Kling 3.0 charges more per second when it makes sound.
     *(

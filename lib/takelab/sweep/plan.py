@@ -111,9 +111,11 @@ def build_request(
     seed: int,
     *,
     extend: tuple[str, Path] | None = None,
+    extend_job: str | None = None,
 ) -> TakeRequest:
     """Render a variant for one backend with concrete settings and a seed; `extend` is the
-    resolved parent take (id and file) when the variant continues one."""
+    resolved parent take (id and file) when the variant continues one, `extend_job` its
+    provider job as `backend:job_id` where known."""
     settings = variant.resolved(project.defaults)
     image = project.image_path(variant)
     end = project.end_image_path(variant)
@@ -141,6 +143,7 @@ def build_request(
         reference_paths=tuple(str(path) for path, _ in refs),
         extend=extend[0] if extend else None,
         extend_path=str(extend[1]) if extend else None,
+        extend_job=extend_job,
         beats=tuple((b.at, b.action) for b in sorted(variant.beats, key=lambda b: b.at)),
         variant_hash=variant.hash(project.defaults, project.path.parent),
         fields={**variant.fields(), **({"style": settings.style} if settings.style else {})},
@@ -167,9 +170,10 @@ def plan(
     instances = [get_backend(spec) for spec in dict.fromkeys(backends)]
     out: list[PlannedTake] = []
     for shot, variant in select(project, shots, variants):
-        parent = None
+        parent, parent_job = None, None
         if variant.extend:
             parent = resolve_extend(project, shot, variant, takes or journal_lookup)
+            parent_job = journal_job(parent[0]) if parent and takes is None else None
         for backend in instances:
             caps = backend.capabilities()
             check_capabilities(project, shot, variant, backend, caps)
@@ -177,7 +181,9 @@ def plan(
                 variant, shot=shot.id, defaults=project.defaults, capabilities=caps
             )
             for seed in seed_list:
-                request = build_request(project, shot, variant, backend, seed, extend=parent)
+                request = build_request(
+                    project, shot, variant, backend, seed, extend=parent, extend_job=parent_job
+                )
                 problems = caps.problems(request)
                 out.append(PlannedTake(request, backend, findings, problems))
     return out
@@ -196,6 +202,21 @@ def journal_lookup(prefix: str) -> tuple[str, Path | None] | None:
     except TakeNotFoundError:
         return None
     return record.take_id, Path(record.path) if record.path else None
+
+
+def journal_job(take_id: str) -> str | None:
+    """The provider job of a journal take as `backend:job_id` (Luma continues a clip by
+    the id of the generation that made it), or None when it has none."""
+    from takelab.home import Home
+    from takelab.journal.store import Journal
+
+    home = Home.from_env()
+    if not home.has_journal:
+        return None
+    record = Journal(home.journal_url).get(take_id)
+    if record is None or not record.job_id:
+        return None
+    return f"{record.backend}:{record.job_id}"
 
 
 @dataclass
