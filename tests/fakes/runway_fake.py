@@ -22,9 +22,14 @@ from fakes._server import FakeServer, Request, Response, sample_mp4
 API_VERSION = "2024-11-06"
 TEXT_TO_VIDEO = "/v1/text_to_video"
 IMAGE_TO_VIDEO = "/v1/image_to_video"
+VIDEO_TO_VIDEO = "/v1/video_to_video"
 TASK = r"/v1/tasks/([0-9a-f-]+)"
 OUTPUT = r"/outputs/([0-9a-f-]+)\.mp4"
 CREDITS_PER_S = {"gen4.5": 12, "gen4_turbo": 5, "veo3.1": 40, "veo3.1_fast": 15}
+# The fake must answer some estimatedCost for it; takelab has no cited price for it.
+CREDITS_PER_S["gemini_omni_flash_1.1"] = 1
+OMNI_RATIOS = {"1280:720", "720:1280", "1920:1080", "1080:1920", "640:360", "360:640"}
+NO_SEED = {"gemini_omni_flash_1.1"}
 VEO_RATIOS = {"1280:720", "720:1280", "1080:1920", "1920:1080"}
 IMAGE_RATIOS = {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}
 # model -> (ratios, durations) per endpoint, as in the SDK's create() overloads.
@@ -32,7 +37,10 @@ TEXT_MODELS = {
     "gen4.5": ({"1280:720", "720:1280"}, set(range(2, 11))),
     "veo3.1": (VEO_RATIOS, {4, 6, 8}),
     "veo3.1_fast": (VEO_RATIOS, {4, 6, 8}),
+    "gemini_omni_flash_1.1": (OMNI_RATIOS, set(range(3, 11))),
 }
+# video_to_video: {model, promptText, videoUri, mode reference | extend | edit, duration}.
+VIDEO_MODELS = {"gemini_omni_flash_1.1": (OMNI_RATIOS, set(range(3, 11)))}
 IMAGE_MODELS = {
     "gen4.5": (IMAGE_RATIOS, set(range(2, 11))),
     "gen4_turbo": (IMAGE_RATIOS, set(range(2, 11))),
@@ -88,6 +96,7 @@ class RunwayFake:
         s = self.server
         s.route("POST", TEXT_TO_VIDEO)(lambda r: self._create(r, TEXT_MODELS))
         s.route("POST", IMAGE_TO_VIDEO)(lambda r: self._create(r, IMAGE_MODELS))
+        s.route("POST", VIDEO_TO_VIDEO)(lambda r: self._create(r, VIDEO_MODELS))
         s.route("GET", TASK)(self._get)
         s.route("DELETE", TASK)(self._delete)
         s.route("GET", OUTPUT)(self._output)
@@ -144,7 +153,9 @@ class RunwayFake:
             return Response(400, {"error": "Validation of body failed", "issues": issues})
         task_id = f"00000000-0000-4000-8000-{next(self._ids):012d}"
         credits = CREDITS_PER_S[body["model"]] * int(body.get("duration", 8))
-        endpoint = "image_to_video" if models is IMAGE_MODELS else "text_to_video"
+        endpoint = {id(IMAGE_MODELS): "image_to_video", id(VIDEO_MODELS): "video_to_video"}.get(
+            id(models), "text_to_video"
+        )
         self.tasks[task_id] = Task(task_id, endpoint, body, self.outcome, credits)
         return Response(200, {"id": task_id, "estimatedCost": {"credits": credits}})
 
@@ -222,6 +233,13 @@ def validate(
     if "duration" in body and body["duration"] not in durations:
         issue("duration", f"Invalid duration for {model}")
     seed = body.get("seed")
+    if seed is not None and model in NO_SEED:
+        issue("seed", "Unrecognized key")
+    if models is VIDEO_MODELS:
+        if not str(body.get("videoUri", "")).startswith(("https://", "data:video/")):
+            issue("videoUri", "Expected an HTTPS URL or a data URI")
+        if body.get("mode", "reference") not in ("reference", "extend", "edit"):
+            issue("mode", "Expected reference, extend or edit")
     if seed is not None and not (isinstance(seed, int) and 0 <= seed <= 4294967295):
         issue("seed", "Expected an integer from 0 to 4294967295")
     if "negativePrompt" in body and not model.startswith("veo"):
@@ -249,6 +267,7 @@ def validate(
         "negativePrompt",
         "promptImage",
         "audio",
+        *(("videoUri", "mode") if models is VIDEO_MODELS else ()),
     }
     for key in sorted(unknown):
         issue(key, "Unrecognized key")

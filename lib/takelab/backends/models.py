@@ -173,6 +173,10 @@ _ROWS: tuple[ModelInfo, ...] = (
     # image_to_video's prompt_image takes a list placed `first` / `last` for these two.
     ModelInfo("runway", "veo3.1", Status.GA, RUNWAY_VEO, RUNWAY, "2026-04"),
     ModelInfo("runway", "veo3.1_fast", Status.GA, RUNWAY_VEO, RUNWAY, "2026-04"),
+    # Extends a clip through video_to_video (mode "extend"); see runway_extend.py.
+    ModelInfo(
+        "runway", "gemini_omni_flash_1.1", Status.GA, Features(extend=True), RUNWAY, "2026-12-07"
+    ),
     # Luma Dream Machine API (lumaai 1.21 knows ray-2 and ray-flash-2).
     ModelInfo("luma", "ray-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),
     ModelInfo("luma", "ray-flash-2", Status.GA, SILENT, "lumaai 1.21 SDK", "2026"),

@@ -219,6 +219,16 @@ PRICES: tuple[Price, ...] = (
 )
 
 
+# Models a backend can call whose price could not be cited: refused, never guessed.
+UNPRICED: dict[tuple[str, str], str] = {
+    ("runway", "gemini_omni_flash_1.1"): (
+        "Runway bills it in credits per second, but no figure for it could be cited"
+        " (Runway's API reference as read for this table lists Gen-4 and Veo credits only;"
+        " checked 2026-12-07)"
+    ),
+}
+
+
 # Local models (`diffusers:*`) send no bill, but the machine's time is money: a take is
 # charged its measured generation seconds at an hourly rate, and reserved at the most
 # seconds a take may run, so the reservation always covers the charge.
@@ -268,6 +278,14 @@ def price_usd(
 ) -> float:
     """Worst-case USD for one take; a model with no known price is refused, not guessed."""
     p = find_price(backend, model)
+    why = UNPRICED.get((backend, model))
+    if p is None and why:
+        raise BackendError(
+            backend,
+            f"{backend}:{model} cannot be estimated: {why}",
+            hint="add its price with a source to takelab/backends/prices.py, or pick a"
+            " priced model (`takelab backends`)",
+        )
     if p is None:
         raise BackendError(
             backend,

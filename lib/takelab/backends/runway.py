@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
 from takelab.backends.models import with_features
+from takelab.backends.runway_extend import NO_SEED, extend_args
+from takelab.backends.runway_extend import SIZES as EXTEND_SIZES
 from takelab.errors import BackendError, SubmitError, UsageError
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ _SIZES: dict[str, Capabilities] = {
     "veo3.1_fast": Capabilities(
         durations=(4.0, 6.0, 8.0), resolutions=("720p", "1080p"), image_input=True, audio=True
     ),
+    **EXTEND_SIZES,  # text to video, and extend through video_to_video
 }
 # What each model does beyond sizes (audio, references...) comes from the model table.
 CAPABILITIES: dict[str, Capabilities] = {
@@ -136,13 +139,16 @@ class RunwayBackend(ProviderBackend):
             raise UsageError(f"runway takes prompts of at most {PROMPT_LIMIT} characters")
         if not 0 <= request.seed <= SEED_MAX:
             raise UsageError(f"runway takes seeds from 0 to {SEED_MAX}, got {request.seed}")
+        if request.extend:
+            return extend_args(request)
         args: dict[str, Any] = {
             "model": model,
             "prompt_text": request.prompt,
             "ratio": ratio,
             "duration": round(request.duration_s),
-            "seed": request.seed,
         }
+        if model not in NO_SEED:
+            args["seed"] = request.seed
         if request.negative:
             if model in NEGATIVE_PROMPT:
                 args["negative_prompt"] = request.negative
@@ -185,9 +191,7 @@ class RunwayBackend(ProviderBackend):
             # (a TakelabError from here needs no wrapping: the runner books it as not sent)
             raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
         with nullcontext(client):  # the shared client stays open for the next call
-            resource = (
-                client.image_to_video if endpoint == "image_to_video" else client.text_to_video
-            )
+            resource = getattr(client, endpoint)  # text_to_video, image_to_video, video_to_video
             task = submit_once(self.name, lambda: resource.create(**args), model=request.model)
         estimate = credits_usd(task.to_dict().get("estimatedCost"))
         if estimate is not None:
