@@ -13,7 +13,7 @@ import pytest
 from fakes.fal_fake import FILE, STATUS, SUBMIT, FalFake
 from takelab.backends import TakeRequest, _provider, get_backend
 from takelab.backends import fal as fal_backend
-from takelab.backends.fal import HUNYUAN, KLING, LTX, PIKA, WAN, FalBackend
+from takelab.backends.fal import HUNYUAN, KLING, KLING3_STANDARD, LTX, PIKA, WAN, FalBackend
 from takelab.errors import MissingKeyError, UsageError
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeRecord, TakeState
@@ -229,7 +229,7 @@ def test_a_duration_the_model_cannot_make_is_stopped_by_lint(fake: FalFake, tmp_
     (out,) = sweep(project(tmp_path, duration=7)).outcomes
     assert out.status == "lint" and "too-long" in out.message
     assert fake.requests == 0
-    backend = FalBackend()
+    backend = FalBackend(KLING)
     req = request(KLING, duration_s=7)
     with pytest.raises(UsageError, match="allowed: 5, 10 s"):
         backend.price(req)
@@ -326,7 +326,7 @@ def test_every_app_in_the_price_table_has_a_mapping() -> None:
     from takelab.backends.prices import PRICES
 
     assert set(FalBackend.models) == {p.model for p in PRICES if p.backend == "fal"}
-    assert FalBackend.default_model == KLING
+    assert FalBackend.default_model == KLING3_STANDARD  # fal's current Kling
 
 
 def test_an_expired_media_url_fails_the_take_charged_and_settled(

@@ -19,12 +19,13 @@ from fakes.openai_videos_fake import CONTENT, OpenAIVideosFake
 from fakes.runway_fake import OUTPUT, RunwayFake
 
 KEY = "canary-secret-123"
-PROVIDERS = ("runway", "veo", "luma", "fal", "replicate", "openai-videos")
+PROVIDERS = ("runway", "veo", "luma", "luma-agents", "fal", "replicate", "openai-videos")
 KEY_VARS = (
     "RUNWAYML_API_SECRET",
     "GEMINI_API_KEY",
     "GOOGLE_API_KEY",
     "LUMAAI_API_KEY",
+    "LUMA_AGENTS_API_KEY",
     "FAL_KEY",
     "REPLICATE_API_TOKEN",
     "OPENAI_API_KEY",
@@ -120,7 +121,7 @@ def test_a_sweep_runs_on_openai_videos_and_runway_from_the_command_line(
     assert sorted(home.takes.glob("*/take.mp4")) == files
 
 
-def test_backends_lists_all_seven_with_capabilities_and_a_price() -> None:
+def test_backends_lists_every_provider_with_capabilities_and_a_price() -> None:
     proc = takelab("backends", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     rows = {r["name"]: r for r in json.loads(proc.stdout)}
@@ -163,13 +164,15 @@ def test_every_backend_class_has_a_price_note() -> None:
 
 # The example project (prompts/tokyo-rain.yaml: 6 takes of 6 or 8 s, 16:9, 720p, one with a
 # first frame) on each provider, and how many of its takes the model can make. Luma (5 or
-# 9 s) and Replicate's Kling (5 or 10 s at 1080p) fit none, so every take is blocked by
-# lint; fal's default Kling (5 or 10 s) fits none either, so Wan v2.7 (2-15 s) is priced,
-# which fits all but the take with a first frame.
+# 9 s; Ray 3.2 5 or 10 s) and Replicate's Kling (5 or 10 s at 1080p) fit none, so every
+# take is blocked by lint; fal's default, Kling 3.0 standard text to video (3-15 s), and
+# Wan v2.7 (2-15 s) fit all but the take with a first frame.
 ESTIMATES = [
     ("runway", "runway:gen4.5", 6),
     ("veo", "veo:veo-3.1-fast-generate-001", 6),
     ("luma", "luma:ray-2", 0),
+    ("luma-agents", "luma-agents:ray-3.2", 0),
+    ("fal", "fal:fal-ai/kling-video/v3/standard/text-to-video", 5),
     ("fal:fal-ai/wan/v2.7/text-to-video", "fal:fal-ai/wan/v2.7/text-to-video", 5),
     ("replicate", "replicate:kwaivgi/kling-v2.1-master", 0),
     ("openai-videos", "openai-videos:sora-2", 5),  # sora-2 has no 6 s

@@ -193,11 +193,14 @@ class FalBackend(ProviderBackend):
     """fal's hosted video models through its request queue."""
 
     name: ClassVar[str] = "fal"
-    default_model: ClassVar[str] = KLING
+    # Kling 3.0 standard: fal's current Kling (sound, multi-shot, 3-15 s); v2 master is kept
+    # for existing projects, with Kling 3.0 named as its replacement in the model table.
+    default_model: ClassVar[str] = KLING3_STANDARD
     models: ClassVar[tuple[str, ...]] = tuple(ENDPOINTS)
     price_note: ClassVar[str] = (
-        "Kling $1.40 per 5 s, Pika $0.45 per 5 s, Wan $0.10/s at 720p, Hunyuan $0.40 and"
-        " LTX $0.02 a clip (fal's pages, 2026); failed or blocked jobs $0"
+        "Kling 3.0 standard $0.084/s ($0.126/s with sound), pro $0.224/s; Kling v2 $1.40 per"
+        " 5 s, Pika $0.45 per 5 s, Wan $0.10/s at 720p, Hunyuan $0.40 and LTX $0.02 a clip"
+        " (fal's pages, 2026); failed or blocked jobs $0"
     )
     key_env: ClassVar[str] = "FAL_KEY"
     base_url_env: ClassVar[str | None] = QUEUE_URL_ENV

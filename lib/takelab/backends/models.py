@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from takelab.backends._base import Capabilities
-from takelab.backends.prices import find_price
+from takelab.backends.prices import UNPRICED, find_price
 from takelab.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,10 @@ class ModelInfo:
     @property
     def spec(self) -> str:
         return f"{self.backend}:{self.model}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.backend, self.model)
 
 
 GOOGLE_DEPRECATIONS = "Google's Gemini API deprecations page and Agent Platform model pages"
@@ -154,18 +158,50 @@ _ROWS: tuple[ModelInfo, ...] = (
         for tier in ("standard", "pro")
         for kind in ("text-to-video", "image-to-video")
     ),
+    # Older apps fal still serves (no shutdown announced, checked 2026-12-07); where fal
+    # lists a successor, `replacement` names the mapped one or `instead` the unmapped one.
+    ModelInfo(
+        "fal",
+        "fal-ai/kling-video/v2/master/text-to-video",
+        Status.GA,
+        SILENT,
+        "fal.ai model page; superseded by Kling 3.0 (fal's default here since 2026-12-07)",
+        "2026-12-07",
+        replacement="fal:fal-ai/kling-video/v3/standard/text-to-video",
+    ),
     *(
         ModelInfo("fal", model, Status.GA, SILENT, "fal.ai model pages", "2026")
-        for model in (
-            "fal-ai/kling-video/v2/master/text-to-video",
-            "fal-ai/pika/v2.5/text-to-video",
-            "fal-ai/wan/v2.7/text-to-video",
-            "fal-ai/hunyuan-video",
-            "fal-ai/ltx-video",
-        )
+        for model in ("fal-ai/pika/v2.5/text-to-video", "fal-ai/wan/v2.7/text-to-video")
     ),
     ModelInfo(
-        "replicate", "kwaivgi/kling-v2.1-master", Status.GA, SILENT, "Replicate model page", "2026"
+        "fal",
+        "fal-ai/hunyuan-video",
+        Status.GA,
+        SILENT,
+        "fal.ai/models/fal-ai/hunyuan-video/llms.txt ($0.40 a video)",
+        "2026-12-07",
+        instead="fal lists fal-ai/hunyuan-video-v1.5/text-to-video ($0.075/s) as Tencent's"
+        " latest; not mapped here yet",
+    ),
+    ModelInfo(
+        "fal",
+        "fal-ai/ltx-video",
+        Status.GA,
+        SILENT,
+        "fal.ai model pages",
+        "2026-12-07",
+        instead="LTX-2 (fal-ai/ltx-2/text-to-video, with sound) is LTX's current model;"
+        " not mapped here yet",
+    ),
+    ModelInfo(
+        "replicate",
+        "kwaivgi/kling-v2.1-master",
+        Status.GA,
+        SILENT,
+        "Replicate model page; Replicate also serves kwaivgi/kling-v3-video (3-15 s, sound,"
+        " first and last frame, multi-shot; version 4a8ba274, 2026-02-26), not mapped here:"
+        " no Replicate price for it could be cited",
+        "2026-12-07",
     ),
     # Runway: Veo through Runway makes sound; its own Gen-4 models are silent.
     ModelInfo("runway", "gen4.5", Status.GA, SILENT, RUNWAY, "2026-04"),
@@ -292,6 +328,7 @@ def model_rows() -> list[dict[str, Any]]:
                 "status": str(info.status),
                 "shutdown": info.shutdown,
                 "replacement": info.replacement,
+                "instead": info.instead,
                 "usd_per_s": price.per_second(audio=False) if price else None,
                 "usd_per_clip": price.usd_per_clip if price else None,
                 "clip_s": price.clip_seconds if price else None,
@@ -301,7 +338,7 @@ def model_rows() -> list[dict[str, Any]]:
                 "can": _words(info.features),
                 "source": info.source,
                 "checked": info.date,
-                "price_source": price.source if price else None,
+                "price_source": price.source if price else UNPRICED.get(info.key),
             }
         )
     return rows
