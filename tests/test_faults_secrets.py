@@ -46,6 +46,7 @@ KEY_VARS = (
     "GEMINI_API_KEY",
     "GOOGLE_API_KEY",
     "LUMAAI_API_KEY",
+    "LUMA_AGENTS_API_KEY",
     "FAL_KEY",
     "REPLICATE_API_TOKEN",
     "OPENAI_API_KEY",
@@ -192,7 +193,7 @@ def test_every_backend_key_variable_is_known_without_importing_an_sdk() -> None:
     code = (
         "import sys; from takelab.secrets import key_variables; print(*key_variables()); "
         "print(*sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('runwayml', 'google', 'lumaai', 'fal_client', 'replicate', 'openai')))"
+        "('runwayml', 'google', 'lumaai', 'luma_agents', 'fal_client', 'replicate', 'openai')))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
