@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 
-from fakes import fal_fake, luma_fake, openai_videos_fake, replicate_fake, runway_fake, veo_fake
+from fakes import (
+    fal_fake,
+    luma_agents_fake,
+    luma_fake,
+    openai_videos_fake,
+    replicate_fake,
+    runway_fake,
+    veo_fake,
+)
 from fakes.hostile_fake import failing_body
 from takelab.home import Home
 from takelab.sweep.run import run_sweep
@@ -31,6 +39,7 @@ KEY_VARS = (
     "GEMINI_API_KEY",
     "GOOGLE_API_KEY",
     "LUMAAI_API_KEY",
+    "LUMA_AGENTS_API_KEY",
     "FAL_KEY",
     "REPLICATE_API_TOKEN",
     "OPENAI_API_KEY",
@@ -103,6 +112,19 @@ CASES = [
         lambda f: f.base_url,
         ("POST", luma_fake.CREATE),
         ("GET", luma_fake.GET),
+        "fail",
+        "blocked",
+        5,
+        "720p",
+    ),
+    Case(
+        "luma-agents",
+        "LUMA_AGENTS_API_KEY",
+        "LUMA_BASE_URL",
+        lambda key: luma_agents_fake.LumaAgentsFake(key=key),
+        lambda f: f.base_url,
+        ("POST", luma_agents_fake.CREATE),
+        ("GET", luma_agents_fake.GET),
         "fail",
         "blocked",
         5,

@@ -42,8 +42,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NAME = "luma-agents"
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
-IMAGE_TYPES[".webp"] = "image/webp"
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 IMAGE_LIMIT = 50 * 1024 * 1024  # Luma's error guide: 413 above 50 MB
 
 _RAY3 = Capabilities(
