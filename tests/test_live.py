@@ -52,6 +52,8 @@ LIVE = {
     ),
     # 5 s at 540p: $0.40 (ray-2's price, the worst case for flash)
     "luma": Live("luma:ray-flash-2", ("LUMAAI_API_KEY",), 5, "540p", 0.50),
+    # 5 s at 540p: $0.72 (the worst-case third-party figure in the table)
+    "luma-agents": Live("luma-agents:ray-3.2", ("LUMA_AGENTS_API_KEY",), 5, "540p", 0.80),
     # one ~5 s clip: $0.02
     "fal": Live("fal:fal-ai/ltx-video", ("FAL_KEY",), 5, "480p", 0.05),
     # 5 s at $0.28/s: $1.40 (the only model listed)
