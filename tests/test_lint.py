@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from takelab.backends._base import Capabilities
+from takelab.backends import Capabilities
 from takelab.cli import main
 from takelab.lint.fixes import apply_edits, subject_of
-from takelab.lint.lexicon import COUNT_WORDS
 from takelab.lint.rules import (
     RULES,
     Finding,
@@ -28,6 +27,7 @@ from takelab.lint.rules import (
 )
 from takelab.lint.score import fired, score
 from takelab.lint.score import load_cases as load_judged
+from takelab.lint.subjects import COUNT_WORDS
 from takelab.project.model import Project, Shot, Variant, VariantSettings, load_project
 from takelab.rule_ids import RULE_IDS
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from takelab.lint import grammar as gram
 from takelab.lint import lexicon as lex
-from takelab.lint import speech
+from takelab.lint import speech, subjects, wording
 from takelab.lint.camera import camera_moves
 from takelab.lint.checks import Hit, Prompt, check
 
@@ -87,7 +87,7 @@ def subject_of(text: str) -> str:
             words.append(clause[tok.start : tok.end])
         if words and words[0].lower() in ("a", "an", "the", "this", "some"):
             words = words[1:]
-        if words and words[0][:1].isupper() and words[0].lower() not in lex.KNOWN:
+        if words and words[0][:1].isupper() and words[0].lower() not in subjects.KNOWN:
             return " ".join(words[:5])  # a name: "Gwen Stacy"
         if words:
             return "the " + " ".join(words[:5])
@@ -95,10 +95,7 @@ def subject_of(text: str) -> str:
 
 
 def _animate(subject: str) -> bool:
-    return any(
-        (found := lex.noun_of(w)) is not None and found[0] in lex.ANIMATE
-        for w in subject.lower().split()
-    )
+    return any(subjects.animate(w) for w in subject.lower().split())
 
 
 _INDOOR = re.compile(
@@ -148,7 +145,7 @@ def _rewrite(rule: str, p: Prompt, hit: Hit, evidence: str, text: str) -> str | 
             evidence.replace('"', ' " ').strip(),
         )
         carrier = next(
-            (h.strip() for h in parts if re.search(rf"\b(?:{lex._TEXT_NOUN})\b", h, re.I)), ""
+            (h.strip() for h in parts if re.search(rf"\b(?:{wording.TEXT_NOUN})\b", h, re.I)), ""
         )
         if carrier:
             return _replace(text, evidence, f"blank {carrier.lower()}")
