@@ -72,6 +72,8 @@ def motion_in(p: Prompt) -> str | None:
     if p.filled("action") and not motion.STATIC_ACTION.match(action):
         return action
     text = speech.blank_quotes(p.body(without="camera"))
+    if motion.declared_still(text):
+        return None  # "in a still frame": what follows describes a still picture
     for _, phrase in camera_moves(text):  # a camera move alone is no motion in the scene
         text = text.replace(phrase, " " * len(phrase))
     text = _blank(lex.CAMERA, text)  # nor is camera vocabulary ("a wide establishing shot")
@@ -83,6 +85,8 @@ def motion_in(p: Prompt) -> str | None:
             return m.group(0)
     if verb := motion.moving_verb(text):
         return verb
+    if event := motion.event_noun(text):
+        return event
     if speech.spoken_lines(p.text) or p.dialogue:
         return "spoken dialogue"
     return None
@@ -156,9 +160,10 @@ def _crowded(p: Prompt) -> Hit | None:
 
 def _fast_motion(p: Prompt) -> Hit | None:
     text = p.body()
-    return (
-        None if motion.SLOW_MOTION.search(text) else _search(motion.FAST, text, motion.FAST_BENIGN)
-    )
+    for m in motion.FAST.finditer(_blank(motion.FAST_BENIGN, text)):
+        if not motion.slowed(text, m.start(), m.end()):
+            return Hit(_phrase(m) or "")
+    return None
 
 
 def _occlusion(p: Prompt) -> Hit | None:

@@ -42,8 +42,20 @@ def alternation(words: Iterable[str]) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?") for w in items)
 
 
+def phrase_forms(phrase: str) -> set[str]:
+    """Every form of a phrase whose verbs are marked with + ("take+ off" -> takes off, took
+    off, taking off...); a phrase without a mark is itself."""
+    forms = [""]
+    for word in phrase.split():
+        options = inflections(word[:-1]) if word.endswith("+") else {word}
+        forms = [f"{done} {option}".strip() for done in forms for option in sorted(options)]
+    return set(forms)
+
+
 def words_re(words: Iterable[str], flags: int = 0) -> re.Pattern[str]:
-    return re.compile(rf"\b(?:{alternation(words)})\b", flags)
+    """A pattern for whole words or phrases (with + marking verbs to inflect)."""
+    phrases = {form for phrase in words for form in phrase_forms(phrase)}
+    return re.compile(rf"\b(?:{alternation(phrases)})\b", flags)
 
 
 # -- camera ------------------------------------------------------------------------------

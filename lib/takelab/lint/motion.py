@@ -8,12 +8,21 @@ from collections.abc import Sequence
 
 from takelab.lint import grammar as gram
 from takelab.lint.lexicon import data, words_re
-from takelab.lint.subjects import ANIMATE, noun_of
+from takelab.lint.subjects import ANIMATE, animate, noun_of
 
 # -- motion ------------------------------------------------------------------------------
 
+# Verbs of change count even when light or the picture is their subject ("the light fades").
+CHANGE_LEMMAS = frozenset(data("change_verbs"))
 # Motion verbs (base forms, data file); lemminflect recognises their inflections.
-MOTION_LEMMAS = frozenset(data("motion_verbs"))
+MOTION_LEMMAS = frozenset(data("motion_verbs")) | CHANGE_LEMMAS
+EVENT_NOUNS = frozenset(data("event_nouns"))
+# "In a still frame", "a tranquil tableau": the prompt asks for a still picture.
+_STILL_DECLARED = words_re(data("still_declared"))
+# Prepositions that make an event a time of day ("at sunset"), not what is shown.
+_TIME_BEFORE = frozenset({"at", "during", "before", "after", "until", "since", "by", "till"})
+# Nouns that an event names the content of ("a celebration video", "a fight scene").
+_FILM_HEADS = frozenset({"video", "clip", "footage", "film", "scene", "shot", "timelapse"})
 # Words and phrases that move or change without a motion verb: rain, waves, smoke...
 MOTION_PHRASES = words_re(data("motion_phrases"))
 STATIVE_LEMMAS = frozenset(data("stative_verbs"))
@@ -96,6 +105,26 @@ FAST_BENIGN = re.compile(
     r"game of|set of|three)\s+darts\b|\bdarts?\s*board\b|\brapids\b"
 )
 SLOW_MOTION = re.compile(r"\bslow[\s-]?(?:motion|mo)\b")
+# A manner that slows what the clause says ("slowly presses ... gradually tearing through").
+SLOW_MANNER = re.compile(r"\b(?:slowly|gradually|gently|leisurely|lazily|calmly|unhurriedly)\b")
+_SENTENCE_END = re.compile(r"[.!?;\n]")
+_CLAUSE_END = re.compile(r"[.!?;:,\n]|\b(?:while|as|and then|then)\b")
+
+
+def _around(text: str, start: int, end: int, stop: re.Pattern[str]) -> str:
+    """The span of `text` around [start, end) between two matches of `stop`."""
+    left = max((m.end() for m in stop.finditer(text, 0, start)), default=0)
+    right = stop.search(text, end)
+    return text[left : right.start() if right else len(text)]
+
+
+def slowed(text: str, start: int, end: int) -> bool:
+    """The fast motion at [start, end) is slowed: its sentence asks for slow motion, or its
+    clause for a slow manner ("slowly", "gradually")."""
+    return bool(
+        SLOW_MOTION.search(_around(text, start, end, _SENTENCE_END))
+        or SLOW_MANNER.search(_around(text, start, end, _CLAUSE_END))
+    )
 
 
 def _animate_subject(tokens: Sequence[gram.Token], i: int) -> bool:
@@ -149,14 +178,15 @@ def moving_verb(text: str) -> str | None:
     tokens = gram.tokenize(text)
     for i, tok in enumerate(tokens):
         lemma = gram.verb_lemma(tok.text)
+        if lemma is None and i and gram.unknown_ing(tok.text) and animate(tokens[i - 1].text):
+            return tok.text  # "a corgi vlogging": a verb the dictionary does not know yet
         if lemma is None or lemma in STATIVE_LEMMAS:
             continue
         prev_noun = noun_of(tokens[i - 1].text) if i else None
         nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
         if tok.text in FILM_NOUNS and not (i and tokens[i - 1].text in gram.AUXILIARIES):
             continue  # "product shot:", "a wide shot": the film's, not a verb
-        light_change = lemma in ("fade", "dim", "brighten", "darken", "flicker", "pulse", "flash")
-        if _subject_noun(tokens, i) in STILL_SUBJECTS and not light_change:
+        if _subject_noun(tokens, i) in STILL_SUBJECTS and lemma not in CHANGE_LEMMAS:
             continue  # "sunlight streaming through the curtains" is a still picture
         prev_word = tokens[i - 1].text if i and tokens[i - 1].word else ""
         moved = nxt in PATH_PARTICLES or nxt in gram.PREPOSITIONS
@@ -169,6 +199,13 @@ def moving_verb(text: str) -> str | None:
         if not gram.verb_use(tokens, i, states=STATE_PARTICIPLES):
             if tok.text.endswith("ing") and prev_noun and prev_noun[0] in ANIMATE:
                 pass  # "a person running,": it moves
+            elif (
+                tok.text.endswith("ing")
+                and lemma in MOTION_LEMMAS
+                and gram.is_plural_noun(prev_word)
+                and (not nxt or nxt in gram.CLAUSE_END)
+            ):
+                pass  # "streetlights passing,": a clause of its own, and they move
             elif (
                 tok.text.endswith("ing")
                 and lemma in MOTION_LEMMAS
@@ -191,3 +228,28 @@ def moving_verb(text: str) -> str | None:
         if progressive or _animate_subject(tokens, i):
             return tok.text  # another dynamic verb of someone: "is bandaging", "Harris slapped"
     return None
+
+
+def event_noun(text: str) -> str | None:
+    """A noun that names something happening, as what the prompt shows: not a time ("at
+    sunset") and not a modifier of another noun ("a race car"), except of the film itself
+    ("a celebration video")."""
+    tokens = gram.tokenize(text)
+    for i, tok in enumerate(tokens):
+        lemmas = {tok.text, *gram.noun_lemmas(tok.text)}
+        if not lemmas & EVENT_NOUNS:
+            continue
+        prev = tokens[i - 1].text if i else ""
+        nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        modifier = nxt.isalpha() and "NOUN" in gram.readings(nxt) and nxt not in _FILM_HEADS
+        if prev in _TIME_BEFORE or (modifier and nxt not in gram.PREPOSITIONS):
+            continue
+        if not NEGATION_BEFORE.search(text[max(0, tok.start - 40) : tok.start]):
+            return tok.text
+    return None
+
+
+def declared_still(text: str) -> bool:
+    """The prompt opens by asking for a still picture ("In a still frame, ...", "A tranquil
+    tableau of ..."); said later ("the entire tableau feels") it is a figure of speech."""
+    return bool(_STILL_DECLARED.search(re.split(r"[,.;:!?]", text, maxsplit=1)[0]))
