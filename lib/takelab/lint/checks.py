@@ -144,15 +144,22 @@ def _crowded(p: Prompt) -> Hit | None:
         text = p.fields.get("subject", "")
     else:
         text = p.text
+        spoken = speech.blank_quotes(text)  # who is talked about is not in the picture
         if story.TIME_JUMP.search(text.lower()) or story.HARD_CUT.search(text.lower()):
-            # a story across scenes: what matters is who shares one scene (one sentence)
-            sentences = re.split(r"(?<=[.!?])\s+", text)
+            # a story across scenes: what matters is who shares one scene (one sentence);
+            # someone met in an earlier scene is the lead beside extras in a later one
+            sentences = re.split(r"(?<=[.!?])\s+", spoken)
             n = max(
-                (subjects.count_subjects(s, opens=k == 0) for k, s in enumerate(sentences)),
+                (
+                    subjects.count_subjects(s, opens=k == 0, lead=k > 0)
+                    for k, s in enumerate(sentences)
+                ),
                 default=0,
             )
         else:
-            n = subjects.count_subjects(text)
+            n = subjects.count_subjects(spoken)
+        if figures.public_group(text):
+            n = max(n, 3)  # "The Beatles cross Abbey Road": a band is its members
     if n <= 2:
         return None
     return Hit(" ".join(text.split()[:12]), {"count": str(n)})
@@ -186,16 +193,7 @@ def _hard_cut(p: Prompt) -> Hit | None:
 
 
 def _public_figure(p: Prompt) -> Hit | None:
-    text = p.text  # original case: single names match with their capital letter
-    for pattern in (figures.PUBLIC_FULL, figures.PUBLIC_GROUP, figures.PUBLIC_SURNAME_CASED):
-        for m in pattern.finditer(text):
-            before, after = text[: m.start()], text[m.end() :]
-            if figures.PLACE_AFTER.match(after) or figures.PLACE_BEFORE.search(before):
-                continue  # Lincoln Center, St. Louis
-            if figures.STYLE_BEFORE.search(before) or figures.STYLE_AFTER.match(after):
-                continue  # "in the style of Van Gogh" does not show the painter
-            return Hit(m.group(0))
-    name = figures.misspelt_figure(text)
+    name = figures.public_figure(p.text)  # original case: single names need their capital
     return Hit(name) if name else None
 
 

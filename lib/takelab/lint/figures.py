@@ -71,3 +71,29 @@ def misspelt_figure(text: str) -> str | None:
         if any(_misspelt(last, s) for s in _SURNAMES_BY_FIRST.get(first, ())):
             return m.group(0)
     return None
+
+
+def _shown(pattern: re.Pattern[str], text: str) -> str | None:
+    """The first name `pattern` finds that shows the person: not a place named after them
+    (Lincoln Center, St. Louis), not a style reference ("in the style of Van Gogh")."""
+    for m in pattern.finditer(text):
+        before, after = text[: m.start()], text[m.end() :]
+        if PLACE_AFTER.match(after) or PLACE_BEFORE.search(before):
+            continue
+        if STYLE_BEFORE.search(before) or STYLE_AFTER.match(after):
+            continue
+        return m.group(0)
+    return None
+
+
+def public_figure(text: str) -> str | None:
+    """A real, well-known person or band shown in the prompt (text in its original case)."""
+    for pattern in (PUBLIC_FULL, PUBLIC_GROUP, PUBLIC_SURNAME_CASED):
+        if name := _shown(pattern, text):
+            return name
+    return misspelt_figure(text)
+
+
+def public_group(text: str) -> str | None:
+    """A band or a famous group shown in the prompt: several people at once."""
+    return _shown(PUBLIC_GROUP, text)
