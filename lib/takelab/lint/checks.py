@@ -189,7 +189,10 @@ def _hard_cut(p: Prompt) -> Hit | None:
     text = p.body()
     if hit := _search(story.HARD_CUT, text, story.HARD_CUT_BENIGN):
         return hit
-    return _search(story.TIME_JUMP, text)
+    if hit := _search(story.TIME_JUMP, text):
+        return hit
+    sequence = story.sequence_of_events(text)
+    return Hit(sequence) if sequence else None
 
 
 def _public_figure(p: Prompt) -> Hit | None:

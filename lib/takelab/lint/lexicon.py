@@ -73,6 +73,9 @@ CAMERA = re.compile(
     r"|\b(?:wide|close|medium|long|tracking|aerial|drone|overhead|static|establishing|"
     r"handheld|pov|insert|master|single|full|crane|dolly|reverse|profile|side|locked off|"
     r"continuous|telephoto|macro|level|angle|eye level|interior|exterior)[\s-]+shot\b"
+    # a viewpoint named by its side: "front view", "a photorealistic front image", "side angle"
+    r"|\b(?:front|frontal|side|top|rear|back|overhead|three-quarter|3/4)[\s-]+(?:view|image|"
+    r"angle|perspective|shot|photo)s?\b"
     r"|\b\d+\s?mm lens\b|\b(?:fills?|filling|centered in|across) the frame\b"
     r"|\bshot (?:on|with) (?:a|an)\b[^.]{0,30}?\bcamera\b|\bcamera (?:rotates|captures|focuses)\b"
 )

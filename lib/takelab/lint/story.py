@@ -72,3 +72,26 @@ HARD_CUT_BENIGN = re.compile(
     r"\b(?:no|without(?: any)?|zero) (?:hard |jump )?cuts\b|\bone continuous (?:shot|take)\b|"
     r"\bsingle (?:continuous )?take\b"
 )
+
+# A story told as a sequence: stages by ordinal ("during the third runner's handoff ...
+# during the fourth"), or sentences opened by sequence adverbs ("First, he ... Next, he ...
+# Finally, he"); a camera's own sequence ("Finally, the camera pulls back") is one shot.
+_STAGE = re.compile(
+    r"\b(?:in|on|during|at|by|after) the (first|second|third|fourth|fifth|sixth|final|last|next)\b"
+)
+_SEQUENCE_OPENER = re.compile(
+    r"(?:^|[.!?;]\s+)(first|next|then|finally|afterwards|after that|later|eventually|"
+    r"subsequently|at last|in the end)\b,?\s+(?!the (?:camera|scene|view|shot|video|frame)\b)"
+)
+
+
+def sequence_of_events(text: str) -> str | None:
+    """Two or more stages or sequence openers in lower-cased text: the clip would need a cut
+    between them. The evidence is where the second begins (its marker and a few words)."""
+    for pattern in (_STAGE, _SEQUENCE_OPENER):
+        found = {m.group(1): m for m in reversed(list(pattern.finditer(text)))}
+        if len(found) >= 2:
+            second = sorted(found.values(), key=lambda m: m.start())[1]
+            start = second.start(1) if second.group(0)[:1] in ".!?;" else second.start()
+            return " ".join(text[start:].split()[:5]).rstrip(",.;")
+    return None
