@@ -32,9 +32,11 @@ MOVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:slow|slowly|quick|gentle|whip)[\s-]+pans?\b|\bpan(?:s|ning|ned)?\s+(?:left|right|"
             r"across|over|to|along|from)\b|"
             + _CAM
-            + r"(?:pans|turns|shifts|moves) "
+            + r"(?:(?:pans|turns|shifts) "
             + _ADV
-            + r"(?:to|toward|towards)\b",
+            + r"(?:to|toward|towards)|moves "
+            + _ADV
+            + r"to)\b",
         ),
         (
             "tilt",
@@ -91,12 +93,14 @@ MOVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 def camera_moves(text: str) -> list[tuple[str, str]]:
     """(kind, phrase) of every camera move in lower-cased text, in the order written."""
-    found: list[tuple[int, str, str]] = []
+    found: list[tuple[int, int, str, str]] = []
     for kind, pattern in MOVES:
         for m in pattern.finditer(text):
-            found.append((m.start(), kind, " ".join(m.group(0).split())))
+            # one span is one move, of the kind listed first ("moves toward" is not also a pan)
+            if not any(m.start() < end and start < m.end() for start, end, _, _ in found):
+                found.append((m.start(), m.end(), kind, " ".join(m.group(0).split())))
     found.sort()
-    return [(kind, phrase) for _, kind, phrase in found]
+    return [(kind, phrase) for _, _, kind, phrase in found]
 
 
 __all__ = ["MOVES", "camera_moves"]

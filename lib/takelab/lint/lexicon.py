@@ -12,6 +12,7 @@ patterns run on lower-cased text unless their name says CASED.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
@@ -26,6 +27,14 @@ def data(name: str) -> list[str]:
     """The entries of data/<name>.txt (blank lines and # comments skipped)."""
     text = files("takelab.lint").joinpath("data", f"{name}.txt").read_text(encoding="utf-8")
     return [s for line in text.splitlines() if (s := line.split("#", 1)[0].strip())]
+
+
+@cache
+def rule_texts() -> dict[str, dict[str, str]]:
+    """data/rules.toml: per rule id, in order, its severity, title, description, message
+    and advice."""
+    text = files("takelab.lint").joinpath("data", "rules.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
 
 
 def inflections(lemma: str) -> set[str]:

@@ -89,68 +89,14 @@ class Finding(BaseModel):
         return out
 
 
-_W, _E = Severity.WARNING, Severity.ERROR
-_RULE_TABLE = (
-    ("no-motion", _W, "nothing moves", "nothing in the prompt moves or changes over time"),
-    ("no-camera", _W, "no camera", "nothing about camera movement, angle or framing"),
-    ("no-lighting", _W, "no lighting", "no light source, quality or time-of-day light"),
-    # info, not warning: every backend has a default length, so the take still works;
-    # the finding only says the length (and so the cost) is left to the backend.
-    ("no-duration", Severity.INFO, "no duration", "no duration in variant, defaults or text"),
-    ("legible-text", _W, "legible text", "asks for readable words: a sign that reads X"),
-    ("crowded", _W, "crowded", "more than one primary and one secondary subject"),
-    ("fast-motion", _W, "fast motion", "rapid motion: racing, sprinting, whip pans"),
-    ("occlusion", _W, "occlusion", "a subject passes behind something and must reappear"),
-    ("hard-cut", _W, "hard cut", "cuts or abrupt scene changes inside one clip"),
-    ("public-figure", _E, "public figure", "names a real, well-known person"),
-    ("violence", _E, "violence", "graphic violence"),
-    ("explicit", _E, "explicit", "sexual content or nudity"),
-    ("too-long", _E, "too long", "duration beyond what the chosen backend allows"),
-    ("negative-phrasing", _W, "negative phrasing", "a negation in the prompt a model may render"),
-    ("camera-conflict", _W, "camera conflict", "more than one camera move in one shot"),
-    ("dialogue-budget", _W, "dialogue budget", "more spoken lines than fit the duration"),
-)
 RULES: Mapping[str, Rule] = {
-    rid: Rule(id=rid, severity=sev, title=title, description=text)
-    for rid, sev, title, text in _RULE_TABLE
+    rid: Rule(
+        id=rid, severity=Severity(t["severity"]), title=t["title"], description=t["description"]
+    )
+    for rid, t in lex.rule_texts().items()
 }
 if tuple(RULES) != RULE_IDS:  # pragma: no cover - a guard for whoever edits one list
-    raise RuntimeError("takelab.lint.rules.RULES and takelab.rule_ids.RULE_IDS disagree")
-
-# The risk for a video model, per rule; {evidence} is what the prompt said.
-_MESSAGE: dict[str, str] = {
-    "no-motion": "nothing in the prompt moves or changes: models return a near-still clip or "
-    "invent a random motion",
-    "no-camera": "no camera direction: models pick a random, often static or drifting framing, "
-    "and it changes from take to take",
-    "no-lighting": "no light described: models default to flat, even light and the look "
-    "drifts between takes",
-    "no-duration": "no duration in the variant, the defaults or the text: the backend's "
-    "default length is used, so takes differ in length and cost",
-    "legible-text": 'asks for readable words ("{evidence}"): video models garble lettering, '
-    "and it shimmers from frame to frame",
-    "crowded": "about {count} subjects: models keep one primary and one secondary subject "
-    "coherent; beyond that they merge, duplicate or drop people and animals",
-    "fast-motion": 'rapid motion ("{evidence}"): fast movement smears, warps limbs and breaks '
-    "consistency between frames",
-    "occlusion": 'a subject is hidden and must come back into view ("{evidence}"): models '
-    "often lose it, or bring back a different one",
-    "hard-cut": 'a cut or scene change inside one clip ("{evidence}"): models morph one scene '
-    "into the other instead of cutting",
-    "public-figure": 'names a real, well-known person ("{evidence}"): providers refuse or block '
-    "likenesses of real people, and a blocked job may still be charged",
-    "violence": 'graphic violence ("{evidence}"): providers block it, and a blocked job may '
-    "still be charged",
-    "explicit": 'sexual content or nudity ("{evidence}"): providers refuse it and may flag '
-    "the account",
-    "too-long": "duration {evidence} s is not allowed by this backend (allowed: {allowed}): "
-    "the request would be rejected",
-    "negative-phrasing": 'a negation in the prompt ("{evidence}"): models read the words, not '
-    'the "no", and often show {thing}',
-    "camera-conflict": 'more than one camera move in one shot ("{evidence}"): models blend '
-    "them into a drifting, unmotivated move",
-    "dialogue-budget": "{budget}: lines get rushed, cut off or lip-synced to the wrong face",
-}
+    raise RuntimeError("takelab/lint/data/rules.toml and takelab.rule_ids.RULE_IDS disagree")
 
 
 def _cased(p: Prompt, phrase: str) -> str:
@@ -210,7 +156,7 @@ def _lint(
                 variant=variant,
                 rule=rid,
                 severity=RULES[rid].severity,
-                message=_MESSAGE[rid].format(**values),
+                message=lex.rule_texts()[rid]["message"].format(**values),
                 fix=fix,
                 evidence=evidence,
                 edits=edits,
