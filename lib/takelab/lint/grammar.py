@@ -116,9 +116,8 @@ def noun_lemmas(word: str) -> tuple[str, ...]:
 
 
 def is_plural_noun(word: str) -> bool:
-    """A noun whose lemma differs from it ("geese", "people", "pups")."""
-    lemmas = noun_lemmas(word)
-    return bool(lemmas) and word not in lemmas
+    """A noun with a lemma other than itself ("geese", "people", "pups", "taxis")."""
+    return any(lemma != word for lemma in noun_lemmas(word))  # "taxis": taxi (or taxis)
 
 
 def form_of(word: str, lemma: str) -> str:

@@ -59,7 +59,7 @@ MOTION_BENIGN = re.compile(
     r"\b(?:fall (?:foliage|colou?rs|leaves|season|fashion)|in (?:the )?fall|"
     r"turn of the|left (?:side|hand|of)|on the left|to the left|point of view|"
     r"(?:ski|chair) lift|rolls? of|play of light|high[\s-]rises?|row of|rows of|"
-    r"shaking effect|camera shake|rack(?:ing)? focus)\b"
+    r"shaking effect|camera shake|rack(?:s|ed|ing)? focus)\b"
 )
 # A motion word right after these does not move anything ("no wind", "nothing moves").
 NEGATION_BEFORE = re.compile(
@@ -225,8 +225,10 @@ def moving_verb(text: str) -> str | None:
         progressive = any(w in gram.AUXILIARIES for w in back[-2:])  # "is (gently|sword) ..."
         if nxt in PATH_PARTICLES and not tok.text.endswith("ed"):
             return tok.text  # "city lights streaking past"
-        if progressive or _animate_subject(tokens, i):
-            return tok.text  # another dynamic verb of someone: "is bandaging", "Harris slapped"
+        if progressive or prev_word == "then" or _animate_subject(tokens, i):
+            # another dynamic verb of someone or next in a sequence: "is bandaging", "Harris
+            # slapped", "then crumples it"
+            return tok.text
     return None
 
 
