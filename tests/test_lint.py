@@ -425,6 +425,9 @@ def test_dialogue_budget_scales_with_duration_and_reads_a_dialogue_list() -> Non
         ),
         ("A hamster vlogging in a tiny kitchen, close-up, warm lamp light.", "no-motion", False),
         ("Taxis passing, a wet street at night, wide shot.", "no-motion", False),
+        ("A wall of old monitors all playing cartoons, static shot.", "no-motion", False),
+        ("An otter dives under the ice and a seal surfaces, wide shot, noon.", "occlusion", True),
+        ("Sunlight on the reflective surfaces of a glass tower, wide shot.", "occlusion", False),
         # still: a declared still frame, slow motion alone, a noun after an aspect verb
         ("In a still frame, old streetlamps bathed the square in warm light.", "no-motion", True),
         ("A poet reading a book, in slow motion, soft window light.", "no-motion", True),

@@ -87,6 +87,8 @@ def motion_in(p: Prompt) -> str | None:
         return verb
     if event := motion.event_noun(text):
         return event
+    if m := motion.SCREEN_SHOWING.search(text):
+        return m.group(0)
     if speech.spoken_lines(p.text) or p.dialogue:
         return "spoken dialogue"
     return None
@@ -158,7 +160,7 @@ def _crowded(p: Prompt) -> Hit | None:
             )
         else:
             n = subjects.count_subjects(spoken)
-        if figures.public_group(text):
+        if n <= 2 and figures.public_group(text):
             n = max(n, 3)  # "The Beatles cross Abbey Road": a band is its members
     if n <= 2:
         return None
@@ -182,7 +184,10 @@ def _occlusion(p: Prompt) -> Hit | None:
             continue  # "..., then the kangaroo jumps behind the board": it ends hidden
         if not any(subjects.animate(w) for w in words):
             return Hit(_phrase(m) or "")  # "walks behind a pillar", not "behind her dog"
-    return _search(story.OCCLUSION_REAPPEAR, text) or _search(story.OCCLUSION_EMERGE, text)
+    if hit := _search(story.OCCLUSION_REAPPEAR, text) or _search(story.OCCLUSION_EMERGE, text):
+        return hit
+    surfaced = story.surfacing(text)
+    return Hit(surfaced) if surfaced else None
 
 
 def _hard_cut(p: Prompt) -> Hit | None:

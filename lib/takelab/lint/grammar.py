@@ -224,6 +224,8 @@ def _in_prepositional_phrase(tokens: list[Token], i: int) -> bool:
         r = readings(tokens[j].text)
         if tokens[j].text not in DETERMINERS and "NOUN" not in r and "ADJ" not in r and r:
             return False
+        if tokens[j].text in ("and", "but") and tokens[j + 1].text in DETERMINERS:
+            return False  # "... into cold waters and a seal | surfaces": a clause of its own
         j -= 1
     return j >= 0 and tokens[j].text in PREPOSITIONS
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from takelab.lint import grammar as gram
-from takelab.lint.lexicon import data, words_re
+from takelab.lint.lexicon import alternation, data, words_re
 from takelab.lint.subjects import ANIMATE, animate, noun_of
 
 # -- motion ------------------------------------------------------------------------------
@@ -17,6 +17,11 @@ CHANGE_LEMMAS = frozenset(data("change_verbs"))
 # Motion verbs (base forms, data file); lemminflect recognises their inflections.
 MOTION_LEMMAS = frozenset(data("motion_verbs")) | CHANGE_LEMMAS
 EVENT_NOUNS = frozenset(data("event_nouns"))
+# A screen showing something: "televisions all showing programs", "a TV displays a film".
+SCREEN_SHOWING = re.compile(
+    rf"\b(?:{alternation(f for w in data('screens') for f in (w, w + 's'))})\b[^.;,]{{0,40}}?"
+    r"\b(?:shows?|showing|plays?|playing|displays?|displaying|streams?|streaming)\b"
+)
 # "In a still frame", "a tranquil tableau": the prompt asks for a still picture.
 _STILL_DECLARED = words_re(data("still_declared"))
 # Prepositions that make an event a time of day ("at sunset"), not what is shown.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from takelab.lint import grammar as gram
 from takelab.lint.lexicon import alternation, data, inflections
 
 # -- occlusion ---------------------------------------------------------------------------
@@ -94,4 +95,14 @@ def sequence_of_events(text: str) -> str | None:
             second = sorted(found.values(), key=lambda m: m.start())[1]
             start = second.start(1) if second.group(0)[:1] in ".!?;" else second.start()
             return " ".join(text[start:].split()[:5]).rstrip(",.;")
+    return None
+
+
+def surfacing(text: str) -> str | None:
+    """A subject coming up out of water or cover, as a verb ("a seal surfaces", "the whale
+    resurfaced"), not the noun ("reflective surfaces")."""
+    tokens = gram.tokenize(text)
+    for i, tok in enumerate(tokens):
+        if gram.verb_lemma(tok.text) in ("surface", "resurface") and gram.verb_use(tokens, i):
+            return " ".join(t.text for t in tokens[max(0, i - 2) : i + 1])
     return None
