@@ -230,12 +230,18 @@ def test_judged_set_is_sourced_split_by_hash_and_covers_every_rule() -> None:
 
 def test_judged_set_scores() -> None:
     """Tuned on `tune` (and `dev`); `held-out` is only measured. The held-out targets of
-    issue 16 (micro-F1 0.97, P and R 0.9) are reported by benchmarks/bench_lint.py; this
-    test guards the levels reached so far so a change cannot quietly lose them."""
+    issue 16 (micro-F1 0.97 without no-duration; P and R 0.9 for every rule with 10 or more
+    positives there), also printed by benchmarks/bench_lint.py, are held here so a change
+    cannot quietly lose them."""
     cases = judged()
-    for split, floor in (("tune", 0.97), ("dev", 0.97), ("held-out", 0.94)):
+    for split in ("tune", "dev", "held-out"):
         result = score(cases, split)
-        assert result.micro_f1() >= floor, result.table(split) + "\n" + "\n".join(result.misses)
+        assert result.micro_f1() >= 0.97, result.table(split) + "\n" + "\n".join(result.misses)
+    held_out = score(cases, "held-out")
+    for rule in RULE_IDS:
+        if held_out.positives(rule) >= 10:
+            worst = min(held_out.precision(rule), held_out.recall(rule))
+            assert worst >= MIN_SCORE, held_out.table("held-out")
     tuned = score([c for c in cases if c["split"] != "held-out"])
     for rule in RULE_IDS:
         if tuned.positives(rule) >= 10:
