@@ -17,6 +17,7 @@ CHANGE_LEMMAS = frozenset(data("change_verbs"))
 # Motion verbs (base forms, data file); lemminflect recognises their inflections.
 MOTION_LEMMAS = frozenset(data("motion_verbs")) | CHANGE_LEMMAS
 EVENT_NOUNS = frozenset(data("event_nouns"))
+_EVENT_WORD = re.compile(rf"\b(?:{alternation(EVENT_NOUNS)})")
 # A screen showing something: "televisions all showing programs", "a TV displays a film".
 SCREEN_SHOWING = re.compile(
     rf"\b(?:{alternation(f for w in data('screens') for f in (w, w + 's'))})\b[^.;,]{{0,40}}?"
@@ -241,6 +242,8 @@ def event_noun(text: str) -> str | None:
     """A noun that names something happening, as what the prompt shows: not a time ("at
     sunset") and not a modifier of another noun ("a race car"), except of the film itself
     ("a celebration video")."""
+    if not _EVENT_WORD.search(text):
+        return None  # the common case, without tokenizing
     tokens = gram.tokenize(text)
     for i, tok in enumerate(tokens):
         lemmas = {tok.text, *gram.noun_lemmas(tok.text)}

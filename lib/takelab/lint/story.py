@@ -101,6 +101,8 @@ def sequence_of_events(text: str) -> str | None:
 def surfacing(text: str) -> str | None:
     """A subject coming up out of water or cover, as a verb ("a seal surfaces", "the whale
     resurfaced"), not the noun ("reflective surfaces")."""
+    if "surfac" not in text:
+        return None  # the common case, without tokenizing
     tokens = gram.tokenize(text)
     for i, tok in enumerate(tokens):
         if gram.verb_lemma(tok.text) in ("surface", "resurface") and gram.verb_use(tokens, i):
