@@ -2,7 +2,8 @@
 evidence: the phrase that made it fire, or what was looked for and not found) or None.
 
 `takelab.lint` wraps hits into findings with messages and fixes; the lexicons and the
-grammar they use live in `lint_lexicon` and `lint_grammar`.
+grammar they use live in `lexicon` and its concept modules (`motion`, `subjects`,
+`story`, `wording`, `content`, `figures`, `camera`, `speech`) and `grammar`.
 """
 
 from __future__ import annotations

@@ -1,22 +1,27 @@
 """Prompt rules -> findings.
 
 A small, deterministic linter: grammar-aware patterns over lexicons kept in data files
-(`takelab.lint.lexicon`, `takelab.lint.grammar` with lemminflect's dictionary), no
-model to download and no I/O, a few milliseconds a prompt (benchmarks/bench_lint.py).
-Each rule flags something video generators are known to get wrong or to refuse; each
-finding carries the evidence
-(the phrase that made it fire) and a fix that rewrites the prompt's own words
-(`takelab.lint.fixes`). Rule ids are stable (design.md, "Lint rules").
+(`takelab.lint.lexicon` and its concept modules; `takelab.lint.grammar` with lemminflect's
+dictionary), no model to download and no I/O, a few milliseconds a prompt
+(benchmarks/bench_lint.py). Each rule flags something video generators are known to get
+wrong or to refuse; each finding carries the evidence (the phrase that made it fire) and a
+fix that rewrites the prompt's own words (`takelab.lint.fixes`). Rule ids are stable
+(design.md, "Lint rules"); their texts are in data/rules.toml.
 
 Decisions worth knowing:
 
 - `no-motion` looks for the subject or the world moving or changing (walks, rain easing,
   the sun setting, steam rising). A camera move alone does not count: dollying past a
-  still vase still makes a near-static clip, which is what the rule warns about.
+  still vase still makes a near-static clip, which is what the rule warns about. A change
+  ("turns into"), an event shown ("a celebration video") or a screen playing counts; a
+  prompt that opens with "in a still frame" or "a tableau of" asks for stillness.
 - `no-camera` counts any camera directive, "static camera" and "locked-off" included:
   asking for no movement is a choice, not an omission.
 - `crowded` allows one primary and one secondary subject; a structured `secondary` field
-  is that one secondary subject, whatever it lists.
+  is that one secondary subject, whatever it lists. It counts who shares one scene: extras,
+  people only heard or quoted, a group mentioned again add no one.
+- `hard-cut` also reads a story told in stages ("during the third ... during the fourth",
+  "First, he ... Next, he"): one clip cannot show it without cuts.
 - `dialogue-budget` allows about two short spoken lines per 4 s and 3 words a second, on
   the variant's duration (or the text's, or 5 s, the default length of a take).
 - A structured variant is linted field by field: a filled `camera` or `lighting` field
@@ -65,7 +70,7 @@ class Finding(BaseModel):
     """One rule firing on one variant: the risk, the evidence and a concrete fix.
 
     `file` and `line` say where the variant (or the field the evidence is in) is written;
-    `edits` are the fix as field rewrites a tool can apply (`lint_fixes.apply_edits`)."""
+    `edits` are the fix as field rewrites a tool can apply (`takelab.lint.fixes.apply_edits`)."""
 
     shot: str
     variant: str
