@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from takelab.lint import lexicon as lint_lexicon
+from takelab.lint import lexicon
 from takelab.lint.rules import lint_text
 from takelab.lint.score import load_cases, score
 
@@ -63,7 +63,7 @@ def main() -> int:
     print(score(load_cases(DATA / "lint_cases.yaml")).table("regression set lint_cases.yaml"))
     texts = [c["text"] for c in judged if "text" in c]
     lint_ms = _per_prompt_ms(texts, lint_text)
-    base_ms = _per_prompt_ms(texts, lambda t: lint_lexicon.CAMERA.search(t.lower()))
+    base_ms = _per_prompt_ms(texts, lambda t: lexicon.CAMERA.search(t.lower()))
     print(
         f"speed: {lint_ms:.2f} ms a prompt (findings with fixes); baseline one regex "
         f"{base_ms:.3f} ms; ratio {lint_ms / base_ms:.0f}x"

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from takelab.backends._base import Capabilities
+from takelab.backends import Capabilities
 from takelab.cli import main
 from takelab.lint.fixes import apply_edits, subject_of
-from takelab.lint.lexicon import COUNT_WORDS
 from takelab.lint.rules import (
     RULES,
     Finding,
@@ -28,6 +27,7 @@ from takelab.lint.rules import (
 )
 from takelab.lint.score import fired, score
 from takelab.lint.score import load_cases as load_judged
+from takelab.lint.subjects import COUNT_WORDS
 from takelab.project.model import Project, Shot, Variant, VariantSettings, load_project
 from takelab.rule_ids import RULE_IDS
 
@@ -230,12 +230,18 @@ def test_judged_set_is_sourced_split_by_hash_and_covers_every_rule() -> None:
 
 def test_judged_set_scores() -> None:
     """Tuned on `tune` (and `dev`); `held-out` is only measured. The held-out targets of
-    issue 16 (micro-F1 0.97, P and R 0.9) are reported by benchmarks/bench_lint.py; this
-    test guards the levels reached so far so a change cannot quietly lose them."""
+    issue 16 (micro-F1 0.97 without no-duration; P and R 0.9 for every rule with 10 or more
+    positives there), also printed by benchmarks/bench_lint.py, are held here so a change
+    cannot quietly lose them."""
     cases = judged()
-    for split, floor in (("tune", 0.97), ("dev", 0.97), ("held-out", 0.94)):
+    for split in ("tune", "dev", "held-out"):
         result = score(cases, split)
-        assert result.micro_f1() >= floor, result.table(split) + "\n" + "\n".join(result.misses)
+        assert result.micro_f1() >= 0.97, result.table(split) + "\n" + "\n".join(result.misses)
+    held_out = score(cases, "held-out")
+    for rule in RULE_IDS:
+        if held_out.positives(rule) >= 10:
+            worst = min(held_out.precision(rule), held_out.recall(rule))
+            assert worst >= MIN_SCORE, held_out.table("held-out")
     tuned = score([c for c in cases if c["split"] != "held-out"])
     for rule in RULE_IDS:
         if tuned.positives(rule) >= 10:
@@ -325,6 +331,11 @@ def test_camera_conflict_counts_kinds_of_move_not_restatements() -> None:
     assert "camera-conflict" not in rules(
         "The camera orbits around a fountain at noon; the camera circles around it."
     )
+    # one phrase is one move, and an adverb may sit between the verb and its direction
+    assert "camera-conflict" not in rules("The camera moves slowly toward a door, warm lamp light.")
+    assert "camera-conflict" in rules(
+        "The camera enters a pine forest at dawn. The camera moves again to a frozen lake."
+    )
 
 
 def test_dialogue_budget_scales_with_duration_and_reads_a_dialogue_list() -> None:
@@ -407,6 +418,81 @@ def test_dialogue_budget_scales_with_duration_and_reads_a_dialogue_list() -> Non
             True,
         ),
         ("A man is stabbed in a dark alley, blood pooling, handheld close-up.", "violence", True),
+        # motion is change as well as movement; events and phrasal verbs move too
+        ("An eraser removes pencil marks from a page, macro shot, soft light.", "no-motion", False),
+        ("A glass vase turns into a paper lantern, static shot, studio light.", "no-motion", False),
+        ("A wedding video in a rose garden, golden hour, wide shot.", "no-motion", False),
+        ("A wooden bench in a park at sunset, wide shot.", "no-motion", True),
+        ("A plane takes off from a desert strip, wide shot, noon.", "no-motion", False),
+        (
+            "A boy reads a note on a bench, then crumples it, close-up, overcast.",
+            "no-motion",
+            False,
+        ),
+        ("A hamster vlogging in a tiny kitchen, close-up, warm lamp light.", "no-motion", False),
+        ("Taxis passing, a wet street at night, wide shot.", "no-motion", False),
+        ("A wall of old monitors all playing cartoons, static shot.", "no-motion", False),
+        ("An otter dives under the ice and a seal surfaces, wide shot, noon.", "occlusion", True),
+        ("Sunlight on the reflective surfaces of a glass tower, wide shot.", "occlusion", False),
+        # still: a declared still frame, slow motion alone, a noun after an aspect verb
+        ("In a still frame, old streetlamps bathed the square in warm light.", "no-motion", True),
+        ("A poet reading a book, in slow motion, soft window light.", "no-motion", True),
+        ("A red start line on an empty track at noon, wide shot.", "no-motion", True),
+        ("A soldier wearing a wool knitted winter helmet, overcast, close-up.", "no-motion", True),
+        # slow motion and a slow manner cancel fast motion only where they are said
+        (
+            "A knife gradually tears through a sheet of paper, macro shot, soft light.",
+            "fast-motion",
+            False,
+        ),
+        (
+            "A motorbike speeding along a cliff road at dusk. Then a slow-motion close-up of it.",
+            "fast-motion",
+            True,
+        ),
+        # crowded counts who shares the scene, not every mention
+        (
+            "Two dancers on a stage, spotlight, wide shot. The taller dancer lifts the other, "
+            "and both dancers bow.",
+            "crowded",
+            False,
+        ),
+        (
+            "A warehouse filled with workers and forklifts, wide shot, fluorescent light.",
+            "crowded",
+            False,
+        ),
+        (
+            "On a talk show set, the host, a man in a grey suit, interviews the guest, close-up.",
+            "crowded",
+            False,
+        ),
+        ("An empty stage without any dancers, a spotlight sweeping, wide shot.", "crowded", False),
+        (
+            "Zebras, lions, giraffes and elephants cross a dusty plain at noon, aerial shot.",
+            "crowded",
+            True,
+        ),
+        (
+            'A man at a desk, static shot, says: "Our reporters and crews are everywhere."',
+            "crowded",
+            False,
+        ),
+        # a story told in sequence needs cuts; a camera's own sequence is one shot
+        (
+            "First, a fox crosses a frozen river. Next, it hunts in a snowy field. Finally, it "
+            "sleeps in its den.",
+            "hard-cut",
+            True,
+        ),
+        (
+            "A lighthouse on a cliff at dusk. Finally, the camera pulls back to reveal the bay.",
+            "hard-cut",
+            False,
+        ),
+        ("A photorealistic front image of a cat on a sofa, soft lamp light.", "no-camera", False),
+        ("A fisherman mends a net on a rainy morning, medium shot.", "no-lighting", False),
+        ("A burning match falls into a pile of straw, macro shot.", "no-lighting", False),
     ],
 )
 def test_grammar_aware_rules(text: str, rule: str, fires: bool) -> None:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 
 _CAM = r"\b(?:the\s+)?(?:camera|drone|shot|view|perspective)\s+(?:[\w-]+\s+){0,2}?"
+# An adverb may sit between a camera's verb and its direction ("moves again to", "pulls
+# slowly back").
+_ADV = r"(?:(?:[a-z]+ly|again|then|further|now)\s+)?"
 MOVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
@@ -29,7 +32,11 @@ MOVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:slow|slowly|quick|gentle|whip)[\s-]+pans?\b|\bpan(?:s|ning|ned)?\s+(?:left|right|"
             r"across|over|to|along|from)\b|"
             + _CAM
-            + r"(?:pans|turns|shifts|moves) (?:to|toward|towards)\b",
+            + r"(?:(?:pans|turns|shifts) "
+            + _ADV
+            + r"(?:to|toward|towards)|moves "
+            + _ADV
+            + r"to)\b",
         ),
         (
             "tilt",
@@ -42,13 +49,18 @@ MOVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\bpush(?:es|ing)?[\s-]in\b|\bdolly(?:ing)?[\s-](?:in|forward)\b|\bairborne dolly\b|"
             + _CAM
             + r"(?:moves|moving|continues|pushes|glides) "
-            r"(?:forward|closer|deeper|into|in|toward|towards)\b|" + _CAM + r"(?:enters|delves)\b",
+            + _ADV
+            + r"(?:forward|closer|deeper|into|in|toward|towards)\b|"
+            + _CAM
+            + r"(?:enters|delves)\b",
         ),
         (
             "pull",
             r"\bpull(?:s|ing)?[\s-](?:back|out)\b|\bdolly(?:ing)?[\s-](?:back|out)\b|"
             + _CAM
-            + r"(?:moves|moving|pulls) (?:back|away)\b",
+            + r"(?:moves|moving|pulls) "
+            + _ADV
+            + r"(?:back|away)\b",
         ),
         (
             "truck",
@@ -81,12 +93,14 @@ MOVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 def camera_moves(text: str) -> list[tuple[str, str]]:
     """(kind, phrase) of every camera move in lower-cased text, in the order written."""
-    found: list[tuple[int, str, str]] = []
+    found: list[tuple[int, int, str, str]] = []
     for kind, pattern in MOVES:
         for m in pattern.finditer(text):
-            found.append((m.start(), kind, " ".join(m.group(0).split())))
+            # one span is one move, of the kind listed first ("moves toward" is not also a pan)
+            if not any(m.start() < end and start < m.end() for start, end, _, _ in found):
+                found.append((m.start(), m.end(), kind, " ".join(m.group(0).split())))
     found.sort()
-    return [(kind, phrase) for _, kind, phrase in found]
+    return [(kind, phrase) for _, _, kind, phrase in found]
 
 
 __all__ = ["MOVES", "camera_moves"]

@@ -2,7 +2,8 @@
 evidence: the phrase that made it fire, or what was looked for and not found) or None.
 
 `takelab.lint` wraps hits into findings with messages and fixes; the lexicons and the
-grammar they use live in `lint_lexicon` and `lint_grammar`.
+grammar they use live in `lexicon` and its concept modules (`motion`, `subjects`,
+`story`, `wording`, `content`, `figures`, `camera`, `speech`) and `grammar`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from takelab.lint import content, figures, motion, speech, story, subjects, wording
 from takelab.lint import lexicon as lex
-from takelab.lint import speech
 from takelab.lint.camera import camera_moves
 
 
@@ -69,20 +70,26 @@ def _search(
 def motion_in(p: Prompt) -> str | None:
     """The phrase that moves or changes something, if any."""
     action = p.fields.get("action", "")
-    if p.filled("action") and not lex.STATIC_ACTION.match(action):
+    if p.filled("action") and not motion.STATIC_ACTION.match(action):
         return action
     text = speech.blank_quotes(p.body(without="camera"))
+    if motion.declared_still(text):
+        return None  # "in a still frame": what follows describes a still picture
     for _, phrase in camera_moves(text):  # a camera move alone is no motion in the scene
         text = text.replace(phrase, " " * len(phrase))
     text = _blank(lex.CAMERA, text)  # nor is camera vocabulary ("a wide establishing shot")
-    text = _blank(lex.CAMERA_SUBJECT_VERB, _blank(lex.MOTION_BENIGN, text))
-    if m := lex.FAST.search(_blank(lex.FAST_BENIGN, text)):
+    text = _blank(motion.CAMERA_SUBJECT_VERB, _blank(motion.MOTION_BENIGN, text))
+    if m := motion.FAST.search(_blank(motion.FAST_BENIGN, text)):
         return m.group(0)
-    for m in lex.MOTION_PHRASES.finditer(text):
-        if not lex.NEGATION_BEFORE.search(text[: m.start()]):
+    for m in motion.MOTION_PHRASES.finditer(text):
+        if not motion.NEGATION_BEFORE.search(text[: m.start()]):
             return m.group(0)
-    if verb := lex.moving_verb(text):
+    if verb := motion.moving_verb(text):
         return verb
+    if event := motion.event_noun(text):
+        return event
+    if m := motion.SCREEN_SHOWING.search(text):
+        return m.group(0)
     if speech.spoken_lines(p.text) or p.dialogue:
         return "spoken dialogue"
     return None
@@ -113,11 +120,11 @@ _QUOTED = re.compile(r"""\s*:?(\s*['"\u201c\u2018][^'"\u201d\u2019]{1,60}['"\u20
 
 def _legible_text(p: Prompt) -> Hit | None:
     text = p.body()
-    for m in lex.LEGIBLE.finditer(text):
+    for m in wording.LEGIBLE.finditer(text):
         clause = re.split(r"[,.;:!?]", text[max(0, m.start() - 40) : m.start()])[-1]
-        if lex.TEXT_NEGATION.search(clause) or lex.TEXT_NEGATION.match(m.group(0)):
+        if wording.TEXT_NEGATION.search(clause) or wording.TEXT_NEGATION.match(m.group(0)):
             continue  # "a blank sign", "no text", "an unreadable label"
-        if m.group(0).startswith("reads") and lex.SPEAKER_READS.search(text[: m.start() + 5]):
+        if m.group(0).startswith("reads") and wording.SPEAKER_READS.search(text[: m.start() + 5]):
             continue  # "the anchor reads: ..." is speech
         if speech.inside_speech(p.text, m.start()):
             continue
@@ -135,19 +142,27 @@ def _crowded(p: Prompt) -> Hit | None:
         n = 0
         for part in re.split(r",|\band\b|&|\bplus\b", p.fields.get("subject", "").lower()):
             # a listed part with no known noun ("a lighthouse") is still one subject
-            n += lex.count_subjects(part) or int(bool(re.match(r"\s*(?:a|an|the)\b", part)))
+            n += subjects.count_subjects(part) or int(bool(re.match(r"\s*(?:a|an|the)\b", part)))
         n += int(bool(p.fields.get("secondary")))
         text = p.fields.get("subject", "")
     else:
         text = p.text
-        if lex.TIME_JUMP.search(text.lower()) or lex.HARD_CUT.search(text.lower()):
-            # a story across scenes: what matters is who shares one scene (one sentence)
-            sentences = re.split(r"(?<=[.!?])\s+", text)
+        spoken = speech.blank_quotes(text)  # who is talked about is not in the picture
+        if story.TIME_JUMP.search(text.lower()) or story.HARD_CUT.search(text.lower()):
+            # a story across scenes: what matters is who shares one scene (one sentence);
+            # someone met in an earlier scene is the lead beside extras in a later one
+            sentences = re.split(r"(?<=[.!?])\s+", spoken)
             n = max(
-                (lex.count_subjects(s, opens=k == 0) for k, s in enumerate(sentences)), default=0
+                (
+                    subjects.count_subjects(s, opens=k == 0, lead=k > 0)
+                    for k, s in enumerate(sentences)
+                ),
+                default=0,
             )
         else:
-            n = lex.count_subjects(text)
+            n = subjects.count_subjects(spoken)
+        if n <= 2 and figures.public_group(text):
+            n = max(n, 3)  # "The Beatles cross Abbey Road": a band is its members
     if n <= 2:
         return None
     return Hit(" ".join(text.split()[:12]), {"count": str(n)})
@@ -155,54 +170,54 @@ def _crowded(p: Prompt) -> Hit | None:
 
 def _fast_motion(p: Prompt) -> Hit | None:
     text = p.body()
-    return None if lex.SLOW_MOTION.search(text) else _search(lex.FAST, text, lex.FAST_BENIGN)
+    for m in motion.FAST.finditer(_blank(motion.FAST_BENIGN, text)):
+        if not motion.slowed(text, m.start(), m.end()):
+            return Hit(_phrase(m) or "")
+    return None
 
 
 def _occlusion(p: Prompt) -> Hit | None:
     text = p.body()
-    for m in lex.OCCLUSION_BEHIND.finditer(text):
+    for m in story.OCCLUSION_BEHIND.finditer(text):
         words = re.findall(r"[a-z]+", m.group("rest"))
         sentence_start = max(text.rfind(".", 0, m.start()), text.rfind(";", 0, m.start()))
         if re.search(r"\bthen\b", text[sentence_start + 1 : m.start()]):
             continue  # "..., then the kangaroo jumps behind the board": it ends hidden
-        if not any(lex.noun_of(w) and lex.noun_of(w)[0] in lex.ANIMATE for w in words):  # type: ignore[index]
+        if not any(subjects.animate(w) for w in words):
             return Hit(_phrase(m) or "")  # "walks behind a pillar", not "behind her dog"
-    return _search(lex.OCCLUSION_REAPPEAR, text) or _search(lex.OCCLUSION_EMERGE, text)
+    if hit := _search(story.OCCLUSION_REAPPEAR, text) or _search(story.OCCLUSION_EMERGE, text):
+        return hit
+    surfaced = story.surfacing(text)
+    return Hit(surfaced) if surfaced else None
 
 
 def _hard_cut(p: Prompt) -> Hit | None:
     text = p.body()
-    if hit := _search(lex.HARD_CUT, text, lex.HARD_CUT_BENIGN):
+    if hit := _search(story.HARD_CUT, text, story.HARD_CUT_BENIGN):
         return hit
-    return _search(lex.TIME_JUMP, text)
+    if hit := _search(story.TIME_JUMP, text):
+        return hit
+    sequence = story.sequence_of_events(text)
+    return Hit(sequence) if sequence else None
 
 
 def _public_figure(p: Prompt) -> Hit | None:
-    text = p.text  # original case: single names match with their capital letter
-    for pattern in (lex.PUBLIC_FULL, lex.PUBLIC_GROUP, lex.PUBLIC_SURNAME_CASED):
-        for m in pattern.finditer(text):
-            before, after = text[: m.start()], text[m.end() :]
-            if lex.PLACE_AFTER.match(after) or lex.PLACE_BEFORE.search(before):
-                continue  # Lincoln Center, St. Louis
-            if lex.STYLE_BEFORE.search(before) or lex.STYLE_AFTER.match(after):
-                continue  # "in the style of Van Gogh" does not show the painter
-            return Hit(m.group(0))
-    name = lex.misspelt_figure(text)
+    name = figures.public_figure(p.text)  # original case: single names need their capital
     return Hit(name) if name else None
 
 
 def _violence(p: Prompt) -> Hit | None:
-    return _search(lex.VIOLENCE, p.body(), lex.VIOLENCE_BENIGN)
+    return _search(content.VIOLENCE, p.body(), content.VIOLENCE_BENIGN)
 
 
 def _explicit(p: Prompt) -> Hit | None:
-    return _search(lex.EXPLICIT, p.body())
+    return _search(content.EXPLICIT, p.body())
 
 
 def _negative_phrasing(p: Prompt) -> Hit | None:
     text = speech.blank_quotes(p.body())
-    for m in lex.NEGATIVE_PHRASE.finditer(text):
-        if lex.NARRATIVE_NEGATION.match(text, m.start()) or text[: m.start()].endswith("to "):
+    for m in wording.NEGATIVE_PHRASE.finditer(text):
+        if wording.NARRATIVE_NEGATION.match(text, m.start()) or text[: m.start()].endswith("to "):
             continue  # "never able to", "to avoid releasing it": the story, not the picture
         thing = m.group("thing") or m.group("ing") or ""
         return Hit(_phrase(m) or "", {"thing": thing.strip()})

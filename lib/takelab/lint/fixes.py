@@ -12,13 +12,13 @@ longer fires on it; otherwise the fix is advice alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
 
 from takelab.lint import grammar as gram
 from takelab.lint import lexicon as lex
-from takelab.lint import speech
+from takelab.lint import speech, subjects, wording
 from takelab.lint.camera import camera_moves
 from takelab.lint.checks import Hit, Prompt, check
 
@@ -87,7 +87,7 @@ def subject_of(text: str) -> str:
             words.append(clause[tok.start : tok.end])
         if words and words[0].lower() in ("a", "an", "the", "this", "some"):
             words = words[1:]
-        if words and words[0][:1].isupper() and words[0].lower() not in lex.KNOWN:
+        if words and words[0][:1].isupper() and words[0].lower() not in subjects.KNOWN:
             return " ".join(words[:5])  # a name: "Gwen Stacy"
         if words:
             return "the " + " ".join(words[:5])
@@ -95,10 +95,7 @@ def subject_of(text: str) -> str:
 
 
 def _animate(subject: str) -> bool:
-    return any(
-        (found := lex.noun_of(w)) is not None and found[0] in lex.ANIMATE
-        for w in subject.lower().split()
-    )
+    return any(subjects.animate(w) for w in subject.lower().split())
 
 
 _INDOOR = re.compile(
@@ -148,7 +145,7 @@ def _rewrite(rule: str, p: Prompt, hit: Hit, evidence: str, text: str) -> str | 
             evidence.replace('"', ' " ').strip(),
         )
         carrier = next(
-            (h.strip() for h in parts if re.search(rf"\b(?:{lex._TEXT_NOUN})\b", h, re.I)), ""
+            (h.strip() for h in parts if re.search(rf"\b(?:{wording.TEXT_NOUN})\b", h, re.I)), ""
         )
         if carrier:
             return _replace(text, evidence, f"blank {carrier.lower()}")
@@ -291,48 +288,24 @@ def _still_fires(rule: str, p: Prompt, field: str, new: str) -> bool:
     return check(rule, q) is not None
 
 
-_ADVICE: dict[str, Callable[[str, Mapping[str, str]], str]] = {
-    "no-duration": lambda e, v: (
-        "set `duration` on the variant or in the project defaults "
-        '(e.g. duration: 5), or state it in the text ("a 5-second shot")'
-    ),
-    "too-long": lambda e, v: (
-        f"set duration to {v.get('best', '')} s, or split the action across two shots"
-    ),
-    "public-figure": lambda e, v: (
-        f'replace "{e}" with an invented person described by look and wardrobe'
-    ),
-    "violence": lambda e, v: f'remove "{e}": imply it off-screen (a reaction, a sound)',
-    "explicit": lambda e, v: f'remove "{e}": keep the characters clothed and the scene non-sexual',
-    "hard-cut": lambda e, v: (
-        f'end this shot before "{e}" and make the rest a second shot; cut in the edit'
-    ),
-    "crowded": lambda e, v: (
-        "keep one primary subject and one secondary; put the rest in the "
-        "background or give them their own shot"
-    ),
-    "occlusion": lambda e, v: (
-        f'keep the subject in view instead of "{e}", or end the shot as it disappears'
-    ),
-    "negative-phrasing": lambda e, v: (
-        f'move "{v.get("thing", e)}" to the variant\'s `negative` and drop "{e}" from the prompt'
-    ),
-    "camera-conflict": lambda e, v: (
-        f'keep one camera move ("{v.get("first", e)}") and drop the others, or split the shot'
-    ),
-    "dialogue-budget": lambda e, v: (
-        "keep the lines that fit (about two short lines per 4 s) and move the rest to another shot"
-    ),
-}
+def _advice(rule: str, evidence: str, values: Mapping[str, str]) -> str | None:
+    """The advice of data/rules.toml for a finding no rewrite was made for."""
+    template = lex.rule_texts()[rule].get("advice")
+    if template is None:
+        return None
+    return template.format(
+        **{"evidence": evidence, "thing": evidence, "first": evidence, "best": "", **values}
+    )
 
 
 def fix_for(rule: str, p: Prompt, hit: Hit, evidence: str) -> tuple[str, list[Edit]]:
     """The fix text and the edits (possibly none) for one finding."""
     if rule == "no-duration":
-        return _ADVICE[rule](evidence, hit.values), [Edit(field="duration", old="", new="5")]
+        return _advice(rule, evidence, hit.values) or "", [Edit(field="duration", old="", new="5")]
     if rule == "too-long":
         best = hit.values.get("best", "")
-        return _ADVICE[rule](evidence, hit.values), [Edit(field="duration", old=evidence, new=best)]
+        advice = _advice(rule, evidence, hit.values) or ""
+        return advice, [Edit(field="duration", old=evidence, new=best)]
     field = _field_for(rule, p, evidence)
     old = p.text if field == "prompt" else p.fields.get(field, "")
     new = (
@@ -347,11 +320,10 @@ def fix_for(rule: str, p: Prompt, hit: Hit, evidence: str) -> tuple[str, list[Ed
         edits.append(Edit(field=field, old=old, new=new))
         if rule == "negative-phrasing":
             edits.append(Edit(field="negative", old="", new=hit.values.get("thing", "")))
-    advice = _ADVICE.get(rule)
     if edits and edits[0].field in ("prompt", *p.fields):
         text = _describe(rule, edits[0], evidence)
     else:
-        text = advice(evidence, hit.values) if advice else _absent(rule, p)
+        text = _advice(rule, evidence, hit.values) or _absent(rule, p)
     return text, edits
 
 

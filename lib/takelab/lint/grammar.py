@@ -44,6 +44,12 @@ AUXILIARIES = _words(
     "beginning keep keeps kept continue continues continued stop stops stopped"
 )
 BE_FORMS = {"is", "are", "was", "were", "be", "been", "being", "am", "'s"}
+# Aspect verbs take an -ing form ("stops moving"); before any other form they are nouns or
+# verbs of their own ("a stop sign", "keeps the key").
+ASPECT = _words(
+    "start starts started starting begin begins began beginning keep keeps kept continue "
+    "continues continued stop stops stopped"
+)
 SUBJECT_PRONOUNS = _words("he she it they we i you who which that")
 # Closed-class words the dictionary also lists as verbs ("to while away").
 NEVER_VERBS = _words(
@@ -85,19 +91,33 @@ def readings(word: str) -> dict[str, tuple[str, ...]]:
     return dict(getAllLemmas(base)) if base.isalpha() else {}
 
 
+def unknown_ing(word: str) -> bool:
+    """An -ing form the dictionary does not know ("vlogging"): a verb, by its ending."""
+    return len(word) > 5 and word.endswith("ing") and word.isalpha() and not readings(word)
+
+
 def verb_lemma(word: str) -> str | None:
     lemmas = readings(word).get("VERB")
     return lemmas[0] if lemmas else None
 
 
+@lru_cache(maxsize=20000)
 def noun_lemmas(word: str) -> tuple[str, ...]:
-    return readings(word).get("NOUN", ())
+    """Noun lemmas of a word; a closed compound the dictionary lacks takes its last part's
+    ("streetlights" -> streetlight, as "lights" -> light)."""
+    lemmas = readings(word).get("NOUN", ())
+    if lemmas or readings(word) or not word.isalpha():
+        return lemmas
+    for k in range(3, len(word) - 2):
+        head, tail = word[:k], word[k:]
+        if readings(head) and (tail_lemmas := readings(tail).get("NOUN")):
+            return tuple(head + lemma for lemma in tail_lemmas)
+    return ()
 
 
 def is_plural_noun(word: str) -> bool:
-    """A noun whose lemma differs from it ("geese", "people", "pups")."""
-    lemmas = noun_lemmas(word)
-    return bool(lemmas) and word not in lemmas
+    """A noun with a lemma other than itself ("geese", "people", "pups", "taxis")."""
+    return any(lemma != word for lemma in noun_lemmas(word))  # "taxis": taxi (or taxis)
 
 
 def form_of(word: str, lemma: str) -> str:
@@ -137,6 +157,10 @@ def verb_use(
     form = form_of(word, lemmas[0])
     if prev in DETERMINERS or prev in NUMBERS or (prev and prev[0].isdigit()):
         return False  # "a walk", "two skis"
+    if prev == "then":
+        return True  # "reads a letter, then folds it"
+    if prev in ASPECT and form != "ing":
+        return False  # "a stop sign"
     if prev in AUXILIARIES:
         if form == "base" and prev in BE_FORMS:
             return False  # "the aesthetic is clean": an adjective after "is"
@@ -159,6 +183,13 @@ def verb_use(
         and "VERB" in readings(after)
     ):
         return False  # "a crowned pigeon showcases": a participle before its noun
+    if (
+        form == "past"
+        and "NOUN" in readings(nxt)
+        and "NOUN" in readings(after)
+        and not {nxt, after} & PREPOSITIONS
+    ):
+        return False  # "a wool knitted motorcycle helmet": a participle before a compound
     if form == "past":
         # finite past after a subject ("Harris slapped Trump"); after a plain noun with a
         # preposition next it reads as a participle of state ("a cake covered in icing")
@@ -193,6 +224,8 @@ def _in_prepositional_phrase(tokens: list[Token], i: int) -> bool:
         r = readings(tokens[j].text)
         if tokens[j].text not in DETERMINERS and "NOUN" not in r and "ADJ" not in r and r:
             return False
+        if tokens[j].text in ("and", "but") and tokens[j + 1].text in DETERMINERS:
+            return False  # "... into cold waters and a seal | surfaces": a clause of its own
         j -= 1
     return j >= 0 and tokens[j].text in PREPOSITIONS
 
@@ -254,7 +287,14 @@ def _main_verb_slot(tokens: list[Token], i: int, form: str) -> bool:
         form == "base"
         and not any(t.text == "and" for t in words)
         and not is_plural_noun(words[-1].text)
+        and not _plural_name(words)
     )
+
+
+def _plural_name(words: list[Token]) -> bool:
+    """ "The Beatles", "the Smiths": "the" and an unknown name in -s name a group."""
+    last = words[-1].text
+    return words[0].text == "the" and last.endswith("s") and not readings(last)
 
 
 def clauses(tokens: list[Token]) -> list[list[Token]]:

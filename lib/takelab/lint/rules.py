@@ -1,22 +1,27 @@
 """Prompt rules -> findings.
 
 A small, deterministic linter: grammar-aware patterns over lexicons kept in data files
-(`takelab.lint.lexicon`, `takelab.lint.grammar` with lemminflect's dictionary), no
-model to download and no I/O, a few milliseconds a prompt (benchmarks/bench_lint.py).
-Each rule flags something video generators are known to get wrong or to refuse; each
-finding carries the evidence
-(the phrase that made it fire) and a fix that rewrites the prompt's own words
-(`takelab.lint.fixes`). Rule ids are stable (design.md, "Lint rules").
+(`takelab.lint.lexicon` and its concept modules; `takelab.lint.grammar` with lemminflect's
+dictionary), no model to download and no I/O, a few milliseconds a prompt
+(benchmarks/bench_lint.py). Each rule flags something video generators are known to get
+wrong or to refuse; each finding carries the evidence (the phrase that made it fire) and a
+fix that rewrites the prompt's own words (`takelab.lint.fixes`). Rule ids are stable
+(design.md, "Lint rules"); their texts are in data/rules.toml.
 
 Decisions worth knowing:
 
 - `no-motion` looks for the subject or the world moving or changing (walks, rain easing,
   the sun setting, steam rising). A camera move alone does not count: dollying past a
-  still vase still makes a near-static clip, which is what the rule warns about.
+  still vase still makes a near-static clip, which is what the rule warns about. A change
+  ("turns into"), an event shown ("a celebration video") or a screen playing counts; a
+  prompt that opens with "in a still frame" or "a tableau of" asks for stillness.
 - `no-camera` counts any camera directive, "static camera" and "locked-off" included:
   asking for no movement is a choice, not an omission.
 - `crowded` allows one primary and one secondary subject; a structured `secondary` field
-  is that one secondary subject, whatever it lists.
+  is that one secondary subject, whatever it lists. It counts who shares one scene: extras,
+  people only heard or quoted, a group mentioned again add no one.
+- `hard-cut` also reads a story told in stages ("during the third ... during the fourth",
+  "First, he ... Next, he"): one clip cannot show it without cuts.
 - `dialogue-budget` allows about two short spoken lines per 4 s and 3 words a second, on
   the variant's duration (or the text's, or 5 s, the default length of a take).
 - A structured variant is linted field by field: a filled `camera` or `lighting` field
@@ -32,7 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from takelab.backends._base import Capabilities
+from takelab.backends import Capabilities
 from takelab.lint import lexicon as lex
 from takelab.lint import speech
 from takelab.lint.checks import Hit, Prompt, run_checks
@@ -65,7 +70,7 @@ class Finding(BaseModel):
     """One rule firing on one variant: the risk, the evidence and a concrete fix.
 
     `file` and `line` say where the variant (or the field the evidence is in) is written;
-    `edits` are the fix as field rewrites a tool can apply (`lint_fixes.apply_edits`)."""
+    `edits` are the fix as field rewrites a tool can apply (`takelab.lint.fixes.apply_edits`)."""
 
     shot: str
     variant: str
@@ -89,68 +94,14 @@ class Finding(BaseModel):
         return out
 
 
-_W, _E = Severity.WARNING, Severity.ERROR
-_RULE_TABLE = (
-    ("no-motion", _W, "nothing moves", "nothing in the prompt moves or changes over time"),
-    ("no-camera", _W, "no camera", "nothing about camera movement, angle or framing"),
-    ("no-lighting", _W, "no lighting", "no light source, quality or time-of-day light"),
-    # info, not warning: every backend has a default length, so the take still works;
-    # the finding only says the length (and so the cost) is left to the backend.
-    ("no-duration", Severity.INFO, "no duration", "no duration in variant, defaults or text"),
-    ("legible-text", _W, "legible text", "asks for readable words: a sign that reads X"),
-    ("crowded", _W, "crowded", "more than one primary and one secondary subject"),
-    ("fast-motion", _W, "fast motion", "rapid motion: racing, sprinting, whip pans"),
-    ("occlusion", _W, "occlusion", "a subject passes behind something and must reappear"),
-    ("hard-cut", _W, "hard cut", "cuts or abrupt scene changes inside one clip"),
-    ("public-figure", _E, "public figure", "names a real, well-known person"),
-    ("violence", _E, "violence", "graphic violence"),
-    ("explicit", _E, "explicit", "sexual content or nudity"),
-    ("too-long", _E, "too long", "duration beyond what the chosen backend allows"),
-    ("negative-phrasing", _W, "negative phrasing", "a negation in the prompt a model may render"),
-    ("camera-conflict", _W, "camera conflict", "more than one camera move in one shot"),
-    ("dialogue-budget", _W, "dialogue budget", "more spoken lines than fit the duration"),
-)
 RULES: Mapping[str, Rule] = {
-    rid: Rule(id=rid, severity=sev, title=title, description=text)
-    for rid, sev, title, text in _RULE_TABLE
+    rid: Rule(
+        id=rid, severity=Severity(t["severity"]), title=t["title"], description=t["description"]
+    )
+    for rid, t in lex.rule_texts().items()
 }
 if tuple(RULES) != RULE_IDS:  # pragma: no cover - a guard for whoever edits one list
-    raise RuntimeError("takelab.lint.rules.RULES and takelab.rule_ids.RULE_IDS disagree")
-
-# The risk for a video model, per rule; {evidence} is what the prompt said.
-_MESSAGE: dict[str, str] = {
-    "no-motion": "nothing in the prompt moves or changes: models return a near-still clip or "
-    "invent a random motion",
-    "no-camera": "no camera direction: models pick a random, often static or drifting framing, "
-    "and it changes from take to take",
-    "no-lighting": "no light described: models default to flat, even light and the look "
-    "drifts between takes",
-    "no-duration": "no duration in the variant, the defaults or the text: the backend's "
-    "default length is used, so takes differ in length and cost",
-    "legible-text": 'asks for readable words ("{evidence}"): video models garble lettering, '
-    "and it shimmers from frame to frame",
-    "crowded": "about {count} subjects: models keep one primary and one secondary subject "
-    "coherent; beyond that they merge, duplicate or drop people and animals",
-    "fast-motion": 'rapid motion ("{evidence}"): fast movement smears, warps limbs and breaks '
-    "consistency between frames",
-    "occlusion": 'a subject is hidden and must come back into view ("{evidence}"): models '
-    "often lose it, or bring back a different one",
-    "hard-cut": 'a cut or scene change inside one clip ("{evidence}"): models morph one scene '
-    "into the other instead of cutting",
-    "public-figure": 'names a real, well-known person ("{evidence}"): providers refuse or block '
-    "likenesses of real people, and a blocked job may still be charged",
-    "violence": 'graphic violence ("{evidence}"): providers block it, and a blocked job may '
-    "still be charged",
-    "explicit": 'sexual content or nudity ("{evidence}"): providers refuse it and may flag '
-    "the account",
-    "too-long": "duration {evidence} s is not allowed by this backend (allowed: {allowed}): "
-    "the request would be rejected",
-    "negative-phrasing": 'a negation in the prompt ("{evidence}"): models read the words, not '
-    'the "no", and often show {thing}',
-    "camera-conflict": 'more than one camera move in one shot ("{evidence}"): models blend '
-    "them into a drifting, unmotivated move",
-    "dialogue-budget": "{budget}: lines get rushed, cut off or lip-synced to the wrong face",
-}
+    raise RuntimeError("takelab/lint/data/rules.toml and takelab.rule_ids.RULE_IDS disagree")
 
 
 def _cased(p: Prompt, phrase: str) -> str:
@@ -210,7 +161,7 @@ def _lint(
                 variant=variant,
                 rule=rid,
                 severity=RULES[rid].severity,
-                message=_MESSAGE[rid].format(**values),
+                message=lex.rule_texts()[rid]["message"].format(**values),
                 fix=fix,
                 evidence=evidence,
                 edits=edits,

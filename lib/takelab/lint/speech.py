@@ -36,7 +36,7 @@ def _speech_spans(text: str) -> list[re.Match[str]]:
     spans: list[re.Match[str]] = []
     last_end = -1
     for m in QUOTE.finditer(text):
-        before = text[max(0, m.start() - 60) : m.start()]
+        before = text[max(0, m.start() - 120) : m.start()]
         line_before = before.rsplit("\n", 1)[-1]
         chained = spans and last_end >= 0 and CHAIN_BEFORE.match(text[last_end : m.start()])
         speaker = SPEECH_BEFORE.search(line_before)
