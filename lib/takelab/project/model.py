@@ -3,15 +3,20 @@ rendering variants to prompt text and a stable variant hash."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import math
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from takelab.errors import PromptFileError
+from takelab.project import _fields as _f
 from takelab.project._prompt_layout import (
     PromptStyle,
     _sentence,
@@ -21,8 +26,9 @@ from takelab.project._prompt_layout import (
     render_veo,
 )
 from takelab.project.cut_model import Cut
+from takelab.rule_ids import RULE_IDS
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SLUG = _f.SLUG
 ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 RESOLUTIONS: tuple[str, ...] = ("144p", "480p", "540p", "720p", "1080p", "4k")
 STRUCTURED_FIELDS: tuple[str, ...] = (
@@ -43,20 +49,118 @@ MAX_DURATION_S = 600.0
 SHORT_SIDE = {"144p": 144, "480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "4k": 2160}
 
 
+# A take id is 16 hex digits; a shorter prefix (as `takelab takes` shows it) is resolved
+# against the journal when the sweep is planned.
+TAKE_ID = re.compile(r"^[0-9a-f]{6,16}$")
+# No generator takes more (Seedance, the most generous, takes 9); the model's own limit is
+# checked once the backend is known (takelab.backends.capability_check).
+MAX_REFERENCES = 9
+
+
+def _duration(value: Any) -> float | None:
+    if value is None:
+        return None
+    seconds = _f.number(value, "a number of seconds", "8")
+    if not seconds > 0:
+        raise _f.fail(
+            f"{{subject}} must be more than 0 seconds, got {value}",
+            "write a positive number of seconds, e.g. duration: 8",
+        )
+    if seconds > MAX_DURATION_S:
+        limit = _f.number_text(MAX_DURATION_S)
+        raise _f.fail(
+            f"{{subject}} {value} is over the {limit}-second limit",
+            f"write at most duration: {limit}; most video models make 4 to 10 s per clip",
+        )
+    return seconds
+
+
+def _budget(value: Any) -> float | None:
+    if value is None:
+        return None
+    amount = _f.number(value, "a number of US dollars", "25")
+    if not (math.isfinite(amount) and amount >= 0):
+        raise _f.fail(
+            f"{{subject}} must be a finite amount, 0 or more, got {value}",
+            "write an amount in US dollars, e.g. budget_usd: 25, or remove the line",
+        )
+    return amount
+
+
+def _take_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    take = str(value).strip().lower() if isinstance(value, str | int) else ""
+    if not TAKE_ID.match(take) or _f.is_bool(value):
+        raise _f.fail(
+            f"{{subject}} must be a take id (6 to 16 hex digits), got {_f.kind(value)}",
+            "copy the id of a finished take from `takelab takes`, e.g. extend: 3f2a9c1b7d4e5f60",
+        )
+    return take
+
+
+def _rule_ids(value: Any) -> Any:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        example = f"[{value.strip()}]" if isinstance(value, str) and value.strip() else ""
+        raise _f.fail(
+            f"{{subject}} must be a list of lint rule ids, got {_f.kind(value)}",
+            f"write a list, e.g. allow: {example or '[legible-text]'}",
+        )
+    for index, item in enumerate(value):
+        rule = item.strip() if isinstance(item, str) else None
+        if rule not in RULE_IDS:
+            close = difflib.get_close_matches(rule or "", RULE_IDS, n=1, cutoff=0.6)
+            maybe = f"did you mean {close[0]!r}? " if close else ""
+            shown = repr(rule) if rule is not None else _f.kind(item)
+            raise _f.fail(
+                f"{{owner_}}{shown} in allow is not a lint rule id",
+                f"{maybe}known rules: {', '.join(RULE_IDS)}",
+                index,
+            )
+    return [item.strip() for item in value]
+
+
+def _references(value: Any) -> Any:
+    value = _f.listed(value)
+    if isinstance(value, list) and len(value) > MAX_REFERENCES:
+        raise _f.fail(
+            f"{{subject}}: {len(value)} references; no generator takes more than {MAX_REFERENCES}",
+            f"keep the {MAX_REFERENCES} that matter most (most models take 3 or fewer)",
+            MAX_REFERENCES,
+        )
+    return value
+
+
+Text = Annotated[str | None, _f.rule(_f.text)]
+Required = Annotated[str | None, _f.rule(partial(_f.text, required=True))]
+Image = Annotated[str | None, _f.rule(_f.file("{owner_}{field}"), with_info=True)]
+Seconds = Annotated[float | None, _f.rule(_f.seconds)]
+
+
 class VariantSettings(BaseModel):
     """Fields a variant shares with the project defaults."""
 
     model_config = ConfigDict(extra="forbid")
 
-    duration: float | None = Field(default=None, description="clip length in seconds")
-    aspect: str | None = Field(default=None, description="aspect ratio, e.g. 16:9")
-    resolution: str | None = Field(default=None, description="144p, 480p, 540p, 720p, 1080p or 4k")
-    negative: str | None = Field(default=None, description="what the clip must not show")
-    style: str | None = Field(default=None, description="look: film stock, lens, palette")
-    audio: bool | None = Field(
+    duration: Annotated[float | None, _f.rule(_duration)] = Field(
+        default=None, description="clip length in seconds"
+    )
+    aspect: Annotated[str | None, _f.rule(_f.choice(ASPECTS, '"16:9"'))] = Field(
+        default=None, description="aspect ratio, e.g. 16:9"
+    )
+    resolution: Annotated[str | None, _f.rule(_f.choice(RESOLUTIONS, "720p"))] = Field(
+        default=None, description="144p, 480p, 540p, 720p, 1080p or 4k"
+    )
+    negative: Annotated[str | None, _f.rule(partial(_f.text, keep_empty=True))] = Field(
+        default=None, description="what the clip must not show"
+    )
+    style: Text = Field(default=None, description="look: film stock, lens, palette")
+    audio: Annotated[bool | None, _f.rule(_f.flag)] = Field(
         default=None, description="ask for sound with the picture (None: the backend's default)"
     )
-    sound: str | None = Field(default=None, description="sound effects and ambience, as text")
+    sound: Text = Field(default=None, description="sound effects and ambience, as text")
 
 
 class DialogueLine(BaseModel):
@@ -64,9 +168,19 @@ class DialogueLine(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    speaker: str
-    line: str
-    at: float | None = None
+    speaker: Annotated[str, _f.rule(partial(_f.text, required=True))]
+    line: Annotated[str, _f.rule(partial(_f.text, required=True))]
+    at: Seconds = None
+
+
+def _role(value: Any) -> str | None:
+    role = _f.text(value)
+    if role is not None and role not in REFERENCE_ROLES:
+        raise _f.fail(
+            f"{{owner_}}unknown role {_f.short(role)}",
+            f"use one of {', '.join(REFERENCE_ROLES)}, or leave role: out",
+        )
+    return role
 
 
 class Reference(BaseModel):
@@ -74,8 +188,16 @@ class Reference(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    image: str = Field(description="path relative to the project file")
-    role: Literal["character", "style", "asset"] | None = None
+    image: Annotated[str, _f.rule(_f.file("{owner_}{field}"), with_info=True)] = Field(
+        description="path relative to the project file"
+    )
+    role: Annotated[Literal["character", "style", "asset"] | None, _f.rule(_role)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any, info: ValidationInfo) -> Any:
+        """`- refs/hero.png` is short for `- image: refs/hero.png`."""
+        return {"image": data} if isinstance(data, str) and _f.checking(info) else data
 
 
 class Beat(BaseModel):
@@ -83,32 +205,92 @@ class Beat(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at: float
-    action: str
-    camera: str | None = None
+    at: Annotated[float, _f.rule(_f.seconds)]
+    action: Annotated[str, _f.rule(partial(_f.text, required=True))]
+    camera: Text = None
 
 
 class Variant(VariantSettings):
     """One version of a shot's prompt: free text, or structured fields rendered to text."""
 
-    id: str
-    prompt: str | None = None
-    subject: str | None = None
-    secondary: str | None = None
-    action: str | None = None
-    camera: str | None = None
-    lighting: str | None = None
-    image: str | None = Field(default=None, description="first frame, relative to the project file")
-    end_image: str | None = Field(default=None, description="last frame, like image:")
-    references: list[Reference] = Field(
+    id: Annotated[str, _f.rule(_f.slug)]
+    prompt: Required = None
+    subject: Required = None
+    secondary: Text = None
+    action: Text = None
+    camera: Text = None
+    lighting: Text = None
+    image: Image = Field(default=None, description="first frame, relative to the project file")
+    end_image: Image = Field(default=None, description="last frame, like image:")
+    references: Annotated[list[Reference], _f.rule(_references)] = Field(
         default_factory=list, description="images of characters, style or assets to keep"
     )
-    dialogue: list[DialogueLine] = Field(default_factory=list, description="spoken lines")
-    beats: list[Beat] = Field(default_factory=list, description="timed beats within the clip")
-    extend: str | None = Field(default=None, description="take id of a clip to continue")
-    allow: list[str] = Field(
+    dialogue: Annotated[list[DialogueLine], _f.rule(_f.listed)] = Field(
+        default_factory=list, description="spoken lines"
+    )
+    beats: Annotated[list[Beat], _f.rule(_f.listed)] = Field(
+        default_factory=list, description="timed beats within the clip"
+    )
+    extend: Annotated[str | None, _f.rule(_take_id)] = Field(
+        default=None, description="take id of a clip to continue"
+    )
+    allow: Annotated[list[str], _f.rule(_rule_ids)] = Field(
         default_factory=list, description="lint rule ids overridden for this variant"
     )
+
+    @model_validator(mode="after")
+    def _prompt_or_fields(self, info: ValidationInfo) -> Variant:
+        """Free text or structured fields, not both; `style` may sit beside a prompt (it
+        describes the look, not the content)."""
+        if not _f.checking(info):
+            return self
+        fields = [f for f in STRUCTURED_FIELDS if f != "style" and getattr(self, f)]
+        if self.prompt is not None and fields:
+            listed = ", ".join(fields)
+            raise _f.fail(
+                f"{{owner}} has both prompt: and structured fields ({listed})",
+                "a variant has either prompt: or structured fields, not both: remove "
+                f"prompt: or fold {listed} into the prompt text",
+                fields[0],
+            )
+        if self.prompt is None and self.subject is None:
+            if fields:
+                raise _f.fail(
+                    f"{{subject}} has structured fields ({', '.join(fields)}) but no subject:",
+                    "add `subject: <who or what the shot is about>`, "
+                    "or write the whole text as prompt: ...",
+                )
+            raise _f.fail(
+                "{subject} has neither prompt: nor subject:",
+                "add `prompt: <the full text>`, or structured fields starting with subject:",
+            )
+        return self
+
+    def check_timing(self, defaults: VariantSettings, *where: str | int) -> None:
+        """Beats and lines inside the clip; no dialogue or sound cues in a silent clip."""
+        duration = self.duration if self.duration is not None else defaults.duration
+        for key in ("dialogue", "beats"):
+            for index, item in enumerate(getattr(self, key)):
+                if duration is not None and item.at is not None and item.at >= duration:
+                    raise _f.fail(
+                        f"{{subject}} {_f.number_text(item.at)} s is not inside the "
+                        f"{duration:g}-second clip",
+                        f"give a time from 0 to under {duration:g}, or lengthen the clip "
+                        "(duration:)",
+                        *where,
+                        key,
+                        index,
+                        "at",
+                    )
+        audio = self.audio if self.audio is not None else defaults.audio
+        for key in ("dialogue", "sound"):
+            if audio is False and getattr(self, key):
+                raise _f.fail(
+                    f"{{owner}} has {key}: but audio is false (no sound is asked for)",
+                    f"remove `audio: false` (here or in defaults), or remove {key}:",
+                    *where,
+                    key,
+                )
 
     @property
     def structured(self) -> bool:
@@ -187,14 +369,56 @@ def _content_sha(path: Path) -> str:
         return "missing:" + str(path)
 
 
+def _unique(
+    ids: list[str], what: Callable[[str], str], hint: Callable[[str], str], *where: str | int
+) -> None:
+    """Each id once; the error points at the second use and names the line of the first."""
+    first: dict[str, int] = {}
+    for index, name in enumerate(ids):
+        if name in first:
+            raise _f.fail(
+                f"duplicate {what(name)} (first used on line {{first_line}})",
+                hint(name),
+                *where,
+                index,
+                "id",
+                first=(*where, first[name]),
+            )
+        first[name] = index
+
+
+def _unused(ids: list[str], prefix: str) -> str:
+    number = 2
+    while f"{prefix}{number}" in ids:
+        number += 1
+    return f"{prefix}{number}"
+
+
 class Shot(BaseModel):
     """One clip the finished piece needs."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    notes: str | None = None
-    variants: list[Variant]
+    id: Annotated[str, _f.rule(_f.slug)]
+    notes: Text = None
+    variants: Annotated[
+        list[Variant],
+        _f.rule(
+            _f.nonempty(
+                "{owner} has no variants: the list is empty",
+                "add a variant under `variants:`: `- id: v1` and `prompt: ...`",
+            )
+        ),
+    ]
+
+    @model_validator(mode="after")
+    def _unique_variants(self, info: ValidationInfo) -> Shot:
+        if _f.checking(info):
+            ids = [v.id for v in self.variants]
+            hint = f"give each variant of a shot its own id, e.g. {_unused(ids, 'v')}"
+            shot = self.id
+            _unique(ids, lambda n: f"variant id {n!r} in shot {shot!r}", lambda _: hint, "variants")
+        return self
 
     def variant(self, variant_id: str) -> Variant:
         for v in self.variants:
@@ -208,18 +432,63 @@ class Project(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    project: str
-    goal: str | None = None
-    budget_usd: float | None = None
-    defaults: VariantSettings = Field(default_factory=VariantSettings)
-    shots: list[Shot]
+    project: Annotated[str, _f.rule(_f.slug)]
+    goal: Text = None
+    budget_usd: Annotated[float | None, _f.rule(_budget)] = None
+    defaults: Annotated[VariantSettings, _f.rule(_f.listed_map)] = Field(
+        default_factory=VariantSettings
+    )
+    shots: Annotated[
+        list[Shot],
+        _f.rule(
+            _f.nonempty(
+                "shots is empty: a project needs at least one shot",
+                "add a shot under `shots:`: `- id: opening` with a `variants:` list",
+            )
+        ),
+    ]
     cut: Cut | None = Field(default=None, description="how kept takes become the piece")
-    allow_external_images: bool = Field(
+    allow_external_images: Annotated[bool, _f.rule(lambda v: bool(_f.flag(v)))] = Field(
         default=False, description="let `image:` name files outside the project file's folder"
     )
 
     _path: Path | None = PrivateAttr(default=None)
     _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _external(cls, data: Any, info: ValidationInfo) -> Any:
+        """Whether files may lie outside the folder decides how every path is checked."""
+        if _f.checking(info) and isinstance(data, dict) and isinstance(info.context, dict):
+            info.context["external"] = data.get("allow_external_images") is True
+        return data
+
+    @model_validator(mode="after")
+    def _across_shots(self, info: ValidationInfo) -> Project:
+        """Rules that need more than one shot: unique ids, timing against the defaults,
+        and the cut against the shots it names."""
+        if not _f.checking(info):
+            return self
+        ids = [s.id for s in self.shots]
+        _unique(
+            ids,
+            lambda name: f"shot id {name!r}",
+            lambda name: f"give each shot its own id, e.g. {_unused(ids, name + '-')}",
+            "shots",
+        )
+        for i, shot in enumerate(self.shots):
+            for j, variant in enumerate(shot.variants):
+                variant.check_timing(self.defaults, "shots", i, "variants", j)
+        if self.cut is not None:
+            self.cut.check_shots({s.id: _requested_length(s, self.defaults) for s in self.shots})
+        return self
+
+    def attach(self, path: Path, lines: dict[tuple[str, ...], int]) -> None:
+        """Remember the file and the line of each key (by path: shots, 0, variants, ...)."""
+        self._path = path.resolve()
+        self._lines = lines
+        if self.cut is not None:
+            self.cut.set_lines({k[1:]: v for k, v in lines.items() if k[:1] == ("cut",)})
 
     @property
     def path(self) -> Path:
@@ -234,8 +503,22 @@ class Project(BaseModel):
         raise KeyError(shot_id)
 
     def line_of(self, *keys: str) -> int | None:
-        """1-based line in the file of a shot / variant / field, where known."""
-        return self._lines.get(tuple(keys))
+        """1-based line in the file of a shot / variant / field, where known: keys as
+        ("shot", id, "variant", id, field), ("defaults", field) or (field,)."""
+        path, rest = [], list(keys)
+        if rest[:1] == ["shot"] and len(rest) > 1:
+            shots = [s.id for s in self.shots]
+            if rest[1] not in shots:
+                return None
+            path += ["shots", str(shots.index(rest[1]))]
+            rest = rest[2:]
+            if rest[:1] == ["variant"] and len(rest) > 1:
+                variants = [v.id for v in self.shot(keys[1]).variants]
+                if rest[1] not in variants:
+                    return None
+                path += ["variants", str(variants.index(rest[1]))]
+                rest = rest[2:]
+        return self._lines.get(tuple(path + rest))
 
     def image_path(self, variant: Variant) -> Path | None:
         """Absolute path of a variant's first-frame image."""
@@ -254,6 +537,12 @@ class Project(BaseModel):
         return [((self.path.parent / r.image).resolve(), r.role) for r in variant.references]
 
 
+def _requested_length(shot: Shot, defaults: VariantSettings) -> float | None:
+    """The shortest clip any variant of the shot asks for (None if one does not say)."""
+    lengths = [v.duration if v.duration is not None else defaults.duration for v in shot.variants]
+    return None if None in lengths or not lengths else min(x for x in lengths if x is not None)
+
+
 def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """Width and height in pixels (even numbers) for an aspect and a resolution name."""
     short = SHORT_SIDE[resolution]
@@ -266,14 +555,14 @@ def load_project(path: str | Path) -> Project:
     """Load and validate a project file; any problem raises one PromptFileError."""
     from takelab.project.load import load
 
-    return load(Path(path))
+    return load(Path(path), Project)
 
 
 def project_from_text(text: str, path: str | Path) -> Project:
     """Validate project YAML text as if it were the file at `path` (for editors)."""
     from takelab.project.load import load_text
 
-    return load_text(text, Path(path))
+    return load_text(text, Path(path), Project)
 
 
 __all__ = [
