@@ -11,83 +11,20 @@ later (a take shorter than `out:`) still names the line to change.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
+from takelab.project import _cut_fields as _c
 from takelab.project import _fields as _f
+from takelab.project._cut_fields import BEST, POSITIONS, RGB, TRANSITIONS, resolve
 
 DEFAULT_DISCLOSURE = "Contains AI-generated footage"
-BEST = "best"
-POSITIONS: tuple[str, ...] = ("top", "center", "bottom", "lower-third")
-TRANSITIONS: tuple[str, ...] = ("cut", "crossfade")
 DEFAULT_CROSSFADE_S = 0.5
-AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".aif", ".aiff")
-CERT_SUFFIXES = (".pem", ".crt", ".cer")
-HEX = frozenset("0123456789abcdef")
-LEVEL_HINT = "write a gain in dB from -60 to 24: 0 keeps the file's level, -6 halves it"
 
-RGB = tuple[float, float, float]
 Text = Annotated[str, _f.rule(partial(_f.text, required=True))]
 Seconds = Annotated[float | None, _f.rule(_f.seconds)]
-
-
-def _colour(value: Any) -> str:
-    from PIL import ImageColor
-
-    hint = 'write a colour name (white, black, navy) or "#rrggbb" in quotes'
-    if not isinstance(value, str):
-        raise _f.fail(f"{{subject}} must be a colour, got {_f.kind(value)}", hint)
-    try:
-        ImageColor.getrgb(value.strip())
-    except ValueError:
-        raise _f.fail(f"{{subject}}: {_f.short(value)} is not a colour", hint) from None
-    return value.strip()
-
-
-def _font(value: Any, info: ValidationInfo) -> str:
-    """A .ttf/.otf file beside the project file, or the name of an installed font."""
-    name = _f.text(value, required=True) or ""
-    path = resolve(Path((info.context or {})["folder"]), name)
-    assert path is not None
-    if "/" in name or "\\" in name or name.startswith("~") or Path(name).is_absolute():
-        _f.inside(path, info, name)  # a path, not a font name
-    if path.is_file():
-        _f.inside(path, info, name)
-        return name
-    from PIL import ImageFont
-
-    try:
-        ImageFont.truetype(name, 12)
-    except OSError:
-        raise _f.fail(
-            f"{{owner_}}font {_f.short(name)} not found (looked for {path} and in the "
-            "system's fonts)",
-            "give a .ttf or .otf file relative to the project file, an installed font's "
-            "file name (e.g. DejaVuSans.ttf), or remove font: to use the default",
-        ) from None
-    return name
-
-
-def _size(value: Any) -> int | None:
-    if value is None:
-        return None
-    if not (_f.is_number(value) and float(value).is_integer() and 6 <= value <= 1000):
-        raise _f.fail(
-            f"{{subject}} must be a whole number of pixels (6 to 1000), got {_f.kind(value)}",
-            "write e.g. size: 48",
-        )
-    return int(value)
-
-
-def _positive(value: Any) -> float | None:
-    secs = _f.seconds(value)
-    if secs is not None and secs <= 0:
-        raise _f.fail("{subject} must be more than 0 seconds", "write e.g. {field}: 2")
-    return secs
 
 
 def _short_form(key: str, data: Any, info: ValidationInfo) -> Any:
@@ -100,29 +37,18 @@ class TextStyle(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    size: Annotated[int | None, _f.rule(_size)] = Field(
+    size: Annotated[int | None, _f.rule(_c.size)] = Field(
         default=None, description="text height in pixels; default H/16"
     )
-    color: Annotated[str, _f.rule(_colour)] = Field(
+    color: Annotated[str, _f.rule(_c.colour)] = Field(
         default="#ffffff", description="a colour name or #rrggbb"
     )
-    font: Annotated[str | None, _f.rule(_font, with_info=True)] = Field(
+    font: Annotated[str | None, _f.rule(_c.font, with_info=True)] = Field(
         default=None, description="a .ttf/.otf file (relative to the project file) or font name"
     )
 
 
 Style = Annotated[TextStyle, _f.rule(_f.listed_map)]
-
-
-def _position(value: Any) -> str | tuple[float, float]:
-    hint = f"use one of {', '.join(POSITIONS)}, or [x, y] as fractions of the frame (0 to 1)"
-    if isinstance(value, str):
-        name = value.strip().lower().replace(" ", "-").replace("centre", "center")
-        return _f.one_of(name, POSITIONS, "position", hint)
-    fractions = isinstance(value, list) and len(value) == 2
-    if fractions and all(_f.is_number(v) and 0 <= float(v) <= 1 for v in value):
-        return (float(value[0]), float(value[1]))
-    raise _f.fail(f"{{subject}} must be a name or [x, y], got {_f.kind(value)}", hint)
 
 
 class Overlay(BaseModel):
@@ -131,7 +57,7 @@ class Overlay(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Text
-    position: Annotated[str | tuple[float, float], _f.rule(_position)] = Field(
+    position: Annotated[str | tuple[float, float], _f.rule(_c.position)] = Field(
         default="lower-third",
         description="top, center, bottom, lower-third, or [x, y]: fractions of the frame "
         "where the text's top-left corner goes",
@@ -158,7 +84,7 @@ class Transition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["cut", "crossfade"] = "cut"
-    duration: Annotated[float, _f.rule(_positive)] = 0.0
+    duration: Annotated[float, _f.rule(_c.positive)] = 0.0
 
     @property
     def crossfade(self) -> bool:
@@ -201,31 +127,13 @@ class Transition(BaseModel):
         return data
 
 
-def _take(value: Any) -> str:
-    if value is None:
-        return BEST
-    if not isinstance(value, str):
-        raise _f.fail(
-            f"{{subject}} must be `best` or a take id, got {_f.kind(value)}",
-            f'put the take id in quotes, e.g. take: "{value}"',
-        )
-    take = value.strip().lower()
-    if take != BEST and (len(take) < 6 or not set(take) <= HEX):
-        raise _f.fail(
-            f"{{subject}} {_f.short(value)} is neither `best` nor a take id",
-            "write take: best (the best accepted take), or at least the first 6 "
-            "characters of a take id as `takelab takes` lists them",
-        )
-    return take
-
-
 class CutShot(BaseModel):
     """One entry of the cut: a shot, the take to use, its in and out points."""
 
     model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
 
     shot: Text
-    take: Annotated[str, _f.rule(_take)] = Field(
+    take: Annotated[str, _f.rule(_c.take)] = Field(
         default=BEST, description="a take id (or unique prefix), or `best`"
     )
     in_s: Seconds = Field(default=None, alias="in", description="`in:` seconds into the take")
@@ -266,8 +174,8 @@ class Card(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Text
-    duration: Annotated[float, _f.rule(_positive)] = 2.0
-    background: Annotated[str, _f.rule(_colour)] = "#000000"
+    duration: Annotated[float, _f.rule(_c.positive)] = 2.0
+    background: Annotated[str, _f.rule(_c.colour)] = "#000000"
     style: Style = Field(default_factory=TextStyle)
 
     @model_validator(mode="before")
@@ -281,10 +189,10 @@ class AudioBed(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    file: Annotated[str, _f.rule(_f.file("audio", AUDIO_SUFFIXES), with_info=True)]
+    file: Annotated[str, _f.rule(_f.file("audio", _c.AUDIO_SUFFIXES), with_info=True)]
     fade_in: Annotated[float, _f.rule(lambda v: _f.seconds(v) or 0.0)] = 0.0
     fade_out: Annotated[float, _f.rule(lambda v: _f.seconds(v) or 0.0)] = 0.0
-    level: Annotated[float, _f.rule(_f.ranged(-60, 24, "dB", "-6", LEVEL_HINT))] = Field(
+    level: Annotated[float, _f.rule(_f.ranged(-60, 24, "dB", "-6", _c.LEVEL_HINT))] = Field(
         default=0.0, description="gain in dB (0 = as is, -6 = half)"
     )
 
@@ -294,25 +202,6 @@ class AudioBed(BaseModel):
         return _short_form("file", data, info)
 
 
-def _rgb(low: float, high: float, example: str) -> Callable[[Any], RGB]:
-    def check(value: Any) -> RGB:
-        hint = (
-            f"write one number for all channels or [r, g, b], each from "
-            f"{_f.number_text(low)} to {_f.number_text(high)}, e.g. {{field}}: {example}"
-        )
-        items = list(value) if isinstance(value, list) else [value]
-        if len(items) not in (1, 3) or not all(_f.is_number(v) for v in items):
-            raise _f.fail(f"{{subject}} must be a number or [r, g, b], got {_f.kind(value)}", hint)
-        numbers = [float(v) for v in items]
-        if not all(low <= v <= high for v in numbers):
-            worst = _f.number_text(max(numbers, key=abs))
-            raise _f.fail(f"{{subject}} {worst} is out of range", hint)
-        r, g, b = numbers * 3 if len(numbers) == 1 else numbers
-        return (r, g, b)
-
-    return check
-
-
 class Grade(BaseModel):
     """A colour grade on the footage (not the cards or text): a .cube LUT, or lift, gamma
     and gain per channel (0, 1, 1 change nothing)."""
@@ -320,9 +209,9 @@ class Grade(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lut: Annotated[str | None, _f.rule(_f.file("LUT", (".cube",)), with_info=True)] = None
-    lift: Annotated[RGB, _f.rule(_rgb(-1.0, 1.0, "0.02"))] = (0.0, 0.0, 0.0)
-    gamma: Annotated[RGB, _f.rule(_rgb(0.1, 10.0, "1.1"))] = (1.0, 1.0, 1.0)
-    gain: Annotated[RGB, _f.rule(_rgb(0.0, 10.0, "0.95"))] = (1.0, 1.0, 1.0)
+    lift: Annotated[RGB, _f.rule(_c.rgb(-1.0, 1.0, "0.02"))] = (0.0, 0.0, 0.0)
+    gamma: Annotated[RGB, _f.rule(_c.rgb(0.1, 10.0, "1.1"))] = (1.0, 1.0, 1.0)
+    gain: Annotated[RGB, _f.rule(_c.rgb(0.0, 10.0, "0.95"))] = (1.0, 1.0, 1.0)
 
     @model_validator(mode="before")
     @classmethod
@@ -368,22 +257,11 @@ class Credentials(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cert: Annotated[str, _f.rule(_f.file("certificate", CERT_SUFFIXES), with_info=True)]
+    cert: Annotated[str, _f.rule(_f.file("certificate", _c.CERT_SUFFIXES), with_info=True)]
     key: Annotated[str, _f.rule(_f.file("key", (".pem", ".key")), with_info=True)]
     trust: Annotated[
-        str | None, _f.rule(_f.file("trust anchor", CERT_SUFFIXES), with_info=True)
+        str | None, _f.rule(_f.file("trust anchor", _c.CERT_SUFFIXES), with_info=True)
     ] = None
-
-
-def _loudness(value: Any) -> float | None:
-    """`loudness: -14` (LUFS, the mix's target) or `loudness: off` (leave it as is)."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "off"):
-        return None
-    hint = (
-        "write a target from -40 to -5 LUFS (-14 for streaming, -23 for broadcast), "
-        "or `off` to keep the takes' levels"
-    )
-    return _f.ranged(-40, -5, "LUFS", "-14", hint)(value)
 
 
 class Cut(BaseModel):
@@ -404,7 +282,7 @@ class Cut(BaseModel):
     title: Card | None = None
     end: Card | None = None
     audio: AudioBed | None = None
-    loudness: Annotated[float | None, _f.rule(_loudness)] = Field(
+    loudness: Annotated[float | None, _f.rule(_c.loudness)] = Field(
         default=-14.0, description="loudness target of the mix in LUFS; None leaves it as is"
     )
     grade: Grade | None = None
@@ -506,14 +384,6 @@ class Cut(BaseModel):
     def default(cls, shot_ids: list[str]) -> Cut:
         """Every shot in file order, each from its best accepted take, joined by cuts."""
         return cls(shots=[CutShot(shot=s) for s in shot_ids])
-
-
-def resolve(base: Path, relative: str | None) -> Path | None:
-    """A path from the project file made absolute against the file's folder."""
-    if relative is None:
-        return None
-    path = Path(relative).expanduser()
-    return path if path.is_absolute() else (base / path).resolve()
 
 
 __all__ = [
