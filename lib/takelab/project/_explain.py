@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -59,41 +60,34 @@ class Pos(NamedTuple):
     column: int | None = None
 
 
-def node_pos(node: Any) -> Pos:
+def _lc(read: Callable[[], Any], fallback: Pos) -> Pos:
+    """A position ruamel recorded (0-based) as 1-based, or `fallback` where it has none
+    (keys brought in by a `<<:` merge have no position of their own)."""
     try:
-        return Pos(int(node.lc.line) + 1, int(node.lc.col) + 1)
-    except (AttributeError, TypeError):
-        return Pos(1)
+        line, col = read()
+        return Pos(int(line) + 1, int(col) + 1)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return fallback
+
+
+def node_pos(node: Any) -> Pos:
+    return _lc(lambda: (node.lc.line, node.lc.col), Pos(1))
 
 
 def key_pos(mapping: Any, key: Any) -> Pos:
-    try:
-        line, col = mapping.lc.key(key)
-        return Pos(int(line) + 1, int(col) + 1)
-    except (AttributeError, KeyError, TypeError, ValueError):
-        # keys brought in by a `<<:` merge have no position of their own
-        return node_pos(mapping)
+    return _lc(lambda: mapping.lc.key(key), node_pos(mapping))
 
 
 def value_pos(mapping: Any, key: Any) -> Pos:
-    value = mapping.get(key)
-    if value is None or isinstance(value, CommentedMap | CommentedSeq):
-        # an empty value's recorded position is wherever the next token starts, and a
-        # block list or mapping starts on the next line: point at the key the user wrote
+    # an empty value's recorded position is wherever the next token starts, and a block
+    # list or mapping starts on the next line: point at the key the user wrote
+    if mapping.get(key) is None or isinstance(mapping[key], CommentedMap | CommentedSeq):
         return key_pos(mapping, key)
-    try:
-        line, col = mapping.lc.value(key)
-        return Pos(int(line) + 1, int(col) + 1)
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return key_pos(mapping, key)
+    return _lc(lambda: mapping.lc.value(key), key_pos(mapping, key))
 
 
 def item_pos(seq: Any, index: int) -> Pos:
-    try:
-        line, col = seq.lc.item(index)
-        return Pos(int(line) + 1, int(col) + 1)
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
-        return node_pos(seq)
+    return _lc(lambda: seq.lc.item(index), node_pos(seq))
 
 
 def _step(node: Any, part: str | int) -> tuple[Any, bool]:

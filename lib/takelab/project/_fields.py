@@ -197,7 +197,7 @@ def listed(value: Any) -> Any:
 # --- files -------------------------------------------------------------------------------
 
 
-def inside(path: Path, info: ValidationInfo, shown: str) -> None:
+def inside(path: Path, info: ValidationInfo, shown: str, noun: str = "file") -> None:
     """Refuse a file outside the project file's folder (symlinks resolved), so that a shared
     project file cannot make takelab read and send any file on the machine."""
     context: Mapping[str, Any] = info.context or {}
@@ -211,7 +211,7 @@ def inside(path: Path, info: ValidationInfo, shown: str) -> None:
     if not ok:
         raise fail(
             f"{{owner_}}{{field}} {short(shown)} is outside the project file's folder ({folder})",
-            "move the file next to the project file (e.g. into refs/ beside it), or set "
+            f"move the {noun} next to the project file (e.g. into refs/ beside it), or set "
             "`allow_external_images: true` at the top level of the project file",
         )
 
@@ -233,7 +233,7 @@ def file(what: str, suffixes: Sequence[str] = ()) -> Callable[[Any, ValidationIn
         folder = Path((info.context or {})["folder"])
         path = Path(name).expanduser()
         target = path if path.is_absolute() else folder / path
-        inside(target, info, name)
+        inside(target, info, name, "image" if "{field}" in what else "file")
         if not found(target):
             raise fail(
                 f"{what} file {name!r} not found (looked for {target})",

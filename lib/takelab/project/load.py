@@ -32,30 +32,10 @@ from takelab.project._fields import EXAMPLE
 M = TypeVar("M", bound=BaseModel)
 
 # The order a variant's keys are written in (the editor keeps it).
-VARIANT_KEYS: tuple[str, ...] = (
-    "id",
-    "prompt",
-    "subject",
-    "secondary",
-    "action",
-    "camera",
-    "lighting",
-    "style",
-    "duration",
-    "aspect",
-    "resolution",
-    "negative",
-    "image",
-    "end_image",
-    "references",
-    "audio",
-    "sound",
-    "dialogue",
-    "beats",
-    "extend",
-    "allow",
+VARIANT_KEYS: tuple[str, ...] = tuple(
+    "id prompt subject secondary action camera lighting style duration aspect resolution "  # noqa: SIM905
+    "negative image end_image references audio sound dialogue beats extend allow".split()
 )
-_EXAMPLE = EXAMPLE
 
 
 def load(path: Path, model: type[M]) -> M:
@@ -86,7 +66,7 @@ def load_text(text: str, path: Path, model: type[M]) -> M:
             path,
             f"the top level must be a mapping (project:, shots:, ...), got {kind(doc)}",
             line=node_pos(doc)[0] if isinstance(doc, CommentedSeq) else _first_line(text),
-            hint="start the file with `project: <slug>` on its own line; " + _EXAMPLE,
+            hint="start the file with `project: <slug>` on its own line; " + EXAMPLE,
         )
     try:
         loaded = model.model_validate(_plain(doc), context={"folder": path.parent})
@@ -274,14 +254,14 @@ def _parse(text: str, path: Path) -> Any:
             path,
             f"the YAML could not be read: {exc}",
             line=1,
-            hint="check the file is plain YAML; " + _EXAMPLE,
+            hint="check the file is plain YAML; " + EXAMPLE,
         ) from None
     if doc is None:
         raise PromptFileError(
             path,
             "the project file is empty",
             line=1,
-            hint="start with `project: <slug>` and a `shots:` list; " + _EXAMPLE,
+            hint="start with `project: <slug>` and a `shots:` list; " + EXAMPLE,
         )
     return doc
 
