@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from takelab.errors import PromptFileError
-from takelab.project._fields import EXAMPLE, SLUG, kind
+from takelab.project._fields import EXAMPLE, SLUG, VARIANT_KEYS, kind
 
 Loc = tuple[str | int, ...]
 
@@ -27,6 +27,7 @@ Loc = tuple[str | int, ...]
 ITEM_NAMES = {"shots": "shot", "variants": "variant", "overlays": "overlay"}
 # Sections of the cut that read better as words.
 CUT_NAMES = {"title": "the title card", "end": "the end card"}
+TOP_NAMES = {"project": "project name"}
 SHAPES = {
     "Shot": "write a shot as '- id: <slug>' followed by an indented `variants:` list",
     "Variant": "write a variant as '- id: v1' followed by an indented `prompt: ...`",
@@ -48,6 +49,7 @@ LISTS = {
     "shots": "start each shot with '- id: <slug>' on its own line under `shots:`",
     "variants": "start each variant with '- id: <slug>' on its own line under `variants:`",
 }
+WHAT = {"project": " (the project's name)", "shots": " (the list of shots)"}
 MISSING = {
     "project": "add a line `project: <slug>` at the top, e.g. project: tokyo-rain",
     "shots": "add `shots:` with at least one shot (`- id: ...` and `variants:`); " + EXAMPLE,
@@ -139,7 +141,7 @@ def names(doc: Any, loc: Loc) -> list[str]:
             out[-1:] = [_item_name(loc[:index], part, child)]
         else:
             in_cut = loc[:1] == ("cut",) and index == 1
-            out.append(CUT_NAMES.get(part, part) if in_cut else part)
+            out.append(CUT_NAMES.get(part, part) if in_cut else TOP_NAMES.get(part, part))
         node = child
     return out
 
@@ -166,7 +168,8 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _keys(model: type[BaseModel] | None) -> list[str]:
-    return [f.alias or n for n, f in model.model_fields.items()] if model else []
+    keys = [f.alias or n for n, f in model.model_fields.items()] if model else []
+    return sorted(keys, key=VARIANT_KEYS.index) if "prompt" in keys else keys
 
 
 def _unknown_key_hint(key: Any, model: type[BaseModel], loc: Loc) -> str:
@@ -218,8 +221,8 @@ def _problem(error: Any, doc: Any, model: type[BaseModel]) -> tuple[Pos, str, st
         "field": field,
     }
     if "first" in context:
-        fill["first_line"] = str(position(doc, tuple(context["first"]))[0])
-    pos = position(doc, loc)
+        fill["first_line"] = str(position(doc, (*error["loc"], *context["first"]))[0])
+    pos = position(doc, loc, key=bool(context.get("key")))
     if kind_ == "takelab":
         message, hint = error["msg"], context["hint"]
     elif kind_ in ("extra_forbidden", "invalid_key"):
@@ -231,7 +234,8 @@ def _problem(error: Any, doc: Any, model: type[BaseModel]) -> tuple[Pos, str, st
         node, _ = _walk(doc, parent)
         pos = key_pos(node, key) if isinstance(node, CommentedMap) and key in node else pos
     elif kind_ == "missing":
-        message = f"{owner} has no `{field}:`" if owner else f"missing `{field}:`"
+        what = WHAT.get(field, "")
+        message = f"{owner} has no `{field}:`" if owner else f"missing `{field}:`{what}"
         hint = MISSING.get(field, f"add `{field}: ...`")
         if field == "id" and len(loc) >= 2 and isinstance(loc[-2], int):
             what, eg = ("variant", "v") if "variants" in loc else ("shot", "shot-")

@@ -21,12 +21,18 @@ from typing import Any
 from pydantic import BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+# The order a variant's keys are written in (the editor keeps it).
+VARIANT_KEYS: tuple[str, ...] = tuple(
+    "id prompt subject secondary action camera lighting style duration aspect resolution "  # noqa: SIM905
+    "negative image end_image references audio sound dialogue beats extend allow".split()
+)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EXAMPLE = "see prompts/tokyo-rain.yaml for a complete example"
 
 
 def fail(message: str, hint: str, *at: str | int, **extra: Any) -> PydanticCustomError:
-    """One file error: the message template, its hint, and where below the value it is."""
+    """One file error: the message template, its hint, and where below the value it is
+    (`key=1`: point at the key rather than its value)."""
     return PydanticCustomError("takelab", message, {"hint": hint, "at": at, **extra})
 
 
@@ -98,7 +104,8 @@ def text(value: Any, *, required: bool = False, keep_empty: bool = False) -> str
     if stripped or (keep_empty and value is not None):
         return stripped
     if required:
-        raise fail("{subject} is empty", "write the text after `{field}:`, or remove the key")
+        hint = "write the text after `{field}:`, or remove the key"
+        raise fail("{subject} is empty", hint, key=1)
     return None
 
 
@@ -112,10 +119,11 @@ def slug(value: Any) -> str:
     name = text(value, required=True) or ""
     if not SLUG.match(name):
         suggestion = slugify(name)
-        example = suggestion if suggestion and SLUG.match(suggestion) else "v1"
+        ok = bool(suggestion and SLUG.match(suggestion))
         raise fail(
             f"{{subject}} {short(name)} is not a slug",
-            f"use lowercase letters, digits, - and _ (at most 64), e.g. {{field}}: {example}",
+            "use lowercase letters, digits, - and _"
+            + (f", e.g. {{field}}: {suggestion}" if ok else " (at most 64), e.g. {field}: v1"),
         )
     return name
 

@@ -121,6 +121,7 @@ class Transition(BaseModel):
                 "{owner_}a cut has no duration",
                 "remove duration:, or make it a crossfade: " + example,
                 "duration",
+                key=1,
             )
         if data["type"] == "crossfade" and data.get("duration") is None:
             data["duration"] = DEFAULT_CROSSFADE_S
@@ -224,6 +225,7 @@ class Grade(BaseModel):
                     "use a LUT or lift/gamma/gain, not both: bake the numbers into the LUT, "
                     "or remove lut:",
                     numbers[0],
+                    key=1,
                 )
         return data
 

@@ -27,15 +27,9 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from takelab.errors import PromptFileError
 from takelab.project._explain import explain, item_pos, key_pos, kind, node_pos
-from takelab.project._fields import EXAMPLE
+from takelab.project._fields import EXAMPLE, VARIANT_KEYS
 
 M = TypeVar("M", bound=BaseModel)
-
-# The order a variant's keys are written in (the editor keeps it).
-VARIANT_KEYS: tuple[str, ...] = tuple(
-    "id prompt subject secondary action camera lighting style duration aspect resolution "  # noqa: SIM905
-    "negative image end_image references audio sound dialogue beats extend allow".split()
-)
 
 
 def load(path: Path, model: type[M]) -> M:

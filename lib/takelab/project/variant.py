@@ -231,6 +231,7 @@ class Variant(VariantSettings):
                 "a variant has either prompt: or structured fields, not both: remove "
                 f"prompt: or fold {listed} into the prompt text",
                 fields[0],
+                key=1,
             )
         if self.prompt is None and self.subject is None:
             if fields:
@@ -269,6 +270,7 @@ class Variant(VariantSettings):
                     f"remove `audio: false` (here or in defaults), or remove {key}:",
                     *where,
                     key,
+                    key=1,
                 )
 
     @property
