@@ -3,6 +3,7 @@ take ids, seconds, levels and colour-grade numbers (see `_fields` for how rules 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,23 @@ def positive(value: Any) -> float | None:
     return secs
 
 
+def shot_id(value: Any, info: ValidationInfo) -> str:
+    """One of the file's shots (the project puts their ids in the context)."""
+    name = _f.text(value, required=True) or ""
+    ids = (info.context or {}).get("shot_ids", [name])
+    if name not in ids:
+        close = difflib.get_close_matches(name, ids, n=1, cutoff=0.6)
+        maybe = f"did you mean {close[0]!r}? " if close else ""
+        raise _f.fail(
+            f"unknown shot {_f.short(name)}", f"{maybe}shots in this file: {', '.join(ids)}"
+        )
+    return name
+
+
 def position(value: Any) -> str | tuple[float, float]:
     hint = f"use one of {', '.join(POSITIONS)}, or [x, y] as fractions of the frame (0 to 1)"
+    if value is None:
+        return "lower-third"
     if isinstance(value, str):
         name = value.strip().lower().replace(" ", "-").replace("centre", "center")
         return _f.one_of(name, POSITIONS, "position", hint)

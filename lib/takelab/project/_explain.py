@@ -42,6 +42,7 @@ SHAPES = {
     "Card": 'write e.g. title: {text: "Tokyo Rain", duration: 2, background: black}',
     "AudioBed": "write e.g. audio: {file: music/bed.wav, fade_in: 1, fade_out: 2, level: -6}",
     "Grade": "write grade: {lut: looks/film.cube} or grade: {lift: 0.02, gamma: 1.1, gain: 0.95}",
+    "Disclosure": 'write e.g. disclosure: {text: "Contains AI-generated footage", burn_in: true}',
     "Credentials": "write credentials: {cert: certs/chain.pem, key: certs/key.pem}, or set "
     "TAKELAB_C2PA_CERT and TAKELAB_C2PA_KEY instead",
 }
@@ -54,6 +55,7 @@ MISSING = {
     "project": "add a line `project: <slug>` at the top, e.g. project: tokyo-rain",
     "shots": "add `shots:` with at least one shot (`- id: ...` and `variants:`); " + EXAMPLE,
     "variants": "add `variants:` with at least one `- id: v1` and a prompt: or subject:",
+    "shot": "add `shot: <id>` naming one of the shots of this file",
 }
 
 
@@ -194,8 +196,9 @@ def _fill(template: str, words: dict[str, str]) -> str:
     return template
 
 
-def _problem(error: Any, doc: Any, model: type[BaseModel]) -> tuple[Pos, str, str]:
-    """One error as (position, message, hint)."""
+def _problem(error: Any, doc: Any, model: type[BaseModel]) -> tuple[Pos, Pos, str, str]:
+    """One error as (where it ranks, position, message, hint). An unknown key ranks at its
+    mapping's start: a mapping's keys are read before what they hold."""
     context = error.get("ctx") or {}
     loc: Loc = (*error["loc"], *context.get("at", ()))
     kind_ = error["type"]
@@ -249,7 +252,8 @@ def _problem(error: Any, doc: Any, model: type[BaseModel]) -> tuple[Pos, str, st
     else:
         message, hint = f"{{subject}}: {error['msg']}", EXAMPLE
     message = _fill(message, fill)
-    return pos, ("cut: " + message if in_cut else message), _fill(hint, fill)
+    rank = position(doc, loc[:-1]) if kind_ == "extra_forbidden" else pos
+    return rank, pos, ("cut: " + message if in_cut else message), _fill(hint, fill)
 
 
 def _walk(doc: Any, loc: Loc) -> tuple[Any, bool]:
@@ -268,7 +272,7 @@ def explain(exc: ValidationError, doc: Any, path: Path, model: type[BaseModel]) 
     typos = {e["loc"][:-1] for e in errors if e["type"] == "extra_forbidden"}
     errors = [e for e in errors if not (e["type"] == "missing" and e["loc"][:-1] in typos)]
     problems = [_problem(e, doc, model) for e in errors]
-    pos, message, hint = min(problems, key=lambda p: (p[0].line, p[0].column or 0))
+    _, pos, message, hint = min(problems, key=lambda p: (p[0].line, p[0].column or 0))
     return PromptFileError(path, message, line=pos.line, column=pos.column, hint=hint)
 
 

@@ -10,7 +10,6 @@ later (a take shorter than `out:`) still names the line to change.
 
 from __future__ import annotations
 
-import difflib
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -133,13 +132,15 @@ class CutShot(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
 
-    shot: Text
+    shot: Annotated[str, _f.rule(_c.shot_id, with_info=True)]
     take: Annotated[str, _f.rule(_c.take)] = Field(
         default=BEST, description="a take id (or unique prefix), or `best`"
     )
     in_s: Seconds = Field(default=None, alias="in", description="`in:` seconds into the take")
     out_s: Seconds = Field(default=None, alias="out", description="`out:` seconds into the take")
-    transition: Annotated[Transition, _f.rule(_f.listed_map)] = Field(default_factory=Transition)
+    transition: Annotated[Transition, _f.rule(lambda v: {"type": "cut"} if v is None else v)] = (
+        Field(default_factory=Transition)
+    )
     overlays: Annotated[list[Overlay], _f.rule(_f.listed)] = Field(default_factory=list)
 
     @model_validator(mode="before")
@@ -315,14 +316,6 @@ class Cut(BaseModel):
         if not self.shots:
             self.shots = [CutShot(shot=s) for s in ids]
         for i, entry in enumerate(self.shots):
-            if entry.shot not in lengths:
-                close = difflib.get_close_matches(entry.shot, ids, n=1, cutoff=0.6)
-                maybe = f"did you mean {close[0]!r}? " if close else ""
-                raise _f.fail(
-                    f"unknown shot {_f.short(entry.shot)}",
-                    f"{maybe}shots in this file: {', '.join(ids)}",
-                    *("cut", "shots", i, "shot"),
-                )
             length = entry.length(lengths)
             if length is not None and length <= 0:
                 full = _f.number_text(lengths[entry.shot] or 0)

@@ -137,10 +137,15 @@ class Project(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _external(cls, data: Any, info: ValidationInfo) -> Any:
-        """Whether files may lie outside the folder decides how every path is checked."""
+    def _file_wide(cls, data: Any, info: ValidationInfo) -> Any:
+        """What the fields' rules need from the whole file: whether files may lie outside
+        its folder, and the shot ids a cut may name."""
         if _f.checking(info) and isinstance(data, dict) and isinstance(info.context, dict):
             info.context["external"] = data.get("allow_external_images") is True
+            shots = data.get("shots")
+            shots = shots if isinstance(shots, list) else []
+            ids = [s.get("id") for s in shots if isinstance(s, dict)]
+            info.context["shot_ids"] = [i.strip() for i in ids if isinstance(i, str)]
         return data
 
     @model_validator(mode="after")
