@@ -54,19 +54,25 @@ def load(path: Path, model: type[M]) -> M:
 def load_text(text: str, path: Path, model: type[M]) -> M:
     """Validate YAML `text` as if it were the file at `path` (relative paths in it are
     checked against `path`'s folder)."""
-    doc = _parse(text, path)
-    if not isinstance(doc, CommentedMap):
-        raise PromptFileError(
-            path,
-            f"the top level must be a mapping (project:, shots:, ...), got {kind(doc)}",
-            line=node_pos(doc)[0] if isinstance(doc, CommentedSeq) else _first_line(text),
-            hint="start the file with `project: <slug>` on its own line; " + EXAMPLE,
-        )
     try:
+        doc = _parse(text, path)
+        if not isinstance(doc, CommentedMap):
+            raise PromptFileError(
+                path,
+                f"the top level must be a mapping (project:, shots:, ...), got {kind(doc)}",
+                line=node_pos(doc)[0] if isinstance(doc, CommentedSeq) else _first_line(text),
+                hint="start the file with `project: <slug>` on its own line; " + EXAMPLE,
+            )
         loaded = model.model_validate(_plain(doc), context={"folder": path.parent})
         lines = _lines(doc)
     except ValidationError as exc:
-        raise explain(exc, doc, path, model) from None
+        try:
+            problem = explain(exc, doc, path, model)
+        except Exception as bug:  # a bug must still surface as a PromptFileError
+            problem = _internal(path, bug)
+        raise problem from None
+    except PromptFileError:
+        raise
     except RecursionError:
         raise PromptFileError(
             path,
@@ -75,16 +81,20 @@ def load_text(text: str, path: Path, model: type[M]) -> M:
             hint="a project file needs only a few levels: project, shots, variants",
         ) from None
     except Exception as exc:  # a bug must still surface as a PromptFileError
-        raise PromptFileError(
-            path,
-            f"internal error while checking the file: {type(exc).__name__}: {exc}",
-            line=1,
-            hint="this is a takelab bug; please report it with the file attached",
-        ) from exc
+        raise _internal(path, exc) from exc
     attach = getattr(loaded, "attach", None)
     if attach is not None:
         attach(path, lines)
     return loaded
+
+
+def _internal(path: Path, exc: Exception) -> PromptFileError:
+    return PromptFileError(
+        path,
+        f"internal error while checking the file: {type(exc).__name__}: {exc}",
+        line=1,
+        hint="this is a takelab bug; please report it with the file attached",
+    )
 
 
 def _plain(node: Any) -> Any:
@@ -236,13 +246,8 @@ def _parse(text: str, path: Path) -> Any:
             column=len(before) - (before.rfind("\n") + 1) + 1,
             hint="remove the control character; save the file as plain UTF-8 text",
         ) from None
-    except RecursionError:
-        raise PromptFileError(
-            path,
-            "the YAML is nested too deeply to read",
-            line=1,
-            hint="a project file needs only a few levels: project, shots, variants",
-        ) from None
+    except RecursionError:  # reported by load_text
+        raise
     except Exception as exc:  # ruamel raises ValueError, TypeError... from constructors
         raise PromptFileError(
             path,
