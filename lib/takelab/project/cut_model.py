@@ -130,7 +130,7 @@ class Transition(BaseModel):
 class CutShot(BaseModel):
     """One entry of the cut: a shot, the take to use, its in and out points."""
 
-    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     shot: Annotated[str, _f.rule(_c.shot_id, with_info=True)]
     take: Annotated[str, _f.rule(_c.take)] = Field(

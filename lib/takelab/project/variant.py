@@ -105,7 +105,7 @@ def _references(value: Any) -> Any:
     value = _f.listed(value)
     if isinstance(value, list) and len(value) > MAX_REFERENCES:
         raise _f.fail(
-            f"{{subject}}: {len(value)} references; no generator takes more than {MAX_REFERENCES}",
+            f"{{owner_}}{len(value)} references; no generator takes more than {MAX_REFERENCES}",
             f"keep the {MAX_REFERENCES} that matter most (most models take 3 or fewer)",
             MAX_REFERENCES,
         )
