@@ -213,7 +213,7 @@ def test_no_cut_section_and_a_cut_without_shots(tmp_path: Path) -> None:
         ("cut:\n  audio: music.wav  # <-\n", ["audio file 'music.wav' not found", "relative"]),
         (
             "cut:\n  audio:\n    file: bed.wav\n    level: +40  # <-\n",
-            ["audio level 40 dB is out of range"],
+            ["audio: level 40 dB is out of range"],
         ),
         (
             "cut:\n  audio:\n    file: bed.wav\n    fadein: 1  # <-\n",
@@ -225,7 +225,7 @@ def test_no_cut_section_and_a_cut_without_shots(tmp_path: Path) -> None:
             "cut:\n  grade:\n    lut: look.cube\n    gain: 1.2  # <-\n",
             ["grade has both lut: and gain"],
         ),
-        ("cut:\n  grade:\n    gamma: 0  # <-\n", ["grade gamma 0 is out of range"]),
+        ("cut:\n  grade:\n    gamma: 0  # <-\n", ["grade: gamma 0 is out of range"]),
         ("cut:\n  grade:\n    lift: [0.1, 0.2]  # <-\n", ["must be a number or [r, g, b]"]),
         ("cut:\n  disclosure: false  # <-\n", ["cannot be switched off", "burn_in: false"]),
         (

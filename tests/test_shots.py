@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from takelab.project.model import (
@@ -238,6 +239,30 @@ def test_variant_hash_ignores_allow_and_is_a_short_hex_string() -> None:
     allowed = Variant(id="v9", prompt="a cat walks", allow=["no-camera"])
     assert plain.hash() == allowed.hash()
     assert len(plain.hash()) == 16 and int(plain.hash(), 16) >= 0
+
+
+def test_every_model_of_the_file_forbids_unknown_keys() -> None:
+    """The models are the one validator: each mapping of the file is a model with
+    extra="forbid", so no key can slip past them."""
+    seen: set[type[BaseModel]] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        assert model.model_config.get("extra") == "forbid", model.__name__
+        for field in model.model_fields.values():
+            for inner in _models_in(field.annotation):
+                walk(inner)
+
+    walk(Project)
+    assert {m.__name__ for m in seen} >= {"Variant", "Shot", "Cut", "CutShot", "Overlay"}
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
 
 
 def test_project_from_text_validates_without_a_file(tmp_path: Path) -> None:

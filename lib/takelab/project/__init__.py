@@ -1,1 +1,70 @@
-"""The project file: its model (`model`), loading and checking (`load`) and the cut section."""
+"""The project file: its model (`model`, `variant`, `cut_model`), the rules each field
+follows (in the models), and loading with file:line errors (`load`)."""
+
+from takelab.project.cut_model import (
+    BEST,
+    AudioBed,
+    Card,
+    Credentials,
+    Cut,
+    CutShot,
+    Disclosure,
+    Grade,
+    Overlay,
+    TextStyle,
+    Transition,
+    resolve,
+)
+from takelab.project.load import VARIANT_KEYS
+from takelab.project.model import (
+    ASPECTS,
+    RESOLUTIONS,
+    STRUCTURED_FIELDS,
+    Project,
+    PromptFileError,
+    Shot,
+    frame_size,
+    load_project,
+    project_from_text,
+)
+from takelab.project.variant import (
+    Beat,
+    DialogueLine,
+    PromptStyle,
+    Reference,
+    Variant,
+    VariantSettings,
+    render_fields,
+)
+
+__all__ = [
+    "ASPECTS",
+    "BEST",
+    "RESOLUTIONS",
+    "STRUCTURED_FIELDS",
+    "VARIANT_KEYS",
+    "AudioBed",
+    "Beat",
+    "Card",
+    "Credentials",
+    "Cut",
+    "CutShot",
+    "DialogueLine",
+    "Disclosure",
+    "Grade",
+    "Overlay",
+    "Project",
+    "PromptFileError",
+    "PromptStyle",
+    "Reference",
+    "Shot",
+    "TextStyle",
+    "Transition",
+    "Variant",
+    "VariantSettings",
+    "frame_size",
+    "load_project",
+    "project_from_text",
+    "render_fields",
+    "resolve",
+]

@@ -1,190 +1,77 @@
-"""Project files: the model of `prompts/<project>.yaml`, loading with file:line errors,
-rendering variants to prompt text and a stable variant hash."""
+"""Project files: the model of `prompts/<project>.yaml` (shots of variants, defaults,
+budget and the cut), the rules across its shots, and loading with file:line errors."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from takelab.errors import PromptFileError
-from takelab.project._prompt_layout import (
-    PromptStyle,
-    _sentence,
-    compose_extras,
-    render_fields,
-    render_openai,
-    render_veo,
-)
+from takelab.project import _fields as _f
 from takelab.project.cut_model import Cut
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
-RESOLUTIONS: tuple[str, ...] = ("144p", "480p", "540p", "720p", "1080p", "4k")
-STRUCTURED_FIELDS: tuple[str, ...] = (
-    "subject",
-    "secondary",
-    "action",
-    "camera",
-    "lighting",
-    "style",
+from takelab.project.variant import (
+    ASPECTS,
+    MAX_DURATION_S,
+    REFERENCE_ROLES,
+    RESOLUTIONS,
+    SETTING_FIELDS,
+    STRUCTURED_FIELDS,
+    Beat,
+    DialogueLine,
+    PromptStyle,
+    Reference,
+    Text,
+    Variant,
+    VariantSettings,
+    render_fields,
 )
-SETTING_FIELDS: tuple[str, ...] = ("duration", "aspect", "resolution", "negative")
-REFERENCE_ROLES: tuple[str, ...] = ("character", "style", "asset")
 
-MAX_DURATION_S = 600.0
+SLUG = _f.SLUG
 
 # Frame sizes for each resolution name at 16:9; other aspects keep the short side. 144p
 # (256x144) is a thumbnail-sized draft, e.g. for a quick look from a local model.
 SHORT_SIDE = {"144p": 144, "480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "4k": 2160}
 
 
-class VariantSettings(BaseModel):
-    """Fields a variant shares with the project defaults."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    duration: float | None = Field(default=None, description="clip length in seconds")
-    aspect: str | None = Field(default=None, description="aspect ratio, e.g. 16:9")
-    resolution: str | None = Field(default=None, description="144p, 480p, 540p, 720p, 1080p or 4k")
-    negative: str | None = Field(default=None, description="what the clip must not show")
-    style: str | None = Field(default=None, description="look: film stock, lens, palette")
-    audio: bool | None = Field(
-        default=None, description="ask for sound with the picture (None: the backend's default)"
-    )
-    sound: str | None = Field(default=None, description="sound effects and ambience, as text")
-
-
-class DialogueLine(BaseModel):
-    """One spoken line: who says it, the words, and optionally when (seconds into the clip)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    speaker: str
-    line: str
-    at: float | None = None
-
-
-class Reference(BaseModel):
-    """An image that keeps a character, a look or an object consistent across shots."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    image: str = Field(description="path relative to the project file")
-    role: Literal["character", "style", "asset"] | None = None
-
-
-class Beat(BaseModel):
-    """A timed moment within one clip: what happens at `at` seconds, and the camera then."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    at: float
-    action: str
-    camera: str | None = None
-
-
-class Variant(VariantSettings):
-    """One version of a shot's prompt: free text, or structured fields rendered to text."""
-
-    id: str
-    prompt: str | None = None
-    subject: str | None = None
-    secondary: str | None = None
-    action: str | None = None
-    camera: str | None = None
-    lighting: str | None = None
-    image: str | None = Field(default=None, description="first frame, relative to the project file")
-    end_image: str | None = Field(default=None, description="last frame, like image:")
-    references: list[Reference] = Field(
-        default_factory=list, description="images of characters, style or assets to keep"
-    )
-    dialogue: list[DialogueLine] = Field(default_factory=list, description="spoken lines")
-    beats: list[Beat] = Field(default_factory=list, description="timed beats within the clip")
-    extend: str | None = Field(default=None, description="take id of a clip to continue")
-    allow: list[str] = Field(
-        default_factory=list, description="lint rule ids overridden for this variant"
-    )
-
-    @property
-    def structured(self) -> bool:
-        return self.prompt is None
-
-    def fields(self) -> dict[str, str]:
-        """The structured fields that are filled, in their canonical order."""
-        out: dict[str, str] = {}
-        for name in STRUCTURED_FIELDS:
-            value = getattr(self, name)
-            if value:
-                out[name] = value
-        return out
-
-    def render(
-        self, defaults: VariantSettings | None = None, style_of_prompt: PromptStyle = "plain"
-    ) -> str:
-        """The prompt text sent to a backend: free text as written (plus its style, if one is
-        set and the text does not already say it), or the structured fields composed in the
-        backend's published order; then beats, dialogue and sound cues."""
-        settings = self.resolved(defaults)
-        style = settings.style
-        if self.prompt is not None:
-            text = " ".join(self.prompt.split())
-            if style and style.strip().lower() not in text.lower():
-                text = f"{_sentence(text)} {_sentence(f'Style: {style.strip()}')}"
-            return compose_extras(text, self, settings, style_of_prompt)
-        render = {"veo": render_veo, "openai": render_openai}.get(style_of_prompt, render_fields)
-        text = render(
-            subject=self.subject or "",
-            secondary=self.secondary,
-            action=self.action,
-            camera=self.camera,
-            lighting=self.lighting,
-            style=style,
+def _budget(value: Any) -> float | None:
+    if value is None:
+        return None
+    amount = _f.number(value, "a number of US dollars", "25")
+    if not (math.isfinite(amount) and amount >= 0):
+        raise _f.fail(
+            f"{{subject}} must be a finite amount, 0 or more, got {value}",
+            "write an amount in US dollars, e.g. budget_usd: 25, or remove the line",
         )
-        return compose_extras(text, self, settings, style_of_prompt)
-
-    def resolved(self, defaults: VariantSettings | None) -> VariantSettings:
-        """Settings with the project defaults filled in where the variant is silent."""
-        base = defaults or VariantSettings()
-        return VariantSettings(
-            duration=self.duration if self.duration is not None else base.duration,
-            aspect=self.aspect or base.aspect,
-            resolution=self.resolution or base.resolution,
-            negative=self.negative if self.negative is not None else base.negative,
-            style=self.style or base.style,
-            audio=self.audio if self.audio is not None else base.audio,
-            sound=self.sound or base.sound,
-        )
-
-    def hash(self, defaults: VariantSettings | None = None, folder: Path | None = None) -> str:
-        """Stable hash of what the variant asks for (content, not id or position).
-
-        Empty new fields are left out so a variant that does not use them keeps the hash it
-        always had; with `folder`, reference and end-frame images count by their content."""
-        data = self.model_dump(exclude={"id", "allow"}, exclude_none=True)
-        for name in ("references", "dialogue", "beats"):
-            if not data.get(name):
-                data.pop(name, None)
-        data.update(self.resolved(defaults).model_dump(exclude_none=True))
-        if folder is not None:
-            if self.end_image:
-                data["end_image"] = _content_sha(folder / self.end_image)
-            for ref in data.get("references", []):
-                ref["image"] = _content_sha(folder / ref["image"])
-        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return amount
 
 
-def _content_sha(path: Path) -> str:
-    """sha256 of a file's bytes, or of its path when it cannot be read (a hash never fails)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing:" + str(path)
+def _unique(
+    ids: list[str], what: Callable[[str], str], hint: Callable[[str], str], *where: str | int
+) -> None:
+    """Each id once; the error points at the second use and names the line of the first."""
+    first: dict[str, int] = {}
+    for index, name in enumerate(ids):
+        if name in first:
+            raise _f.fail(
+                f"duplicate {what(name)} (first used on line {{first_line}})",
+                hint(name),
+                *where,
+                index,
+                "id",
+                first=(*where, first[name]),
+            )
+        first[name] = index
+
+
+def _unused(ids: list[str], prefix: str) -> str:
+    number = 2
+    while f"{prefix}{number}" in ids:
+        number += 1
+    return f"{prefix}{number}"
 
 
 class Shot(BaseModel):
@@ -192,9 +79,26 @@ class Shot(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    notes: str | None = None
-    variants: list[Variant]
+    id: Annotated[str, _f.rule(_f.slug)]
+    notes: Text = None
+    variants: Annotated[
+        list[Variant],
+        _f.rule(
+            _f.nonempty(
+                "{owner} has no variants: the list is empty",
+                "add a variant under `variants:`: `- id: v1` and `prompt: ...`",
+            )
+        ),
+    ]
+
+    @model_validator(mode="after")
+    def _unique_variants(self, info: ValidationInfo) -> Shot:
+        if _f.checking(info):
+            ids = [v.id for v in self.variants]
+            hint = f"give each variant of a shot its own id, e.g. {_unused(ids, 'v')}"
+            shot = self.id
+            _unique(ids, lambda n: f"variant id {n!r} in shot {shot!r}", lambda _: hint, "variants")
+        return self
 
     def variant(self, variant_id: str) -> Variant:
         for v in self.variants:
@@ -208,18 +112,68 @@ class Project(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    project: str
-    goal: str | None = None
-    budget_usd: float | None = None
-    defaults: VariantSettings = Field(default_factory=VariantSettings)
-    shots: list[Shot]
+    project: Annotated[str, _f.rule(_f.slug)]
+    goal: Text = None
+    budget_usd: Annotated[float | None, _f.rule(_budget)] = None
+    defaults: Annotated[VariantSettings, _f.rule(_f.listed_map)] = Field(
+        default_factory=VariantSettings
+    )
+    shots: Annotated[
+        list[Shot],
+        _f.rule(
+            _f.nonempty(
+                "shots is empty: a project needs at least one shot",
+                "add a shot under `shots:`: `- id: opening` with a `variants:` list",
+            )
+        ),
+    ]
     cut: Cut | None = Field(default=None, description="how kept takes become the piece")
-    allow_external_images: bool = Field(
+    allow_external_images: Annotated[bool, _f.rule(lambda v: bool(_f.flag(v)))] = Field(
         default=False, description="let `image:` name files outside the project file's folder"
     )
 
     _path: Path | None = PrivateAttr(default=None)
     _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_wide(cls, data: Any, info: ValidationInfo) -> Any:
+        """What the fields' rules need from the whole file: whether files may lie outside
+        its folder, and the shot ids a cut may name."""
+        if _f.checking(info) and isinstance(data, dict) and isinstance(info.context, dict):
+            info.context["external"] = data.get("allow_external_images") is True
+            shots = data.get("shots")
+            shots = shots if isinstance(shots, list) else []
+            ids = [s.get("id") for s in shots if isinstance(s, dict)]
+            info.context["shot_ids"] = [i.strip() for i in ids if isinstance(i, str)]
+        return data
+
+    @model_validator(mode="after")
+    def _across_shots(self, info: ValidationInfo) -> Project:
+        """Rules that need more than one shot: unique ids, timing against the defaults,
+        and the cut against the shots it names."""
+        if not _f.checking(info):
+            return self
+        ids = [s.id for s in self.shots]
+        _unique(
+            ids,
+            lambda name: f"shot id {name!r}",
+            lambda name: f"give each shot its own id, e.g. {_unused(ids, name + '-')}",
+            "shots",
+        )
+        for i, shot in enumerate(self.shots):
+            for j, variant in enumerate(shot.variants):
+                variant.check_timing(self.defaults, "shots", i, "variants", j)
+        if self.cut is not None:
+            self.cut.check_shots({s.id: _requested_length(s, self.defaults) for s in self.shots})
+        return self
+
+    def attach(self, path: Path, lines: dict[tuple[str, ...], int]) -> None:
+        """Remember the file and the line of each key (by path: shots, 0, variants, ...)."""
+        self._path = path.resolve()
+        self._lines = lines
+        if self.cut is not None:
+            self.cut.set_lines({k[1:]: v for k, v in lines.items() if k[:1] == ("cut",)})
 
     @property
     def path(self) -> Path:
@@ -234,8 +188,22 @@ class Project(BaseModel):
         raise KeyError(shot_id)
 
     def line_of(self, *keys: str) -> int | None:
-        """1-based line in the file of a shot / variant / field, where known."""
-        return self._lines.get(tuple(keys))
+        """1-based line in the file of a shot / variant / field, where known: keys as
+        ("shot", id, "variant", id, field), ("defaults", field) or (field,)."""
+        path, rest = [], list(keys)
+        if rest[:1] == ["shot"] and len(rest) > 1:
+            shots = [s.id for s in self.shots]
+            if rest[1] not in shots:
+                return None
+            path += ["shots", str(shots.index(rest[1]))]
+            rest = rest[2:]
+            if rest[:1] == ["variant"] and len(rest) > 1:
+                variants = [v.id for v in self.shot(keys[1]).variants]
+                if rest[1] not in variants:
+                    return None
+                path += ["variants", str(variants.index(rest[1]))]
+                rest = rest[2:]
+        return self._lines.get(tuple(path + rest))
 
     def image_path(self, variant: Variant) -> Path | None:
         """Absolute path of a variant's first-frame image."""
@@ -254,6 +222,12 @@ class Project(BaseModel):
         return [((self.path.parent / r.image).resolve(), r.role) for r in variant.references]
 
 
+def _requested_length(shot: Shot, defaults: VariantSettings) -> float | None:
+    """The shortest clip any variant of the shot asks for (None if one does not say)."""
+    lengths = [v.duration if v.duration is not None else defaults.duration for v in shot.variants]
+    return None if None in lengths or not lengths else min(x for x in lengths if x is not None)
+
+
 def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """Width and height in pixels (even numbers) for an aspect and a resolution name."""
     short = SHORT_SIDE[resolution]
@@ -266,20 +240,24 @@ def load_project(path: str | Path) -> Project:
     """Load and validate a project file; any problem raises one PromptFileError."""
     from takelab.project.load import load
 
-    return load(Path(path))
+    return load(Path(path), Project)
 
 
 def project_from_text(text: str, path: str | Path) -> Project:
     """Validate project YAML text as if it were the file at `path` (for editors)."""
     from takelab.project.load import load_text
 
-    return load_text(text, Path(path))
+    return load_text(text, Path(path), Project)
 
 
 __all__ = [
     "ASPECTS",
+    "MAX_DURATION_S",
     "REFERENCE_ROLES",
     "RESOLUTIONS",
+    "SETTING_FIELDS",
+    "SHORT_SIDE",
+    "SLUG",
     "STRUCTURED_FIELDS",
     "Beat",
     "DialogueLine",
