@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from takelab.home import Home
-from takelab.journal.store import Journal
+from takelab.journal.store import Journal, TakeRecord, VerdictRecord
 from takelab.scrub import scrub
 
 COLUMNS = (
@@ -24,17 +24,24 @@ COLUMNS = (
 )
 
 
-def take_rows(project: str | None = None, *, home: Home | None = None) -> list[dict[str, Any]]:
-    """One dict per take in the journal, oldest first; `version` is the variant's hash
-    (what the take was made from), `git_dirty` whether the file differed from `git_commit`."""
+def reviewed_takes(
+    project: str | None = None, *, home: Home | None = None
+) -> list[tuple[TakeRecord, VerdictRecord | None]]:
+    """Each take in the journal, oldest first, with its latest verdict (None: unreviewed);
+    empty when there is no journal yet."""
     home = home or Home.from_env()
     if not home.has_journal:
         return []
     journal = Journal(home.journal_url)
     latest = journal.latest_verdicts()
+    return [(rec, latest.get(rec.take_id)) for rec in journal.takes(project=project)]
+
+
+def take_rows(project: str | None = None, *, home: Home | None = None) -> list[dict[str, Any]]:
+    """One dict per take in the journal, oldest first; `version` is the variant's hash
+    (what the take was made from), `git_dirty` whether the file differed from `git_commit`."""
     rows = []
-    for rec in journal.takes(project=project):
-        verdict = latest.get(rec.take_id)
+    for rec, verdict in reviewed_takes(project, home=home):
         rows.append(
             {
                 "take_id": rec.take_id,
