@@ -23,18 +23,10 @@ import pytest
 
 from fakes import fal_fake, luma_fake, openai_videos_fake, replicate_fake, runway_fake, veo_fake
 from fakes.hostile_fake import failing_body
+from provider_keys import files_holding, no_keys, walk_project
 from takelab.home import Home
 from takelab.sweep.run import run_sweep
 
-KEY_VARS = (
-    "RUNWAYML_API_SECRET",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "LUMAAI_API_KEY",
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "OPENAI_API_KEY",
-)
 KLING = "fal-ai/kling-video/v2/master/text-to-video"
 
 
@@ -145,43 +137,9 @@ def echo(key: str) -> str:
     return f"Incorrect API key provided: Bearer {key}. The key {key} is not valid."
 
 
-def project_text(variants: list[tuple[int, str]]) -> str:
-    lines = [
-        "project: canary",
-        "defaults:",
-        '  aspect: "16:9"',
-        "shots:",
-        "  - id: walk",
-        "    variants:",
-    ]
-    for n, (duration, resolution) in enumerate(variants, start=1):
-        lines += [
-            f"      - id: v{n}",
-            "        prompt: A woman in a red raincoat walks toward the camera at night, neon",
-            "          light flickering on, slow dolly back",
-            f"        duration: {duration}",
-            f"        resolution: {resolution}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def leaks(root: Path, keys: list[str]) -> list[str]:
-    raw = [k.encode() for k in keys]
-    return [
-        f"{p}: {k[:14].decode()}..."
-        for p in root.rglob("*")
-        if p.is_file() and not p.is_symlink()
-        for k in raw
-        if k in p.read_bytes()
-    ]
-
-
 @pytest.fixture(autouse=True)
 def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in (*KEY_VARS, "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TAKELAB_POLL_INTERVAL_S", "0.01")
+    no_keys(monkeypatch, tmp_path, "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 
 
 def statuses_for(case: Case, fake: Any, key: str, path: Path) -> dict[str, str]:
@@ -217,9 +175,7 @@ def test_no_key_survives_any_outcome_of_any_backend(
 ) -> None:
     caplog.set_level(logging.INFO)
     key = canary(case.key_var.lower())
-    path = tmp_path / "proj" / "canary.yaml"
-    path.parent.mkdir()
-    path.write_text(project_text([(case.duration, case.resolution)]))
+    path = walk_project(tmp_path / "proj", "canary", [(case.duration, case.resolution)])
     with case.make(key).running() as fake:
         monkeypatch.setenv(case.key_var, key)
         monkeypatch.setenv(case.url_var, case.url(fake))
@@ -230,7 +186,7 @@ def test_no_key_survives_any_outcome_of_any_backend(
     assert seen["uncertain"] in ("uncertain", "done"), seen  # an SDK may retry a 500
     home = Home.from_env()
     assert list(home.artifacts.rglob("takes.csv")) and home.journal.is_file()
-    assert leaks(home.root, [key]) == []
+    assert files_holding(home.root, key) == []
     printed = capfd.readouterr()
     assert key not in printed.out + printed.err
     assert key not in caplog.text
@@ -250,9 +206,7 @@ def test_no_key_survives_a_command_line_sweep_over_every_backend(tmp_path: Path)
             fake.server.fail(*case.create, 401, body=failing_body(echo(key)))  # one refused
             keys.append(key)
             env[case.key_var], env[case.url_var] = key, case.url(fake)
-        path = tmp_path / "proj" / "canary.yaml"
-        path.parent.mkdir()
-        path.write_text(project_text([(4, "720p"), (5, "720p"), (5, "1080p")]))
+        path = walk_project(tmp_path / "proj", "canary", [(4, "720p"), (5, "720p"), (5, "1080p")])
         backends = [arg for case in CASES for arg in ("--backend", case.spec)]
         proc = subprocess.run(
             [sys.executable, "-m", "takelab", "sweep", str(path), *backends],
@@ -269,5 +223,5 @@ def test_no_key_survives_a_command_line_sweep_over_every_backend(tmp_path: Path)
     notebooks = list(home.sweeps.glob("*.ipynb"))
     assert len(notebooks) == 1 and list(home.artifacts.rglob("*.ipynb"))
     assert [k for k in keys if k in output] == []
-    assert leaks(home.root, keys) == []
-    assert leaks(tmp_path / "proj", keys) == []
+    assert files_holding(home.root, *keys) == []
+    assert files_holding(tmp_path / "proj", *keys) == []
