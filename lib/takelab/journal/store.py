@@ -24,24 +24,14 @@ from takelab.journal.claims import Claims
 from takelab.journal.log import VerdictsAndSweeps
 from takelab.journal.prefs import Preferences
 from takelab.journal.recovery import Recovery
-from takelab.journal.schema import (
-    Claim,
-    ClaimResult,
-    PreferenceRecord,
-    TakeRecord,
-    TakeState,
-    VerdictRecord,
-)
 
-__all__ = [
-    "Claim",
-    "ClaimResult",
-    "Journal",
-    "PreferenceRecord",
-    "TakeRecord",
-    "TakeState",
-    "VerdictRecord",
-]
+# Callers import the records with the Journal from here (`as` marks a re-export).
+from takelab.journal.schema import Claim as Claim
+from takelab.journal.schema import ClaimResult as ClaimResult
+from takelab.journal.schema import PreferenceRecord as PreferenceRecord
+from takelab.journal.schema import TakeRecord as TakeRecord
+from takelab.journal.schema import TakeState as TakeState
+from takelab.journal.schema import VerdictRecord as VerdictRecord
 
 
 class Journal(Claims, Recovery, VerdictsAndSweeps, Preferences):

@@ -236,15 +236,3 @@ class FrameWriter:
 
 
 # --- previews -------------------------------------------------------------------------
-
-
-__all__ = [
-    "AAC_BITRATE",
-    "BT709_ARGS",
-    "X264_CRF",
-    "X264_PRESET",
-    "X264_THREADS",
-    "FrameWriter",
-    "encode_command",
-    "widen_pipe",
-]

@@ -25,7 +25,7 @@ import pandas as pd
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeState
 from takelab.media.metric_names import QA_METRICS
-from takelab.review.listing import reviewed_takes
+from takelab.review.listing import reviewed_takes, take_fields
 from takelab.review.ranking import (
     RateDiff,
     Strength,
@@ -60,16 +60,9 @@ def journal_frame(project: str, *, home: Home | None = None) -> pd.DataFrame:
     for rec, v in reviewed_takes(project, home=home):
         rows.append(
             {
-                "take_id": rec.take_id,
-                "shot": rec.shot,
-                "variant": rec.variant,
-                "version": rec.version,
+                **take_fields(rec, v),
                 "backend": rec.backend,
                 "model": rec.model,
-                "seed": rec.seed,
-                "status": str(rec.state),
-                "verdict": v.verdict if v else "unreviewed",
-                "reasons": ",".join(v.reasons) if v else "",
                 "cost_usd": float(rec.cost_usd or 0.0),
                 **rec.metrics,
             }

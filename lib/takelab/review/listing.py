@@ -22,6 +22,9 @@ COLUMNS = (
     "reasons",
     "file",
 )
+# Every field of `take_rows`, in order: the table's columns, the note after the reasons,
+# then what only JSON and CSV show.
+FIELDS = (*COLUMNS[:-1], "note", "file", "error", "git_commit", "git_dirty")
 
 
 def reviewed_takes(
@@ -37,31 +40,37 @@ def reviewed_takes(
     return [(rec, latest.get(rec.take_id)) for rec in journal.takes(project=project)]
 
 
+def take_fields(rec: TakeRecord, verdict: VerdictRecord | None) -> dict[str, Any]:
+    """What every table of takes shows of one take: its id, what it was made from, its
+    state and its latest verdict."""
+    return {
+        "take_id": rec.take_id,
+        "shot": rec.shot,
+        "variant": rec.variant,
+        "version": rec.version,
+        "seed": rec.seed,
+        "status": str(rec.state),
+        "verdict": verdict.verdict if verdict else "unreviewed",
+        "reasons": ",".join(verdict.reasons) if verdict else "",
+    }
+
+
 def take_rows(project: str | None = None, *, home: Home | None = None) -> list[dict[str, Any]]:
     """One dict per take in the journal, oldest first; `version` is the variant's hash
     (what the take was made from), `git_dirty` whether the file differed from `git_commit`."""
     rows = []
     for rec, verdict in reviewed_takes(project, home=home):
-        rows.append(
-            {
-                "take_id": rec.take_id,
-                "project": rec.project,
-                "shot": rec.shot,
-                "variant": rec.variant,
-                "version": rec.version,
-                "backend": f"{rec.backend}:{rec.model}",
-                "seed": rec.seed,
-                "status": str(rec.state),
-                "cost_usd": round(float(rec.cost_usd or 0.0), 4),
-                "verdict": verdict.verdict if verdict else "unreviewed",
-                "reasons": ",".join(verdict.reasons) if verdict else "",
-                "note": verdict.note if verdict else "",
-                "file": rec.path or "",
-                "error": scrub(rec.error_message or ""),  # an older journal may hold a key
-                "git_commit": rec.git_commit or "",
-                "git_dirty": rec.git_dirty,
-            }
-        )
+        row = take_fields(rec, verdict) | {
+            "project": rec.project,
+            "backend": f"{rec.backend}:{rec.model}",
+            "cost_usd": round(float(rec.cost_usd or 0.0), 4),
+            "note": verdict.note if verdict else "",
+            "file": rec.path or "",
+            "error": scrub(rec.error_message or ""),  # an older journal may hold a key
+            "git_commit": rec.git_commit or "",
+            "git_dirty": rec.git_dirty,
+        }
+        rows.append({k: row[k] for k in FIELDS})  # CSV and JSON keep this order
     return rows
 
 
