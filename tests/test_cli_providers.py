@@ -17,19 +17,10 @@ import pytest
 from conftest import ROOT
 from fakes.openai_videos_fake import CONTENT, OpenAIVideosFake
 from fakes.runway_fake import OUTPUT, RunwayFake
+from provider_keys import KEY_VARS
 
 KEY = "canary-secret-123"
 PROVIDERS = ("runway", "veo", "luma", "luma-agents", "fal", "replicate", "openai-videos")
-KEY_VARS = (
-    "RUNWAYML_API_SECRET",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "LUMAAI_API_KEY",
-    "LUMA_AGENTS_API_KEY",
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "OPENAI_API_KEY",
-)
 PROJECT = """\
 project: cliprov
 defaults:

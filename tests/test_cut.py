@@ -10,7 +10,6 @@ that changes the store works on a copy of it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from leftovers import ffmpeg_children, open_files
 from takelab.cli import main
 from takelab.home import Home
 from takelab.journal.store import Journal
@@ -286,32 +286,6 @@ def test_the_cut_is_an_mlflow_run_with_its_files(made: Made) -> None:
 # -- the command line, errors and the widget ---------------------------------------------
 
 
-def _children() -> list[str]:
-    """Command lines of this process's live children (ffmpeg left behind would show)."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and "ffmpeg" in cmd:
-            out.append(cmd)
-    return out
-
-
-def _open_files() -> list[str]:
-    out = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            out.append(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            continue  # the listing's own descriptor, closed by now
-    return sorted(out)
-
-
 def test_cli_cuts_a_project_by_id_and_leaves_nothing_open(
     made: Made, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -324,13 +298,13 @@ def test_cli_cuts_a_project_by_id_and_leaves_nothing_open(
     for ext in ("otio", "xml", "edl", "fcpxml", "manifest.json"):
         assert (out.parent / f"mini-film.{ext}").is_file()
     assert probe(out).frames == 64
-    assert _children() == []
+    assert ffmpeg_children() == []
     # the first cut in a store opens its MLflow database for good; later ones open nothing
-    files = _open_files()
+    files = open_files()
     again = CliRunner().invoke(main, ["cut", "mini"])
     assert again.exit_code == 0, again.output
-    assert _children() == []
-    assert _open_files() == files
+    assert ffmpeg_children() == []
+    assert open_files() == files
 
 
 def test_a_shot_without_an_accepted_take_stops_the_cut(

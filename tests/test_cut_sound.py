@@ -7,8 +7,6 @@ synthesises) and one cut are made per module.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
+from leftovers import ffmpeg_children, open_files
 from takelab.home import Home
 from takelab.media.audio_quality import loudness, measure_audio
 from takelab.post import CutResult, make_cut
@@ -142,39 +141,17 @@ def test_edl_events_carry_the_takes_sound(made: Made) -> None:
     assert back.audio_tracks() and list(back.audio_tracks()[0].find_clips())
 
 
-def _children() -> list[str]:
-    """Command lines of this process's live ffmpeg children."""
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and "ffmpeg" in cmd:
-            out.append(cmd)
-    return out
-
-
-def _open_files() -> list[str]:
-    out = []
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
-            out.append(os.readlink(f"/proc/self/fd/{fd}"))
-    return sorted(out)
-
-
 def test_a_cut_with_sound_leaves_no_ffmpeg_or_open_file(made: Made) -> None:
     home = Home(made.home)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TAKELAB_HOME", str(made.home))
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         make_cut(made.project, progress=False, home=home, sign=False)  # opens MLflow for good
-        files = _open_files()
+        files = open_files()
         again = make_cut(made.project, progress=False, home=home, sign=False)
     assert loudness(again.video)[0] == pytest.approx(-14.0, abs=1.0)
-    assert _children() == []
-    assert _open_files() == files
+    assert ffmpeg_children() == []
+    assert open_files() == files
 
 
 def test_loudness_setting(tmp_path: Path) -> None:

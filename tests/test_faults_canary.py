@@ -31,19 +31,10 @@ from fakes import (
     veo_fake,
 )
 from fakes.hostile_fake import failing_body
+from provider_keys import files_holding, no_keys, walk_project
 from takelab.home import Home
 from takelab.sweep.run import run_sweep
 
-KEY_VARS = (
-    "RUNWAYML_API_SECRET",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "LUMAAI_API_KEY",
-    "LUMA_AGENTS_API_KEY",
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "OPENAI_API_KEY",
-)
 KLING = "fal-ai/kling-video/v2/master/text-to-video"
 
 
@@ -64,99 +55,37 @@ class Case:
     resolution: str
 
 
+# One row a backend: spec, key and base-URL variables, the fake, its URL, the create and
+# status calls (method, path), the fake's outcome for a failed and a moderated job, and
+# a duration and resolution it takes.
+# fmt: off
 CASES = [
-    Case(
-        "runway",
-        "RUNWAYML_API_SECRET",
-        "RUNWAYML_BASE_URL",
-        runway_fake.RunwayFake,
-        lambda f: f.url,
-        ("POST", runway_fake.TEXT_TO_VIDEO),
-        ("GET", runway_fake.TASK),
-        "failure",
-        "safety",
-        4,
-        "720p",
-    ),
-    Case(
-        "openai-videos",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        openai_videos_fake.OpenAIVideosFake,
-        lambda f: f.base_url,
-        ("POST", openai_videos_fake.VIDEOS),
-        ("GET", openai_videos_fake.VIDEO),
-        "failure",
-        "moderation",
-        4,
-        "720p",
-    ),
-    Case(
-        "veo",
-        "GEMINI_API_KEY",
-        "GOOGLE_VERTEX_BASE_URL",
-        lambda key: veo_fake.VeoFake(key=key),
-        lambda f: f.url,
-        ("POST", veo_fake.CREATE),
-        ("POST", veo_fake.FETCH),
-        "fail",
-        "blocked",
-        4,
-        "720p",
-    ),
-    Case(
-        "luma",
-        "LUMAAI_API_KEY",
-        "LUMAAI_BASE_URL",
-        lambda key: luma_fake.LumaFake(key=key),
-        lambda f: f.base_url,
-        ("POST", luma_fake.CREATE),
-        ("GET", luma_fake.GET),
-        "fail",
-        "blocked",
-        5,
-        "720p",
-    ),
-    Case(
-        "luma-agents",
-        "LUMA_AGENTS_API_KEY",
-        "LUMA_BASE_URL",
-        lambda key: luma_agents_fake.LumaAgentsFake(key=key),
-        lambda f: f.base_url,
-        ("POST", luma_agents_fake.CREATE),
-        ("GET", luma_agents_fake.GET),
-        "fail",
-        "blocked",
-        5,
-        "720p",
-    ),
-    Case(
-        f"fal:{KLING}",
-        "FAL_KEY",
-        "TAKELAB_FAL_QUEUE_URL",
-        lambda key: fal_fake.FalFake(key=key),
-        lambda f: f.url,
-        ("POST", fal_fake.SUBMIT),
-        ("GET", fal_fake.STATUS),
-        "failure",
-        "moderation",
-        5,
-        "720p",
-    ),
-    Case(
-        "replicate",
-        "REPLICATE_API_TOKEN",
-        "REPLICATE_BASE_URL",
-        lambda key: replicate_fake.ReplicateFake(key=key),
-        lambda f: f.url,
-        ("POST", replicate_fake.CREATE),
-        ("GET", replicate_fake.GET),
-        "failure",
-        "moderation",
-        5,
-        "1080p",
-    ),
+    Case("runway", "RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", runway_fake.RunwayFake,
+         lambda f: f.url, ("POST", runway_fake.TEXT_TO_VIDEO), ("GET", runway_fake.TASK),
+         "failure", "safety", 4, "720p"),
+    Case("openai-videos", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+         openai_videos_fake.OpenAIVideosFake, lambda f: f.base_url,
+         ("POST", openai_videos_fake.VIDEOS), ("GET", openai_videos_fake.VIDEO),
+         "failure", "moderation", 4, "720p"),
+    Case("veo", "GEMINI_API_KEY", "GOOGLE_VERTEX_BASE_URL", lambda key: veo_fake.VeoFake(key=key),
+         lambda f: f.url, ("POST", veo_fake.CREATE), ("POST", veo_fake.FETCH),
+         "fail", "blocked", 4, "720p"),
+    Case("luma", "LUMAAI_API_KEY", "LUMAAI_BASE_URL", lambda key: luma_fake.LumaFake(key=key),
+         lambda f: f.base_url, ("POST", luma_fake.CREATE), ("GET", luma_fake.GET),
+         "fail", "blocked", 5, "720p"),
+    Case("luma-agents", "LUMA_AGENTS_API_KEY", "LUMA_BASE_URL",
+         lambda key: luma_agents_fake.LumaAgentsFake(key=key), lambda f: f.base_url,
+         ("POST", luma_agents_fake.CREATE), ("GET", luma_agents_fake.GET),
+         "fail", "blocked", 5, "720p"),
+    Case(f"fal:{KLING}", "FAL_KEY", "TAKELAB_FAL_QUEUE_URL", lambda key: fal_fake.FalFake(key=key),
+         lambda f: f.url, ("POST", fal_fake.SUBMIT), ("GET", fal_fake.STATUS),
+         "failure", "moderation", 5, "720p"),
+    Case("replicate", "REPLICATE_API_TOKEN", "REPLICATE_BASE_URL",
+         lambda key: replicate_fake.ReplicateFake(key=key), lambda f: f.url,
+         ("POST", replicate_fake.CREATE), ("GET", replicate_fake.GET),
+         "failure", "moderation", 5, "1080p"),
 ]
+# fmt: on
 
 
 def canary(label: str) -> str:
@@ -167,43 +96,9 @@ def echo(key: str) -> str:
     return f"Incorrect API key provided: Bearer {key}. The key {key} is not valid."
 
 
-def project_text(variants: list[tuple[int, str]]) -> str:
-    lines = [
-        "project: canary",
-        "defaults:",
-        '  aspect: "16:9"',
-        "shots:",
-        "  - id: walk",
-        "    variants:",
-    ]
-    for n, (duration, resolution) in enumerate(variants, start=1):
-        lines += [
-            f"      - id: v{n}",
-            "        prompt: A woman in a red raincoat walks toward the camera at night, neon",
-            "          light flickering on, slow dolly back",
-            f"        duration: {duration}",
-            f"        resolution: {resolution}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def leaks(root: Path, keys: list[str]) -> list[str]:
-    raw = [k.encode() for k in keys]
-    return [
-        f"{p}: {k[:14].decode()}..."
-        for p in root.rglob("*")
-        if p.is_file() and not p.is_symlink()
-        for k in raw
-        if k in p.read_bytes()
-    ]
-
-
 @pytest.fixture(autouse=True)
 def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in (*KEY_VARS, "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TAKELAB_POLL_INTERVAL_S", "0.01")
+    no_keys(monkeypatch, tmp_path, "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 
 
 def statuses_for(case: Case, fake: Any, key: str, path: Path) -> dict[str, str]:
@@ -239,9 +134,7 @@ def test_no_key_survives_any_outcome_of_any_backend(
 ) -> None:
     caplog.set_level(logging.INFO)
     key = canary(case.key_var.lower())
-    path = tmp_path / "proj" / "canary.yaml"
-    path.parent.mkdir()
-    path.write_text(project_text([(case.duration, case.resolution)]))
+    path = walk_project(tmp_path / "proj", "canary", [(case.duration, case.resolution)])
     with case.make(key).running() as fake:
         monkeypatch.setenv(case.key_var, key)
         monkeypatch.setenv(case.url_var, case.url(fake))
@@ -252,7 +145,7 @@ def test_no_key_survives_any_outcome_of_any_backend(
     assert seen["uncertain"] in ("uncertain", "done"), seen  # an SDK may retry a 500
     home = Home.from_env()
     assert list(home.artifacts.rglob("takes.csv")) and home.journal.is_file()
-    assert leaks(home.root, [key]) == []
+    assert files_holding(home.root, key) == []
     printed = capfd.readouterr()
     assert key not in printed.out + printed.err
     assert key not in caplog.text
@@ -272,9 +165,7 @@ def test_no_key_survives_a_command_line_sweep_over_every_backend(tmp_path: Path)
             fake.server.fail(*case.create, 401, body=failing_body(echo(key)))  # one refused
             keys.append(key)
             env[case.key_var], env[case.url_var] = key, case.url(fake)
-        path = tmp_path / "proj" / "canary.yaml"
-        path.parent.mkdir()
-        path.write_text(project_text([(4, "720p"), (5, "720p"), (5, "1080p")]))
+        path = walk_project(tmp_path / "proj", "canary", [(4, "720p"), (5, "720p"), (5, "1080p")])
         backends = [arg for case in CASES for arg in ("--backend", case.spec)]
         proc = subprocess.run(
             [sys.executable, "-m", "takelab", "sweep", str(path), *backends],
@@ -291,5 +182,5 @@ def test_no_key_survives_a_command_line_sweep_over_every_backend(tmp_path: Path)
     notebooks = list(home.sweeps.glob("*.ipynb"))
     assert len(notebooks) == 1 and list(home.artifacts.rglob("*.ipynb"))
     assert [k for k in keys if k in output] == []
-    assert leaks(home.root, keys) == []
-    assert leaks(tmp_path / "proj", keys) == []
+    assert files_holding(home.root, *keys) == []
+    assert files_holding(tmp_path / "proj", *keys) == []

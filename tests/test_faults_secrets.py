@@ -22,6 +22,7 @@ import pytest
 from conftest import ROOT
 from fakes.openai_videos_fake import OpenAIVideosFake
 from fakes.runway_fake import RunwayFake
+from provider_keys import KEY_VARS
 from takelab.errors import UsageError
 from takelab.home import Home
 from takelab.secrets import get_secret
@@ -41,16 +42,6 @@ shots:
           flickering on, slow dolly back
 """
 BACKENDS = ("--backend", "openai-videos", "--backend", "runway")
-KEY_VARS = (
-    "RUNWAYML_API_SECRET",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "LUMAAI_API_KEY",
-    "LUMA_AGENTS_API_KEY",
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "OPENAI_API_KEY",
-)
 
 
 def canary(label: str) -> str:

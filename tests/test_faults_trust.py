@@ -17,40 +17,13 @@ from pathlib import Path
 import pytest
 
 from fakes.hostile_fake import Bystander, HostileRunway
+from provider_keys import files_holding, no_keys, walk_project
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeState
 from takelab.scrub import REDACTED, scrub
 from takelab.sweep.run import SweepResult, run_sweep
 
-KEY_VARS = (
-    "RUNWAYML_API_SECRET",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "LUMAAI_API_KEY",
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "OPENAI_API_KEY",
-    "RUNWAYML_BASE_URL",
-)
-PROJECT = """\
-project: hostile
-defaults:
-  duration: 4
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: walk
-    variants:
-      - id: v1
-        prompt: A woman in a red raincoat walks toward the camera at night, neon light
-          flickering on, slow dolly back
-"""
 PRICE = 0.48  # gen4.5: 12 credits/s x 4 s at $0.01
-
-
-def files_holding(root: Path, needle: str) -> list[str]:
-    raw = needle.encode()
-    return [str(p) for p in root.rglob("*") if p.is_file() and raw in p.read_bytes()]
 
 
 @pytest.fixture
@@ -61,23 +34,16 @@ def key() -> str:
 
 @pytest.fixture
 def fake(key: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HostileRunway]:
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    for name in KEY_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TAKELAB_SETTINGS", str(tmp_path / "no-settings.env"))
+    no_keys(monkeypatch, tmp_path, "RUNWAYML_BASE_URL")
     with HostileRunway(key).running() as f:
         monkeypatch.setenv("RUNWAYML_API_SECRET", key)
         monkeypatch.setenv("RUNWAYML_BASE_URL", f.url)
-        monkeypatch.setenv("TAKELAB_POLL_INTERVAL_S", "0.01")
         yield f
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    path = tmp_path / "proj" / "hostile.yaml"
-    path.parent.mkdir(parents=True)
-    path.write_text(PROJECT)
-    return path
+    return walk_project(tmp_path / "proj", "hostile")
 
 
 def sweep(project: Path, **kwargs: object) -> SweepResult:

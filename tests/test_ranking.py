@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from scipy.optimize import brentq
 
-from takelab.backends._base import TakeRequest
 from takelab.errors import TakeNotFoundError, UsageError
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeState
 from takelab.media.metric_names import format_metric, metric_label
 from takelab.review.analytics import journal_frame, summary_for, version_difference, version_summary
 from takelab.review.ranking import Z95, bradley_terry, rank, rate_difference, wilson
+from test_journal import req as journal_req
 
 # Wilson 95% intervals as published (e.g. Newcombe 1998, Table I; Brown, Cai & DasGupta 2001).
 KNOWN_WILSON = {
@@ -103,17 +103,15 @@ def test_bradley_terry_recovers_a_known_ordering() -> None:
 
 
 def take(journal: Journal, shot: str, variant: str, version: str, seed: int, cost: float) -> str:
-    req = TakeRequest(
-        project="p",
+    req = journal_req(
+        seed,
         shot=shot,
         variant=variant,
         prompt=f"{variant} wording {version}",
         backend="previz",
         model="animatic",
         duration_s=1,
-        aspect="16:9",
         resolution="480p",
-        seed=seed,
         variant_hash=version * 16,
     )
     journal.claim(req, cost, sweep_id="s")

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from takelab.backends._base import TakeRequest
+from takelab.backends import TakeRequest
 from takelab.home import Home
 from takelab.journal import lost_jobs
 from takelab.journal.store import Journal, TakeState
@@ -131,29 +131,6 @@ def _take_runs(home: Home) -> tuple[dict[str, Any], dict[str, str]]:
     return runs, projects
 
 
-def _insert(journal: Journal, request: TakeRequest, take_id: str, **values: Any) -> None:
-    now = time.time()
-    row = {
-        "take_id": take_id,
-        "project": request.project,
-        "shot": request.shot,
-        "variant": request.variant,
-        "backend": request.backend,
-        "model": request.model,
-        "seed": request.seed,
-        "request_json": request.model_dump_json(),
-        "created_at": now,
-        "updated_at": now,
-        **values,
-    }
-    with journal._connect(write=True) as conn:
-        cols = ",".join(row)
-        conn.execute(
-            f"INSERT OR IGNORE INTO takes ({cols}) VALUES ({','.join('?' * len(row))})",
-            list(row.values()),
-        )
-
-
 def _from_folder(folder: Path, journal: Journal, run: Any, report: Report) -> bool:
     """A finished take from its folder: request.json and a take.mp4."""
     request_file, video = folder / "request.json", folder / "take.mp4"
@@ -174,10 +151,8 @@ def _from_folder(folder: Path, journal: Journal, run: Any, report: Report) -> bo
     cost = _run_cost(run)
     if cost is None:
         cost = _table_price(request)
-    _insert(
-        journal,
+    journal.restore(
         request,
-        request.take_id,
         state=str(TakeState.DONE),
         cost_usd=cost,
         path=str(video),
@@ -207,8 +182,7 @@ def _from_run(take_id: str, run: Any, project: str, journal: Journal, report: Re
         return False
     error = run.data.tags.get("takelab.error", "")
     code, _, message = error.partition(": ")
-    _insert(
-        journal,
+    journal.restore(
         request,
         take_id,
         state=str(state),
@@ -297,8 +271,7 @@ def import_lost_jobs(home: Home, journal: Journal, report: Report, repair: bool)
 def _attach(journal: Journal, job: lost_jobs.LostJob) -> bool:
     record = journal.get(job.take_id)
     if record is None:
-        _insert(
-            journal,
+        journal.restore(
             job.request,
             job.take_id,
             state=str(TakeState.SUBMITTED),
@@ -314,12 +287,7 @@ def _attach(journal: Journal, job: lost_jobs.LostJob) -> bool:
         TakeState.UNCERTAIN,
     ):
         return False  # the take moved on: leave it to the user (`takelab resolve`)
-    with journal._connect(write=True) as conn:
-        conn.execute(
-            "UPDATE takes SET state = ?, job_id = ?, error_code = NULL, error_message = NULL,"
-            " updated_at = ? WHERE take_id = ?",
-            (str(TakeState.SUBMITTED), job.job_id, time.time(), job.take_id),
-        )
+    journal.record_job(job.take_id, job.job_id)
     return True
 
 

@@ -20,6 +20,76 @@ GUARD_VERSION = 1
 MEMBER_GROUP = "takelab_member"
 OWNER_ROLE = "takelab_owner"
 
+
+def _stamp(column: str, what: str, tables: tuple[str, ...]) -> tuple[str, ...]:
+    """A trigger function that stamps a member's row with their login in `column` (which
+    never changes afterwards), and its triggers on `tables`."""
+    function = f"takelab_stamp_{column}"
+    statements = [
+        f"""
+    CREATE OR REPLACE FUNCTION {function}() RETURNS trigger {_DEFINER} AS $$
+    BEGIN
+        IF takelab_is_member() THEN
+            IF TG_OP = 'INSERT' THEN
+                NEW.{column} := session_user;
+            ELSIF NEW.{column} IS DISTINCT FROM OLD.{column} THEN
+                RAISE EXCEPTION 'takelab: the {column} of {what} never changes';
+            END IF;
+        END IF;
+        RETURN NEW;
+    END $$
+    """
+    ]
+    for table in tables:
+        trigger = f"{table}_{column}"
+        statements += [
+            f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
+            f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {table}"
+            f" FOR EACH ROW EXECUTE FUNCTION {function}()",
+        ]
+    return tuple(statements)
+
+
+# Who stamps what: a verdict and a sweep carry their member; a preference (issue 15) its
+# reviewer.
+_STAMPS = (
+    ("member", "a record", ("verdicts", "sweeps")),
+    ("reviewer", "a preference", ("preferences",)),
+)
+
+
+def _policies(table: str, insert: str, update: str, update_check: str | None) -> tuple[str, ...]:
+    """Row-level security of one table for the member group: everyone reads every row;
+    a member inserts rows passing `insert` and updates rows passing `update` (and, with
+    `update_check`, only into rows passing it)."""
+    check = f" WITH CHECK ({update_check})" if update_check else ""
+    return (
+        f"DROP POLICY IF EXISTS member_read ON {table}",
+        f"CREATE POLICY member_read ON {table} FOR SELECT TO {MEMBER_GROUP} USING (true)",
+        f"DROP POLICY IF EXISTS member_insert ON {table}",
+        f"CREATE POLICY member_insert ON {table} FOR INSERT TO {MEMBER_GROUP}"
+        f" WITH CHECK ({insert})",
+        f"DROP POLICY IF EXISTS member_update ON {table}",
+        f"CREATE POLICY member_update ON {table} FOR UPDATE TO {MEMBER_GROUP}"
+        f" USING ({update}){check}",
+    )
+
+
+_OWN = "member = session_user"
+# Per table: (INSERT check, UPDATE using, UPDATE with check). A verdict is marked logged
+# by its reviewer, or by the take's owner, whose sync logs it on the take's run (the
+# reviewer may only read that run).
+_POLICIES: dict[str, tuple[str, str, str | None]] = {
+    "takes": (_OWN, _OWN, _OWN),
+    "sweeps": (_OWN, _OWN, _OWN),
+    "verdicts": (
+        _OWN,
+        f"{_OWN} OR take_id IN (SELECT take_id FROM takes WHERE {_OWN})",
+        None,
+    ),
+    "preferences": ("reviewer = session_user", "reviewer = session_user", None),
+}
+
 SQLITE_TRIGGERS: tuple[str, ...] = (
     """
     CREATE TRIGGER IF NOT EXISTS takes_charge_insert AFTER INSERT ON takes
@@ -131,25 +201,7 @@ PG_LEDGER: tuple[str, ...] = (
     "DROP TRIGGER IF EXISTS takes_guard ON takes",
     "CREATE TRIGGER takes_guard BEFORE INSERT OR UPDATE ON takes"
     " FOR EACH ROW EXECUTE FUNCTION takelab_take_guard()",
-    f"""
-    CREATE OR REPLACE FUNCTION takelab_stamp_member() RETURNS trigger {_DEFINER} AS $$
-    BEGIN
-        IF takelab_is_member() THEN
-            IF TG_OP = 'INSERT' THEN
-                NEW.member := session_user;
-            ELSIF NEW.member IS DISTINCT FROM OLD.member THEN
-                RAISE EXCEPTION 'takelab: the member of a record never changes';
-            END IF;
-        END IF;
-        RETURN NEW;
-    END $$
-    """,
-    "DROP TRIGGER IF EXISTS verdicts_member ON verdicts",
-    "CREATE TRIGGER verdicts_member BEFORE INSERT OR UPDATE ON verdicts"
-    " FOR EACH ROW EXECUTE FUNCTION takelab_stamp_member()",
-    "DROP TRIGGER IF EXISTS sweeps_member ON sweeps",
-    "CREATE TRIGGER sweeps_member BEFORE INSERT OR UPDATE ON sweeps"
-    " FOR EACH ROW EXECUTE FUNCTION takelab_stamp_member()",
+    *(stmt for column, what, tables in _STAMPS for stmt in _stamp(column, what, tables)),
     # Forgetting a take (no job was made) is a DELETE, which members do not hold.
     f"""
     CREATE OR REPLACE FUNCTION takelab_forget(p_take_id text, p_state text)
@@ -168,23 +220,6 @@ PG_LEDGER: tuple[str, ...] = (
     END $$
     """,
     "REVOKE ALL ON FUNCTION takelab_forget(text, text) FROM PUBLIC",
-    # A preference (issue 15) is stamped with the member who gave it, like a verdict.
-    f"""
-    CREATE OR REPLACE FUNCTION takelab_stamp_reviewer() RETURNS trigger {_DEFINER} AS $$
-    BEGIN
-        IF takelab_is_member() THEN
-            IF TG_OP = 'INSERT' THEN
-                NEW.reviewer := session_user;
-            ELSIF NEW.reviewer IS DISTINCT FROM OLD.reviewer THEN
-                RAISE EXCEPTION 'takelab: the reviewer of a preference never changes';
-            END IF;
-        END IF;
-        RETURN NEW;
-    END $$
-    """,
-    "DROP TRIGGER IF EXISTS preferences_reviewer ON preferences",
-    "CREATE TRIGGER preferences_reviewer BEFORE INSERT OR UPDATE ON preferences"
-    " FOR EACH ROW EXECUTE FUNCTION takelab_stamp_reviewer()",
 )
 
 _TABLES = (
@@ -207,43 +242,8 @@ PG_MEMBER_GRANTS: tuple[str, ...] = (
     f"GRANT INSERT, UPDATE (logged) ON preferences TO {MEMBER_GROUP}",
     f"GRANT USAGE ON SEQUENCE preferences_id_seq TO {MEMBER_GROUP}",
     f"GRANT EXECUTE ON FUNCTION takelab_forget(text, text) TO {MEMBER_GROUP}",
-    *(
-        f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"
-        for t in ("takes", "verdicts", "sweeps", "preferences")
-    ),
-    *(
-        stmt
-        for t in ("takes", "sweeps")
-        for stmt in (
-            f"DROP POLICY IF EXISTS member_read ON {t}",
-            f"CREATE POLICY member_read ON {t} FOR SELECT TO {MEMBER_GROUP} USING (true)",
-            f"DROP POLICY IF EXISTS member_insert ON {t}",
-            f"CREATE POLICY member_insert ON {t} FOR INSERT TO {MEMBER_GROUP}"
-            " WITH CHECK (member = session_user)",
-            f"DROP POLICY IF EXISTS member_update ON {t}",
-            f"CREATE POLICY member_update ON {t} FOR UPDATE TO {MEMBER_GROUP}"
-            " USING (member = session_user) WITH CHECK (member = session_user)",
-        )
-    ),
-    "DROP POLICY IF EXISTS member_read ON verdicts",
-    f"CREATE POLICY member_read ON verdicts FOR SELECT TO {MEMBER_GROUP} USING (true)",
-    "DROP POLICY IF EXISTS member_insert ON verdicts",
-    f"CREATE POLICY member_insert ON verdicts FOR INSERT TO {MEMBER_GROUP}"
-    " WITH CHECK (member = session_user)",
-    # A verdict is marked logged by its reviewer, or by the take's owner, whose sync logs
-    # it on the take's run (the reviewer may only read that run).
-    "DROP POLICY IF EXISTS member_update ON verdicts",
-    f"CREATE POLICY member_update ON verdicts FOR UPDATE TO {MEMBER_GROUP}"
-    " USING (member = session_user OR take_id IN"
-    " (SELECT take_id FROM takes WHERE member = session_user))",
-    "DROP POLICY IF EXISTS member_read ON preferences",
-    f"CREATE POLICY member_read ON preferences FOR SELECT TO {MEMBER_GROUP} USING (true)",
-    "DROP POLICY IF EXISTS member_insert ON preferences",
-    f"CREATE POLICY member_insert ON preferences FOR INSERT TO {MEMBER_GROUP}"
-    " WITH CHECK (reviewer = session_user)",
-    "DROP POLICY IF EXISTS member_update ON preferences",
-    f"CREATE POLICY member_update ON preferences FOR UPDATE TO {MEMBER_GROUP}"
-    " USING (reviewer = session_user)",
+    *(f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY" for t in _POLICIES),
+    *(stmt for table, rules in _POLICIES.items() for stmt in _policies(table, *rules)),
 )
 
 

@@ -5,24 +5,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 from takelab.errors import TakeNotFoundError
-from takelab.journal.db import Conn, JournalDb
+from takelab.journal.base import JournalBase
 from takelab.journal.owners import owner_alive
 from takelab.journal.schema import VerdictRecord
 
 
-class VerdictsAndSweeps:
+class VerdictsAndSweeps(JournalBase):
     """Mixed into Journal: the verdict history of takes and the sweeps that ran."""
-
-    owner: str
-    member: str | None
-    db: JournalDb
-
-    def _connect(self, *, write: bool = False) -> AbstractContextManager[Conn]:
-        raise NotImplementedError
 
     # -- verdicts ------------------------------------------------------------------------
 
@@ -65,13 +57,8 @@ class VerdictsAndSweeps:
         return latest
 
     def mark_verdicts_logged(self, ids: Sequence[int]) -> None:
-        if not ids:
-            return
-        with self._connect(write=True) as conn:
-            conn.execute(
-                f"UPDATE verdicts SET logged = 1 WHERE id IN ({','.join('?' * len(ids))})",
-                list(ids),
-            )
+        """Mark these verdicts as logged to MLflow."""
+        self._mark_logged("verdicts", ids)
 
     def forget_runs(self) -> int:
         """The MLflow store was rebuilt empty (doctor): every take, verdict and sweep is

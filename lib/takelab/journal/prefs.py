@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 from takelab.errors import TakeNotFoundError, UsageError
-from takelab.journal.db import Conn
+from takelab.journal.base import JournalBase
 from takelab.journal.schema import WINNERS, PreferenceRecord
 
 
-class Preferences:
+class Preferences(JournalBase):
     """Mixed into Journal: pairwise judgements between two takes of one project."""
-
-    def _connect(self, *, write: bool = False) -> AbstractContextManager[Conn]:
-        raise NotImplementedError
 
     def add_preference(
         self,
@@ -88,10 +84,5 @@ class Preferences:
         return self._preference(row)
 
     def mark_preferences_logged(self, ids: Sequence[int]) -> None:
-        if not ids:
-            return
-        with self._connect(write=True) as conn:
-            conn.execute(
-                f"UPDATE preferences SET logged = 1 WHERE id IN ({','.join('?' * len(ids))})",
-                list(ids),
-            )
+        """Mark these preferences as logged to MLflow."""
+        self._mark_logged("preferences", ids)

@@ -41,7 +41,7 @@ from takelab.errors import VideoError
 from takelab.media import _qa_cv as cv
 from takelab.media import _qa_summary as summary
 from takelab.media import framestats as fs
-from takelab.media.io import _open_input, _undecodable, _video_stream
+from takelab.media.probe import open_input, undecodable, video_stream
 from takelab.media.qa_evidence import Evidence, MetricProvider, certain, judge
 
 F32 = NDArray[np.float32]
@@ -252,8 +252,8 @@ def measure(
     measured and flagged `corrupt`.
     """
     path = Path(path)
-    with _open_input(path) as container:
-        stream = _video_stream(path, container)
+    with open_input(path) as container:
+        stream = video_stream(path, container)
         ctx = stream.codec_context
         if threads == 1:
             ctx.thread_count = 1
@@ -302,7 +302,7 @@ def measure(
                 hint="the file was damaged in transfer or storage; generate the take again",
             ) from exc
         except av.FFmpegError as exc:
-            raise _undecodable(path, f"frame {count}", exc) from exc
+            raise undecodable(path, f"frame {count}", exc) from exc
         finally:
             if cv_threads is not None:
                 cv2.setNumThreads(cv_threads)

@@ -42,6 +42,16 @@ def _range(start: float, frames: float, rate: float) -> otio.opentime.TimeRange:
     return otio.opentime.TimeRange(_time(start, rate), _time(frames, rate))
 
 
+def _crossfade(lead: int, frames: int, rate: float) -> otio.schema.Transition:
+    """A dissolve of `frames` frames, `lead` of them before the cut."""
+    return otio.schema.Transition(
+        name="crossfade",
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=_time(lead, rate),
+        out_offset=_time(frames - lead, rate),
+    )
+
+
 def build_timeline(
     layout: Layout,
     cut: Cut,
@@ -69,14 +79,7 @@ def build_timeline(
         after = segments[i + 1].fade_in if i + 1 < len(segments) else 0
         tail = after - after // 2  # frames after the next cut: the next out_offset
         if segment.fade_in:
-            video.append(
-                otio.schema.Transition(
-                    name="crossfade",
-                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                    in_offset=_time(lead, rate),
-                    out_offset=_time(segment.fade_in - lead, rate),
-                )
-            )
+            video.append(_crossfade(lead, segment.fade_in, rate))
         video.append(_clip(segment, layout, cards, lead, tail))
     timeline.tracks.append(video)
     takes = _take_sound(layout, cards)
@@ -121,14 +124,7 @@ def _take_sound(layout: Layout, cards: dict[str, Path]) -> otio.schema.Track | N
             )
             continue
         if segment.fade_in and i and sounding[i - 1]:
-            track.append(
-                otio.schema.Transition(
-                    name="crossfade",
-                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                    in_offset=_time(lead, rate),
-                    out_offset=_time(segment.fade_in - lead, rate),
-                )
-            )
+            track.append(_crossfade(lead, segment.fade_in, rate))
         clip = _clip(segment, layout, cards, lead, tail)
         clip.markers.clear()  # the overlays' markers stay on the picture
         track.append(clip)

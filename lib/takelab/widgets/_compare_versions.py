@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pandas as pd
 
 from takelab.media.metric_names import format_metric, metric_label, metric_name
-from takelab.tracking.tracker import run_link
+from takelab.review.analytics import runs_link
 from takelab.widgets._common import esc
 
 if TYPE_CHECKING:
@@ -81,12 +80,6 @@ def readable_table(
             row["runs"] = runs_link(experiment_id, where)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def runs_link(experiment_id: str, where: dict[str, str]) -> str:
-    """The MLflow runs table filtered to the takes of one row (params are logged per take)."""
-    clause = " AND ".join(f"params.{k} = '{v}'" for k, v in where.items())
-    return f"{run_link(experiment_id)}&searchFilter={quote(clause)}"
 
 
 def chart_note(summary: pd.DataFrame) -> str:

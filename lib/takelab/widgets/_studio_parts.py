@@ -11,9 +11,9 @@ from takelab.backends import Backend, available_backends, get_backend
 from takelab.home import Home
 from takelab.lint.rules import Finding, lint_variant
 from takelab.project.model import ASPECTS, RESOLUTIONS, STRUCTURED_FIELDS, Project, Shot, Variant
+from takelab.review.analytics import AcceptanceRate
 from takelab.sweep.plan import build_request
 from takelab.widgets._common import esc, notice
-from takelab.widgets.compare import AcceptanceRate
 
 SEVERITY_COLOUR = {"error": "#b42318", "warning": "#9a6700", "info": "#555"}
 PAD = "padding:2px 10px;text-align:left"

@@ -4,10 +4,8 @@ By default rows are versions (shot, variant and version; optionally per backend)
 accept rate and its Wilson interval, cost per accepted clip, QA medians and preference
 strength; picking two versions gives the difference with its interval and a sentence.
 
-Library functions return DataFrames (and a matplotlib figure) so a notebook or a script
-can use them directly; `Compare` is a small widget over them. Acceptance rates count
-reviewed takes only; cost per accepted clip is everything spent on a group divided by
-its accepted takes.
+The numbers come from `takelab.review.analytics` (re-exported here for notebooks); this
+module only draws them: HTML tables, a matplotlib chart and `Compare`, a small widget.
 """
 
 from __future__ import annotations
@@ -15,15 +13,26 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pandas as pd
 
 from takelab.home import Home
-from takelab.journal.store import Journal, TakeState
+from takelab.review.analytics import (
+    DEFAULT_ACCEPTANCE,
+    GROUPS,
+    AcceptanceRate,
+    acceptance_history,
+    group_columns,
+    lint_by_verdict,
+    project_strengths,
+    rejection_reasons,
+    summary_by,
+    takes_table,
+    version_summary,
+)
+from takelab.review.ranking import rank
 from takelab.tracking.tracker import run_link, takes_frame
 from takelab.widgets._common import link, project_id
 from takelab.widgets._compare_versions import (
@@ -39,166 +48,10 @@ from takelab.widgets._compare_versions import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-DEFAULT_ACCEPTANCE = 0.15  # assumed where a backend has no reviewed takes in the project
-GROUPS: dict[str, list[str]] = {
-    "variant": ["shot", "variant"],  # variant ids repeat across shots
-    "backend": ["backend"],
-    "shot": ["shot"],
-    "variant x backend": ["shot", "variant", "backend"],
-}
 VERSION_GROUPS = {"version": False, "version x backend": True}  # value: per backend
-SUMMARY_COLUMNS = (
-    "takes",
-    "reviewed",
-    "accepted",
-    "acceptance_rate",
-    "spend_usd",
-    "cost_per_accepted_usd",
-    "runs",
-)
-
-
-@dataclass(frozen=True)
-class AcceptanceRate:
-    """A backend's record in one project: accepted of reviewed takes."""
-
-    accepted: int = 0
-    reviewed: int = 0
-
-    @property
-    def assumed(self) -> bool:
-        """True when there is no history and the rate is the 15% default."""
-        return self.reviewed == 0
-
-    @property
-    def rate(self) -> float:
-        return self.accepted / self.reviewed if self.reviewed else DEFAULT_ACCEPTANCE
-
-    def cost_per_accepted(self, price_usd: float) -> float | None:
-        """Expected spend for one accepted clip at this price; None if none was accepted."""
-        return price_usd / self.rate if self.rate > 0 else None
-
-    def describe(self) -> str:
-        if self.assumed:
-            return f"{DEFAULT_ACCEPTANCE:.0%} assumed (no reviewed takes yet)"
-        return f"{self.rate:.0%} ({self.accepted} of {self.reviewed} reviewed)"
-
-
-def acceptance_history(project: str, *, home: Home | None = None) -> dict[str, AcceptanceRate]:
-    """Per backend spec (`name:model`), the latest verdicts of the project's takes."""
-    home = home or Home.from_env()
-    if not home.has_journal:
-        return {}
-    journal = Journal(home.journal_url)
-    latest = journal.latest_verdicts()
-    counts: dict[str, list[int]] = {}
-    for rec in journal.takes(project=project, states=[TakeState.DONE]):
-        verdict = latest.get(rec.take_id)
-        if verdict is None:
-            continue
-        c = counts.setdefault(f"{rec.backend}:{rec.model}", [0, 0])
-        c[0] += verdict.verdict == "accept"
-        c[1] += 1
-    return {spec: AcceptanceRate(a, n) for spec, (a, n) in counts.items()}
 
 
 # -- tables ------------------------------------------------------------------------------
-
-
-def _columns(by: str | Sequence[str]) -> list[str]:
-    if isinstance(by, str):
-        return GROUPS.get(by, [by])
-    return list(by)
-
-
-def _runs_link(experiment_id: Any, keys: dict[str, Any]) -> str:
-    clause = " AND ".join(f"params.{k} = '{v}'" for k, v in keys.items())
-    return f"{run_link(str(experiment_id))}&searchFilter={quote(clause)}"
-
-
-def summary_by(frame: pd.DataFrame, by: str | Sequence[str] = "variant") -> pd.DataFrame:
-    """Takes, acceptance rate, spend and cost per accepted clip per group; `runs` links
-    to the group's take runs in the MLflow UI. `by`: variant, backend, shot, or columns."""
-    cols = _columns(by)
-    if frame.empty:
-        return pd.DataFrame(columns=[*cols, *SUMMARY_COLUMNS])
-    rows = []
-    for keys, group in frame.groupby(cols, sort=True, dropna=False):
-        values = dict(zip(cols, keys if isinstance(keys, tuple) else (keys,), strict=True))
-        reviewed = int(group["verdict"].isin(["accept", "reject"]).sum())
-        accepted = int((group["verdict"] == "accept").sum())
-        spend = float(pd.to_numeric(group["cost_usd"], errors="coerce").fillna(0).sum())
-        rows.append(
-            {
-                **values,
-                "takes": len(group),
-                "reviewed": reviewed,
-                "accepted": accepted,
-                "acceptance_rate": accepted / reviewed if reviewed else float("nan"),
-                "spend_usd": round(spend, 4),
-                "cost_per_accepted_usd": round(spend / accepted, 4) if accepted else float("nan"),
-                "runs": _runs_link(group["experiment_id"].iloc[0], values),
-            }
-        )
-    return pd.DataFrame(rows, columns=[*cols, *SUMMARY_COLUMNS])
-
-
-def _split(value: Any) -> list[str]:
-    return [x for x in str(value or "").split(",") if x and x != "nan"]
-
-
-def rejection_reasons(frame: pd.DataFrame) -> pd.DataFrame:
-    """How often each reason tag was given to rejected takes, per backend."""
-    rejected = frame[frame["verdict"] == "reject"] if not frame.empty else frame
-    pairs = [
-        (backend, reason)
-        for backend, reasons in zip(
-            rejected.get("backend", []), rejected.get("reasons", []), strict=True
-        )
-        for reason in (_split(reasons) or ["(no reason)"])
-    ]
-    if not pairs:
-        return pd.DataFrame(columns=["backend"])
-    counts = pd.DataFrame(pairs, columns=["backend", "reason"]).value_counts()
-    table = counts.unstack(fill_value=0).astype(int)
-    table = table[table.sum().sort_values(ascending=False).index]
-    return table.reset_index().rename_axis(columns=None)
-
-
-def lint_by_verdict(frame: pd.DataFrame) -> pd.DataFrame:
-    """For each lint rule: how many accepted and rejected takes it fired on, and the share
-    of each group, so rules that predict rejection stand out."""
-    cols = ["rule", "accepted", "rejected", "share_of_accepted", "share_of_rejected"]
-    if frame.empty:
-        return pd.DataFrame(columns=cols)
-    n_acc = int((frame["verdict"] == "accept").sum())
-    n_rej = int((frame["verdict"] == "reject").sum())
-    counts: dict[str, list[int]] = {}
-    for verdict, lint in zip(frame["verdict"], frame["lint"], strict=True):
-        if verdict not in ("accept", "reject"):
-            continue
-        for rule in _split(lint):
-            counts.setdefault(rule, [0, 0])[verdict == "reject"] += 1
-    rows = [
-        {
-            "rule": rule,
-            "accepted": a,
-            "rejected": r,
-            "share_of_accepted": a / n_acc if n_acc else float("nan"),
-            "share_of_rejected": r / n_rej if n_rej else float("nan"),
-        }
-        for rule, (a, r) in counts.items()
-    ]
-    out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values(["rejected", "rule"], ascending=[False, True]).reset_index(drop=True)
-
-
-def takes_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per take with its verdict, cost and a link to its MLflow run."""
-    cols = ["shot", "variant", "backend", "seed", "status", "verdict", "reasons", "cost_usd"]
-    if frame.empty:
-        return pd.DataFrame(columns=[*cols, "link"])
-    return frame[[*cols, "link"]].reset_index(drop=True)
 
 
 def table_html(
@@ -243,7 +96,9 @@ def acceptance_chart(frame: pd.DataFrame, by: str | Sequence[str] = "variant") -
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - matplotlib comes with mlflow
         return None
-    labels = ["/".join(str(v) for v in row) for row in table[_columns(by)].itertuples(index=False)]
+    labels = [
+        "/".join(str(v) for v in row) for row in table[group_columns(by)].itertuples(index=False)
+    ]
     fig = Figure(figsize=(8, 2.6), dpi=80, layout="constrained")
     left, right = fig.subplots(1, 2)
     left.bar(labels, table["acceptance_rate"].fillna(0), color="#4c9a2a")
@@ -322,15 +177,10 @@ class Compare:
         self.render()
 
     def _strengths(self) -> dict[tuple[str, str], Any]:
-        from takelab.review.analytics import project_strengths
-
         shots = sorted(set(self.frame["shot"].dropna())) if not self.frame.empty else []
         return project_strengths(self.project, shots, home=self.home)
 
     def render(self) -> None:
-        from takelab.review.analytics import version_summary
-        from takelab.review.ranking import rank
-
         frame = self.frame
         if frame.empty:
             self.header.value = (

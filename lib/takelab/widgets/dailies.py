@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home
-from takelab.journal.store import Journal, TakeRecord, TakeState, VerdictRecord
+from takelab.journal.store import Journal, TakeRecord, TakeState
 from takelab.review.verdicts import record_verdict
-from takelab.widgets._common import close_widgets, esc, link, notice, project_id
+from takelab.widgets._common import close_widgets, esc, link, notice
 from takelab.widgets._dailies_view import take_info_html, verdict_history_html
 from takelab.widgets._diffview import short
 from takelab.widgets._player import MediaLinks, image_html, take_player
 from takelab.widgets._reasons import NEED_REASON, ReasonPicker
+from takelab.widgets._takes_view import TakesView
 
 ALL = "(all)"
 VERDICT_FILTERS = ("unreviewed first", "unreviewed", "accept", "reject", "all")
@@ -32,7 +33,7 @@ def _ago(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
-class Dailies:
+class Dailies(TakesView):
     """Review the finished takes of a project (an id or a project file)."""
 
     def __init__(
@@ -46,13 +47,9 @@ class Dailies:
     ) -> None:
         import ipywidgets as w
 
-        self.home = home or Home.from_env()
-        self.project = project_id(project)
-        self.links = links or MediaLinks(self.home)
+        super().__init__(project, home=home, links=links)
         self.page_size = page_size
         self.all: list[TakeRecord] = []
-        self.records: list[TakeRecord] = []
-        self.latest: dict[str, VerdictRecord] = {}
         self.index = 0
         self.page = 0
         self._experiment: str | None = None

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from takelab.home import Home
-from takelab.journal.store import Journal, TakeRecord, TakeState, VerdictRecord
+from takelab.journal.store import Journal, TakeRecord, TakeState
 from takelab.review.verdicts import record_verdict
-from takelab.widgets._common import close_widgets, esc, notice, project_id
+from takelab.widgets._common import close_widgets, esc, notice
 from takelab.widgets._diffview import short
 from takelab.widgets._player import MediaLinks
 from takelab.widgets._reasons import NEED_REASON, ReasonPicker
 from takelab.widgets._sync import SCOPE_CLASS, new_uid, synced_video_html, transport_output
+from takelab.widgets._takes_view import TakesView
 
 ALL = "(all)"
 COLUMNS = ("variant", "version")
@@ -38,7 +39,7 @@ class Cell:
     reject: Any
 
 
-class ReviewGrid:
+class ReviewGrid(TakesView):
     """All takes of one shot of a project (an id or a project file), side by side."""
 
     def __init__(
@@ -54,13 +55,9 @@ class ReviewGrid:
     ) -> None:
         import ipywidgets as w
 
-        self.home = home or Home.from_env()
-        self.project = project_id(project)
-        self.links = links or MediaLinks(self.home)
+        super().__init__(project, home=home, links=links)
         self.width = width
         self.uid = new_uid()
-        self.records: list[TakeRecord] = []
-        self.latest: dict[str, VerdictRecord] = {}
         self.cells: dict[str, Cell] = {}
 
         self.shot = w.Dropdown(description="shot", layout=w.Layout(width="220px"))

@@ -236,8 +236,7 @@ def update_variant(
     if new == text:
         return Edit(path, shot, variant, "update")
     _write(path, new)
-    sha = commit_file(path, f"studio: update variant {shot}/{variant}") if commit else None
-    return Edit(path, shot, variant, "update", sha)
+    return _edit(path, shot, variant, "update", f"update variant {shot}/{variant}", commit)
 
 
 def add_variant(
@@ -261,8 +260,7 @@ def add_variant(
     variants.insert(ref + 1, node)
     new = splice_variant(text, yaml, doc, i, variants, insert_after=ref, node=node)
     _write(path, new)
-    sha = commit_file(path, f"studio: add variant {shot}/{new_id}") if commit else None
-    return Edit(path, shot, new_id, "add", sha)
+    return _edit(path, shot, new_id, "add", f"add variant {shot}/{new_id}", commit)
 
 
 def duplicate_variant(
@@ -280,13 +278,15 @@ def duplicate_variant(
     source = variants[_index(variants, variant)]
     fields = {k: (list(v) if k == "allow" else v) for k, v in source.items() if k != "id"}
     new_id = variant_id or next_variant_id(str(v.get("id")) for v in variants)
-    edit = add_variant(path, shot, fields, variant_id=new_id, after=variant, commit=False)
-    sha = (
-        commit_file(path, f"studio: duplicate {shot}/{variant} as {shot}/{new_id}")
-        if commit
-        else None
-    )
-    return Edit(edit.path, shot, new_id, "duplicate", sha)
+    add_variant(path, shot, fields, variant_id=new_id, after=variant, commit=False)
+    message = f"duplicate {shot}/{variant} as {shot}/{new_id}"
+    return _edit(path, shot, new_id, "duplicate", message, commit)
+
+
+def _edit(path: Path, shot: str, variant: str, kind: str, message: str, commit: bool) -> Edit:
+    """The Edit of a file just written, committed as `studio: <message>` when asked."""
+    sha = commit_file(path, f"studio: {message}") if commit else None
+    return Edit(path, shot, variant, kind, sha)
 
 
 # -- git -------------------------------------------------------------------------------------

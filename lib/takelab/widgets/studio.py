@@ -28,6 +28,7 @@ from takelab.project.model import (
     load_project,
     project_from_text,
 )
+from takelab.review.analytics import AcceptanceRate, acceptance_history
 from takelab.sweep.run import SweepResult, run_sweep
 from takelab.sweep.take import Outcome
 from takelab.widgets._common import close_widgets, esc, link, notice, resolve_project_file
@@ -46,7 +47,6 @@ from takelab.widgets._studio_parts import (
     variant_tips,
 )
 from takelab.widgets._studio_save import StudioSaving
-from takelab.widgets.compare import AcceptanceRate, acceptance_history
 from takelab.widgets.project_edit import updated_text as _updated_text
 
 MODES = ("free text", "structured")
