@@ -13,9 +13,10 @@ F64 = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 
 # The local median a spike is measured against never goes below this dissimilarity: two
-# frames of a still, clean shot differ by ~0.001-0.005, and a spike of 10x encoder noise
-# is not a cut.
-CUT_FLOOR = 0.008
+# frames of a still, clean shot differ by ~0.001-0.005 (encoder noise), and a spike
+# against less than that is noise, not a cut. At the top of that range, not above it: a
+# jump cut in a fixed-camera shot (walkers skipping ahead) measures ~0.04 against 0.005.
+CUT_FLOOR = 0.005
 ISOLATION = 4.0  # a pair's spike is at most this times its ratio to its larger neighbour
 # A pair whose global brightness changes by more than this (log: 16%) is an exposure step
 # when its picture stays about the same: clipped highlights then lower its correlation a
