@@ -259,7 +259,8 @@ def build_one(case: Case, out: Path) -> dict[str, object]:
     dest = out / f"{case.name}.mp4"
     meta = out / f"{case.name}.json"
     shot = SHOT[case.shot]  # its source range too: a moved shot is built again
-    key = f"{VERSION}:{shot.start}-{shot.stop}:{json.dumps(asdict(case), sort_keys=True, default=sorted)}"
+    fields = json.dumps(asdict(case), sort_keys=True, default=sorted)
+    key = f"{VERSION}:{shot.start}-{shot.stop}:{fields}"
     if dest.exists() and meta.exists():
         row: dict[str, object] = json.loads(meta.read_text())
         if row.get("key") == key:
