@@ -123,3 +123,24 @@ def test_an_extra_metric_provider_adds_its_flags(built: dict[str, dict[str, obje
     q = measure(Path(str(built["mega-b-clean"]["path"])), providers=[loudness])
     assert q.flags == ["clipping"]
     assert q.metrics()["audio_peak_db"] == -0.1
+
+
+# Jump cuts (the same shot skipping ahead 0.6 s) whose spike the detector before issue 16's
+# second pass missed: a street of cyclists (held-out, 6.6x its neighbours) and a fixed
+# camera on walkers (fit half, 0.04 against 0.005 once the noise floor stopped hiding
+# it). Beside them, clips with no cut: the same walkers, and an animated shot whose
+# exposure steps up before a doubled frame (the pair after the double carries two frames
+# of motion, ~6x the still pairs around it, and is no cut).
+NAMES = {"bikes-b-jump", "vtest-c-jump", "vtest-c-clean", "bbb-b-exposure"}
+JUMPS = [c for c in footage.cases() if c.name in NAMES]
+
+
+@pytest.mark.parametrize("case", JUMPS, ids=lambda c: c.name)
+def test_jump_cuts_in_real_shots_are_found(
+    case: footage.Case, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    out = tmp_path_factory.mktemp("jumps")
+    [row] = footage.build([case], out)
+    q = measure(out / str(row["file"]), Expected(**row["expected"]))  # type: ignore[arg-type]
+    cut = "has-cut" in case.flags
+    assert q.cuts == int(cut) and ("has-cut" in q.flags) == cut, "\n".join(q.explain())

@@ -13,9 +13,10 @@ F64 = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 
 # The local median a spike is measured against never goes below this dissimilarity: two
-# frames of a still, clean shot differ by ~0.001-0.005, and a spike of 10x encoder noise
-# is not a cut.
-CUT_FLOOR = 0.008
+# frames of a still, clean shot differ by ~0.001-0.005 (encoder noise), and a spike
+# against less than that is noise, not a cut. At the top of that range, not above it: a
+# jump cut in a fixed-camera shot (walkers skipping ahead) measures ~0.04 against 0.005.
+CUT_FLOOR = 0.005
 ISOLATION = 4.0  # a pair's spike is at most this times its ratio to its larger neighbour
 # A pair whose global brightness changes by more than this (log: 16%) is an exposure step
 # when its picture stays about the same: clipped highlights then lower its correlation a
@@ -72,8 +73,12 @@ def cut_spikes(dissim: F32, valid: Mask, repeat: Mask, held: Mask, gains: F64, w
             continue
         base = float(np.median(around)) if len(around) else 0.0
         # And against its two neighbours: a cut is one pair, while an object entering
-        # the picture raises the pairs after it too.
-        adjacent = [dissim[j] for j in (i - 1, i + 1) if 0 <= j < n and usable[j]]
+        # the picture raises the pairs after it too. The nearest usable pair on each side,
+        # past a repeated frame: the pair after a doubled frame carries two frames of
+        # motion, and is measured against the moving pair before the double.
+        left, right = np.flatnonzero(usable[lo:i]), np.flatnonzero(usable[i + 1 : hi])
+        adjacent = [dissim[lo + left[-1]]] if len(left) else []
+        adjacent += [dissim[i + 1 + right[0]]] if len(right) else []
         isolated = ISOLATION * float(dissim[i]) / max(max(adjacent, default=0.0), CUT_FLOOR)
         spikes[i] = min(float(dissim[i]) / max(base, CUT_FLOOR), isolated)
     return spikes
