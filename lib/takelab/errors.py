@@ -76,6 +76,21 @@ class UsageError(TakelabError):
     exit_code = 2
 
 
+class SettingsError(UsageError):
+    """One or more settings (environment variables, the settings file, a `.env`) with a
+    value of the wrong kind; `problems` holds (variable, what is wrong) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        listed = "; ".join(f"{variable}={detail}" for variable, detail in problems)
+        names = ", ".join(dict.fromkeys(variable for variable, _ in problems))
+        super().__init__(
+            f"bad setting: {listed}",
+            hint=f"fix or unset {names}; `takelab doctor --settings` lists every setting",
+        )
+        self.problems = problems
+        self.variables = [variable for variable, _ in problems]
+
+
 class BackendError(TakelabError):
     """A backend that cannot be found, configured or reached."""
 

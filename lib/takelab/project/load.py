@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
 import stat
 import unicodedata
@@ -39,6 +38,7 @@ from takelab.project.model import (
     VariantSettings,
 )
 from takelab.rule_ids import RULE_IDS
+from takelab.settings import settings
 
 TOP_KEYS: tuple[str, ...] = (
     "project",
@@ -127,8 +127,7 @@ DEFAULT_MAX_BYTES = 1_000_000  # a project of hundreds of shots is well under 10
 
 def max_project_bytes() -> int:
     """The size limit of a project file: TAKELAB_MAX_PROJECT_BYTES, default about 1 MB."""
-    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BYTES
+    return settings().max_project_bytes
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import uuid
 from collections import Counter
@@ -29,9 +28,10 @@ from takelab.journal import lost_jobs
 from takelab.journal.store import Journal
 from takelab.project.model import Project, load_project
 from takelab.scrub import scrub
+from takelab.settings import settings
 from takelab.sweep.cached import cached_tags, link_take_runs
 from takelab.sweep.plan import PlannedTake, plan
-from takelab.sweep.progress import STOP_ENV, SweepProgress
+from takelab.sweep.progress import SweepProgress
 from takelab.sweep.ray_cluster import check_executor, executor_session
 from takelab.sweep.take import Outcome, SweepContext, run_take
 from takelab.sweep.tracking_setup import SweepTracking
@@ -343,7 +343,7 @@ def _execute(
     bar = SweepProgress(len(planned), progress)
     results: dict[int, Outcome] = {}
     interrupted = False
-    stop_file = Path(os.environ[STOP_ENV]) if os.environ.get(STOP_ENV) else None
+    stop_file = settings().stop_file
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="take")
     try:
         futures: dict[Future[Outcome], int] = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import shutil
 import threading
 import time
@@ -26,6 +25,7 @@ from takelab.journal import lost_jobs
 from takelab.journal.store import Claim, Journal, TakeRecord, TakeState
 from takelab.media import io as media
 from takelab.scrub import scrub
+from takelab.settings import settings
 from takelab.sweep.charges import PriceBook, book_charge
 from takelab.sweep.plan import PlannedTake
 from takelab.sweep.tracking_setup import SweepTracking
@@ -303,7 +303,7 @@ def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str |
         ctx.journal.resolve_uncertain(record.take_id, job_id=unknown[0], created=True)
         log.info("uncertain take %s found as job %s; resuming it", record.take_id, unknown[0])
         return unknown[0]
-    grace = float(os.environ.get(RECONCILE_GRACE_ENV, RECONCILE_GRACE_S))
+    grace = settings().reconcile_grace_s
     if not unknown and time.time() - attempted >= grace:
         ctx.journal.resolve_uncertain(record.take_id, job_id=None, created=False)
         log.info("uncertain take %s has no job at the provider; it is released", record.take_id)

@@ -39,6 +39,7 @@ from typing import Any
 
 from takelab.errors import TakelabError
 from takelab.home import Home
+from takelab.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +196,9 @@ def _migrate(db: Path) -> None:
 
 def cache_dir() -> Path:
     """Where store templates are kept: TAKELAB_CACHE_DIR, else the user's cache folder."""
-    raw = os.environ.get(CACHE_ENV)
+    raw = settings().cache_dir
     if raw:
-        return Path(raw).expanduser()
+        return raw.expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "takelab"
 
