@@ -24,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from takelab.errors import TakelabError
+from takelab.errors import CredentialsError as CredentialsError  # defined with every error
 from takelab.journal.store import TakeRecord
 from takelab.project.cut_model import Credentials, resolve
 from takelab.settings import settings
@@ -37,10 +37,6 @@ COMPOSITE_SOURCE = (
     "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 )
 MP4 = "video/mp4"
-
-
-class CredentialsError(TakelabError):
-    """Signing that cannot be set up or that c2pa refused."""
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from takelab.errors import TakelabError
+from takelab.errors import TRACKING_REPAIR_HINT, TakelabError
+from takelab.errors import TrackingStoreError as TrackingStoreError  # defined with every error
 from takelab.home import Home
 from takelab.settings import settings
 
@@ -46,19 +47,7 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "TAKELAB_CACHE_DIR"
 LEFTOVER_PREFIX = "_alembic_tmp_"
 SIDE_FILES = ("-journal", "-wal", "-shm")
-REPAIR_HINT = (
-    "run `takelab doctor`: it moves the file aside (nothing is deleted), makes a new store"
-    " and logs every take again from the journal"
-)
-
-
-class TrackingStoreError(TakelabError):
-    """The local MLflow store exists but cannot be used: names the file and the repair."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"the MLflow store {path} is damaged: {problem}", hint=REPAIR_HINT)
-        self.path = path
-        self.problem = problem
+REPAIR_HINT = TRACKING_REPAIR_HINT
 
 
 class StoreProblem(str):
