@@ -14,12 +14,13 @@ from takelab.home import Home
 from takelab.journal.store import Journal, TakeRecord, VerdictRecord
 from takelab.scrub import scrub
 from takelab.settings import settings
+from takelab.status import VERDICTS as STATUS_VERDICTS
 from takelab.tracking.errors import refused
 from takelab.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
-VERDICTS = ("accept", "reject")
+VERDICTS = STATUS_VERDICTS  # accept, reject (status.Verdict)
 REASON_TAGS: tuple[str, ...] = (
     "blurry",
     "warped",

@@ -19,6 +19,7 @@ from takelab.home import Home
 from takelab.journal.store import PreferenceRecord, TakeRecord, TakeState, VerdictRecord
 from takelab.scrub import scrub
 from takelab.settings import settings
+from takelab.status import tag_status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,9 +130,7 @@ def preference_counts(prefs: Iterable[PreferenceRecord], take_id: str) -> dict[s
 
 def take_status(state: TakeState) -> str:
     """The `takelab.status` tag for a journal state."""
-    if state in (TakeState.RESERVED, TakeState.SUBMITTING, TakeState.SUBMITTED):
-        return "running"
-    return str(state)
+    return str(tag_status(state))
 
 
 class Tracker:
