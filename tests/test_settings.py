@@ -172,6 +172,11 @@ def test_doctor_settings_masks_every_secret(
     assert "12" in line and "environment" in line
     for variable in variables():
         assert variable in result.output
+    # The object itself never shows a secret (a log line, a traceback, a notebook cell).
+    shown = repr(settings()) + str(settings())
+    assert "max_download_mb=12.0" in shown
+    for value in [*secrets.values(), "s3cr3t-pw-42"]:
+        assert value not in shown
     # As JSON, for scripts.
     result = CliRunner().invoke(main, ["doctor", "--settings", "--format", "json"])
     assert result.exit_code == 0 and secrets["OPENAI_API_KEY"] not in result.output

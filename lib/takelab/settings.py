@@ -246,6 +246,14 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, *_file_sources(settings_cls))
 
+    def __repr_args__(self) -> Any:
+        # A Settings object that reaches a log, a traceback or a notebook shows no secret.
+        for name, value in super().__repr_args__():
+            field = Settings.model_fields.get(name or "")
+            variable = str(field.validation_alias) if field else ""
+            secret = value is not None and variable in secret_variables()
+            yield name, mask(variable, value) if secret else value
+
     def value_of(self, variable: str) -> Any:
         """The value of the setting read from `variable` (KeyError if there is none)."""
         return getattr(self, _BY_VARIABLE[variable])
