@@ -8,7 +8,7 @@ import socket
 import sqlite3
 from pathlib import Path
 
-from takelab.backends import JobState, TakeRequest
+from takelab.backends import JobState
 from takelab.journal.store import Claim, Journal, TakeState
 from takelab.status import (
     JOB,
@@ -22,6 +22,7 @@ from takelab.status import (
     tag_status,
 )
 from takelab.tracking.tracker import take_status
+from test_journal import req
 
 TRIGGERS = """
 CREATE TABLE moves (before TEXT, after TEXT);
@@ -32,23 +33,6 @@ CREATE TRIGGER moves_update AFTER UPDATE OF state ON takes WHEN OLD.state IS NOT
 CREATE TRIGGER moves_delete AFTER DELETE ON takes
   BEGIN INSERT INTO moves VALUES (OLD.state, NULL); END;
 """
-
-
-def req(seed: int) -> TakeRequest:
-    return TakeRequest.model_validate(
-        dict(
-            project="p",
-            shot="s",
-            variant="v",
-            prompt="a cat walks",
-            backend="priced",
-            model="tenth",
-            duration_s=2.0,
-            aspect="16:9",
-            resolution="720p",
-            seed=seed,
-        )
-    )
 
 
 def test_the_stored_strings_are_unchanged() -> None:
