@@ -45,7 +45,7 @@ def fake(server: OpenAIVideosFake, monkeypatch: pytest.MonkeyPatch) -> OpenAIVid
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
+    monkeypatch.setattr("takelab.envfile.dotenv_paths", lambda: [])
     monkeypatch.setattr(OpenAIVideosBackend, "poll_interval_s", 0.01)
     return server
 

@@ -39,7 +39,7 @@ def fake(server: RunwayFake, monkeypatch: pytest.MonkeyPatch) -> RunwayFake:
     server.reset()
     monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
     monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
-    monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
+    monkeypatch.setattr("takelab.envfile.dotenv_paths", lambda: [])
     monkeypatch.setattr(RunwayBackend, "poll_interval_s", 0.01)
     return server
 

@@ -33,7 +33,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIVideosFake]:
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("TAKELAB_POLL_INTERVAL_S", "0.05")
-        monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
+        monkeypatch.setattr("takelab.envfile.dotenv_paths", lambda: [])
         yield server
 
 

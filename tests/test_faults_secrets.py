@@ -25,7 +25,9 @@ from fakes.runway_fake import RunwayFake
 from provider_keys import KEY_VARS
 from takelab.errors import UsageError
 from takelab.home import Home
+from takelab.scrub import SECRET_NAME
 from takelab.secrets import get_secret
+from takelab.settings import secret_variables
 from takelab.sweep.notebook import run_sweep_notebook
 
 PROJECT = """\
@@ -182,7 +184,9 @@ def test_a_key_on_the_command_line_is_refused_with_one_line(
 @pytest.mark.faults
 def test_every_backend_key_variable_is_known_without_importing_an_sdk() -> None:
     code = (
-        "import sys; from takelab.secrets import key_variables; print(*key_variables()); "
+        "import sys; from takelab.backends._registry import available_backends, backend_class; "
+        "print(*(getattr(backend_class(b), a, None) or '' for b in available_backends() "
+        "for a in ('key_env', 'fallback_key_env'))); "
         "print(*sorted(m for m in sys.modules if m.split('.')[0] in "
         "('runwayml', 'google', 'lumaai', 'luma_agents', 'fal_client', 'replicate', 'openai')))"
     )
@@ -192,6 +196,9 @@ def test_every_backend_key_variable_is_known_without_importing_an_sdk() -> None:
     names, sdks = [*proc.stdout.splitlines(), "", ""][:2]
     assert set(KEY_VARS) <= set(names.split())
     assert sdks == ""
+    # Each one is a documented setting, masked by `doctor --settings` and scrubbed by name.
+    for name in names.split():
+        assert name in secret_variables() and SECRET_NAME.search(name), name
 
 
 @pytest.mark.faults

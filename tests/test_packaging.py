@@ -27,7 +27,9 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject() -> None:
     env = YAML(typ="safe").load((ROOT / "environment.yml").read_text())
     listed = [d for d in env["dependencies"] if isinstance(d, str)]
     listed += [p for d in env["dependencies"] if isinstance(d, dict) for p in d.get("pip", [])]
-    conda = {_norm(d) for d in listed if not d.startswith(("python", "pip", "-"))}
+    # Python and pip themselves are not dependencies (python-dotenv is).
+    conda = {_norm(d) for d in listed if not d.startswith("-")}
+    conda = {d for d in conda if d[0] not in ("python", "pip")}
     assert conda == wanted, {
         "only in environment.yml": conda - wanted,
         "only in pyproject": wanted - conda,

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from fakes.luma_fake import LumaFake
-from takelab.errors import TakelabError
+from takelab.errors import BudgetError
 from takelab.journal.store import Journal, TakeState
 from team_server import TeamServer
 
@@ -293,7 +293,7 @@ def test_a_members_journal_releases_and_resolves_its_own_takes(team_server: Team
     assert alice.get(third.take_id) is None
     assert alice.spent(project="own-path") == pytest.approx(0.5)
     # A modified client skipping the budget check: the database still holds it.
-    over = pytest.raises(TakelabError, match="over the team budget")
+    over = pytest.raises(BudgetError, match="over the team budget")
     with over, alice.db.connect(write=True) as conn:
         conn.execute(
             "UPDATE takes SET state = 'reserved', reserved_usd = 5, cost_usd = NULL"

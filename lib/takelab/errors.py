@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from takelab.scrub import scrub
 
@@ -76,6 +76,21 @@ class UsageError(TakelabError):
     exit_code = 2
 
 
+class SettingsError(UsageError):
+    """One or more settings (environment variables, the settings file, a `.env`) with a
+    value of the wrong kind; `problems` holds (variable, what is wrong) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        listed = "; ".join(f"{variable}={detail}" for variable, detail in problems)
+        names = ", ".join(dict.fromkeys(variable for variable, _ in problems))
+        super().__init__(
+            f"bad setting: {listed}",
+            hint=f"fix or unset {names}; `takelab doctor --settings` lists every setting",
+        )
+        self.problems = problems
+        self.variables = [variable for variable, _ in problems]
+
+
 class BackendError(TakelabError):
     """A backend that cannot be found, configured or reached."""
 
@@ -122,7 +137,13 @@ class SweepIncomplete(TakelabError):
 
 
 class BudgetError(TakelabError):
-    """A budget that is invalid or already spent."""
+    """Money past a budget that something refused to book: the team journal's guard
+    (PostgreSQL) refuses a take's reservation or charge beyond the project's team budget.
+    A take whose price does not fit a budget in the ordinary way is not an error: it ends
+    `over-budget` and the sweep goes on. A budget that is not a number is a UsageError."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
 
 
 class TakeNotFoundError(TakelabError):
@@ -226,3 +247,105 @@ class LocalModelError(BackendError):
         self.model = model
         self.source = source
         self.variable = variable
+
+
+class RetiredModel(Protocol):
+    """What `ModelRetiredError` says about a model (backends.models.ModelInfo has it)."""
+
+    @property
+    def spec(self) -> str: ...
+    @property
+    def shutdown(self) -> str | None: ...
+    @property
+    def replacement(self) -> str | None: ...
+    @property
+    def instead(self) -> str | None: ...
+
+
+class ModelRetiredError(UsageError):
+    """A model the provider no longer serves, refused before anything is sent."""
+
+    def __init__(self, info: RetiredModel) -> None:
+        instead = (
+            f"use {info.replacement} instead"
+            if info.replacement
+            else "the provider names no replacement; "
+            + (info.instead or "pick another backend (`takelab backends`)")
+        )
+        super().__init__(
+            f"{info.spec} was retired on {info.shutdown}: the provider no longer serves it",
+            hint=instead,
+        )
+        self.info = info
+
+
+class CredentialsError(TakelabError):
+    """Signing a cut that cannot be set up (certificate, key, trust) or that c2pa refused."""
+
+
+class CutError(TakelabError):
+    """A cut that cannot be made from what the journal holds (no accepted take...)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, shot: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.shot = shot
+
+
+class ProjectEditError(TakelabError):
+    """An edit that cannot be made: unknown shot or variant, or a git commit that failed."""
+
+
+class NotebookError(TakelabError):
+    """The sweep notebook failed in a cell; names the notebook and the error."""
+
+    def __init__(self, notebook: Path, ename: str, evalue: str, *, exec_count: int | None) -> None:
+        cell = f" (cell {exec_count})" if exec_count is not None else ""
+        super().__init__(
+            f"{ename} in {notebook}{cell}: {evalue}",
+            hint="open the executed notebook to see the cell's output",
+        )
+        self.notebook = notebook
+        self.ename = ename
+        self.evalue = evalue
+        self.exec_count = exec_count
+
+
+class WorkerError(Exception):
+    """An error from a Ray worker that could not be sent back as itself; never a
+    TakelabError, so a create call that failed this way leaves its take uncertain."""
+
+
+TRACKING_REPAIR_HINT = (
+    "run `takelab doctor`: it moves the file aside (nothing is deleted), makes a new store"
+    " and logs every take again from the journal"
+)
+
+
+class TrackingStoreError(TakelabError):
+    """The local MLflow store exists but cannot be used: names the file and the repair."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(
+            f"the MLflow store {path} is damaged: {problem}", hint=TRACKING_REPAIR_HINT
+        )
+        self.path = path
+        self.problem = problem
+
+
+class TeamStoreError(TakelabError):
+    """MLflow's database on the team server is not at this MLflow's schema."""
+
+    def __init__(self, database: str, problem: str, *, upgrade_command: str) -> None:
+        super().__init__(
+            f"MLflow's database {database!r} on the team's PostgreSQL is not ready: {problem}"
+            " (a migration was interrupted, or MLflow was upgraded)",
+            hint=(
+                f"back up the team folder, then run `{upgrade_command}` (it runs"
+                " `mlflow db upgrade` on that database) and `make team-up` again"
+            ),
+        )
+        self.database = database
+        self.problem = problem
+        self.upgrade_command = upgrade_command

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from takelab.envfile import repo_root as repo_root  # re-exported: callers import it from here
+from takelab.errors import PromptFileError, UsageError
+from takelab.settings import settings
+
 # A project id as the project file's `project:` slug is written (no dots, no slashes).
 _PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-def repo_root() -> Path:
-    """The repository root when running from a checkout, else the current directory."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").exists() and (parent / "lib" / "takelab").is_dir():
-            return parent
-    return Path.cwd()
 
 
 def resolve_project_path(path_or_id: str | Path) -> Path:
@@ -48,8 +42,6 @@ def resolve_project_path(path_or_id: str | Path) -> Path:
                 candidate = root / "prompts" / f"{text}{suffix}"
                 if candidate.is_file():
                     return candidate
-        from takelab.errors import PromptFileError
-
         raise PromptFileError(
             Path("prompts") / f"{text}.yaml",
             f"no project file for project id {text!r}",
@@ -67,8 +59,6 @@ def check_journal_url(raw: str) -> str:
         value.endswith(".sqlite") and "://" not in value and "=" not in value
     ):
         return value
-    from takelab.errors import UsageError
-
     kind = "a libpq keyword string" if "=" in value else "neither a URL nor a .sqlite path"
     raise UsageError(
         f"TAKELAB_JOURNAL_URL is {kind}; it is not used (its value is not shown: it may hold"
@@ -87,8 +77,8 @@ class Home:
     @classmethod
     def from_env(cls) -> Home:
         """TAKELAB_HOME if set, else `runs/` at the repository root."""
-        raw = os.environ.get("TAKELAB_HOME")
-        root = Path(raw).expanduser() if raw else repo_root() / "runs"
+        raw = settings().home
+        root = raw.expanduser() if raw else repo_root() / "runs"
         return cls(root.resolve())
 
     def ensure(self) -> Home:
@@ -103,13 +93,13 @@ class Home:
     @property
     def journal_url(self) -> str | Path:
         """TAKELAB_JOURNAL_URL if set (a team's PostgreSQL), else the local journal file."""
-        raw = os.environ.get("TAKELAB_JOURNAL_URL")
+        raw = settings().journal_url
         return check_journal_url(raw) if raw else self.journal
 
     @property
     def shared_journal(self) -> bool:
         """Whether the journal is a team's (its takes' files may be on other machines)."""
-        return bool(os.environ.get("TAKELAB_JOURNAL_URL"))
+        return bool(settings().journal_url)
 
     @property
     def has_journal(self) -> bool:
@@ -146,10 +136,8 @@ class Home:
     @property
     def tracking_uri(self) -> str:
         """MLFLOW_TRACKING_URI if set (a team server), else the local SQLite store."""
-        uri = os.environ.get("MLFLOW_TRACKING_URI")
-        if not uri and os.environ.get("TAKELAB_JOURNAL_URL"):
-            from takelab.errors import UsageError
-
+        uri = settings().mlflow_tracking_uri
+        if not uri and settings().journal_url:
             # A shared journal with a private MLflow would bind takes to runs that the
             # other clients cannot see.
             raise UsageError(

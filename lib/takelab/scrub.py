@@ -3,8 +3,10 @@ tagged, logged or printed.
 
 Providers echo credentials in their errors ("Incorrect API key provided: Bearer key_...");
 exceptions carry request details; response bodies carry signed URLs. `scrub` removes:
-- the values of the keys takelab knows (each backend's key variable, from the environment
-  or `.env`, and the team's passwords), wherever they appear;
+- the values of every variable whose name says it holds a secret (`*KEY*`, `*TOKEN*`,
+  `*SECRET*`, `*PASSWORD*`, ...: each provider key, the team's passwords) in the
+  environment, every value a `.env` holds, and the password in TAKELAB_JOURNAL_URL,
+  wherever they appear;
 - strings shaped like keys: `Bearer ...`, `sk-...`, `key_...`, `r8_...`, `AIza...`,
   `name=value` pairs whose name says key/token/secret/password, signed-URL parameters,
   URL passwords, and long high-entropy tokens (mixed letters and digits, not plain hex,
@@ -19,11 +21,18 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from takelab.envfile import dotenv_values_merged
+
 REDACTED = "[redacted]"
 MIN_KEY_LEN = 6  # shorter "keys" would blank ordinary words
 
-# Not keys themselves, but secrets a message must never show (team mode).
-PASSWORD_VARS = ("MLFLOW_TRACKING_PASSWORD", "TAKELAB_ADMIN_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+# A variable whose name says it holds a secret. The names are matched rather than listed
+# so that scrub needs no list of backends (it sits below them all) and a third-party
+# backend's key is covered too; settings.secret_variables() all match (test_settings).
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH", re.IGNORECASE)
+# Named like a secret, but a path that messages must be able to show.
+NOT_SECRET = frozenset({"TAKELAB_C2PA_KEY", "SSH_AUTH_SOCK"})
+JOURNAL_URL_ENV = "TAKELAB_JOURNAL_URL"
 
 _SHAPES = [
     # "Bearer <token>", "Basic <b64>", "Key <fal key>" (as in Authorization headers)
@@ -63,12 +72,11 @@ def _high_entropy(token: str) -> bool:
 
 
 def secret_values() -> list[str]:
-    """The values of every known key and team password that is set, longest first."""
-    from takelab.secrets import known_keys
-
-    values = list(known_keys())
-    values += [os.environ.get(n, "") for n in PASSWORD_VARS]
-    url = os.environ.get("TAKELAB_JOURNAL_URL", "")
+    """The values of every secret-named variable that is set (environment or `.env`), every
+    value a `.env` holds, and the journal URL's password; longest first."""
+    values = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and k not in NOT_SECRET]
+    values += [v for k, v in dotenv_values_merged().items() if k not in NOT_SECRET]
+    url = os.environ.get(JOURNAL_URL_ENV, "")
     if "://" in url:
         with contextlib.suppress(ValueError):
             values.append(urlsplit(url).password or "")

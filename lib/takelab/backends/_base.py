@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from takelab.status import TakeStatus
 
 TAKE_ID_FIELDS = (
     "prompt",
@@ -202,16 +203,8 @@ class Capabilities(BaseModel):
         return out
 
 
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    BLOCKED = "blocked"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.BLOCKED)
+# A provider job's states are TakeStatus values (queued, running, succeeded, failed, blocked).
+JobState = TakeStatus
 
 
 class JobStatus(BaseModel):

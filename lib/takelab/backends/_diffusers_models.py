@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from PIL import Image
 from takelab.backends._base import TakeRequest
 from takelab.errors import BackendError, LocalModelError, UsageError
 from takelab.project.model import frame_size
+from takelab.settings import settings
 
 BACKEND = "diffusers"
 DEVICE_ENV = "TAKELAB_DIFFUSERS_DEVICE"
@@ -70,7 +70,7 @@ def dtype_keyword() -> str:
 
 def device() -> str:
     """TAKELAB_DIFFUSERS_DEVICE, else CUDA, else Apple's MPS, else the CPU."""
-    chosen = os.environ.get(DEVICE_ENV, "").strip().lower()
+    chosen = settings().diffusers_device.lower()
     if chosen:
         return chosen
     try:
@@ -87,12 +87,8 @@ def device() -> str:
 
 def steps(model: LocalModel) -> int:
     """Denoising steps: TAKELAB_DIFFUSERS_STEPS, else the model's recommended count."""
-    raw = os.environ.get(STEPS_ENV, "").strip()
-    if not raw:
-        return model.steps
-    if not raw.isdigit() or int(raw) < 1:
-        raise UsageError(f"{STEPS_ENV}={raw!r} is not a whole number >= 1", hint="e.g. 30")
-    return int(raw)
+    chosen = settings().diffusers_steps
+    return model.steps if chosen is None else chosen
 
 
 @dataclass(frozen=True)
@@ -137,11 +133,11 @@ class LocalModel:
         return f"TAKELAB_DIFFUSERS_{self.name.upper()}"
 
     def source(self) -> str:
-        return os.environ.get(self.env, "").strip() or self.default_source
+        return str(settings().value_of(self.env) or self.default_source)
 
     def dtype(self, on: str) -> str:
         """TAKELAB_DIFFUSERS_DTYPE, else float32 on the CPU and the model's own on a GPU."""
-        raw = os.environ.get(DTYPE_ENV, "").strip().lower()
+        raw = settings().diffusers_dtype.lower()
         if raw:
             if raw not in DTYPES:
                 raise UsageError(

@@ -18,14 +18,13 @@ with that reason, never leaves it pending.
 from __future__ import annotations
 
 import ipaddress
-import math
-import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from takelab.errors import UnusableOutputError
+from takelab.settings import settings
 
 MAX_DOWNLOAD_ENV = "TAKELAB_MAX_DOWNLOAD_MB"
 DEFAULT_MAX_MB = 1024.0  # a 10 s 4k clip is a few hundred MB at most
@@ -35,14 +34,7 @@ CHUNK = 1 << 20
 
 def max_download_bytes() -> int:
     """The size cap per take, from TAKELAB_MAX_DOWNLOAD_MB (an invalid value: the default)."""
-    raw = os.environ.get(MAX_DOWNLOAD_ENV, "").strip()
-    try:
-        mb = float(raw) if raw else DEFAULT_MAX_MB
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    if not math.isfinite(mb) or mb <= 0:
-        mb = DEFAULT_MAX_MB
-    return int(mb * 1024 * 1024)
+    return int(settings().max_download_mb * 1024 * 1024)
 
 
 def _is_internal(host: str) -> bool:

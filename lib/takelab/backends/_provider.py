@@ -9,11 +9,8 @@ TAKELAB_POLL_INTERVAL_S, when set, replaces every provider backend's seconds bet
 from __future__ import annotations
 
 import email.utils
-import functools
 import importlib
 import logging
-import math
-import os
 import random
 import re
 import threading
@@ -35,6 +32,7 @@ from takelab.errors import (
 )
 from takelab.scrub import scrub
 from takelab.secrets import Endpoint, endpoint, get_secret
+from takelab.settings import settings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -50,18 +48,7 @@ POLL_INTERVAL_ENV = "TAKELAB_POLL_INTERVAL_S"
 
 def poll_interval_override() -> float | None:
     """Seconds between polls from TAKELAB_POLL_INTERVAL_S, or None when unset or invalid."""
-    raw = os.environ.get(POLL_INTERVAL_ENV, "").strip()
-    return _seconds(raw) if raw else None
-
-
-@functools.lru_cache(maxsize=4)
-def _seconds(raw: str) -> float | None:  # cached: an invalid value is warned about once
-    try:
-        value = float(raw)
-    except ValueError:
-        log.warning("%s=%r is not a number of seconds; ignored", POLL_INTERVAL_ENV, raw)
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
+    return settings().poll_interval_s
 
 
 class _PollInterval:

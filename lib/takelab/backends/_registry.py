@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from takelab.backends._base import Backend
 from takelab.errors import BackendError, UsageError
+from takelab.settings import settings
 
 Factory = Callable[[], type[Backend]]
 _FACTORIES: dict[str, Factory] = {}
@@ -119,7 +119,7 @@ def _external() -> dict[str, Factory]:
     found: dict[str, Factory] = {}
     for ep_name, ep_value in _entry_points():
         found[ep_name] = lambda v=ep_value, n=ep_name: _load_target(v, n)  # type: ignore[misc]
-    for item in filter(None, os.environ.get("TAKELAB_BACKENDS", "").split(",")):
+    for item in filter(None, settings().backends.split(",")):
         name, sep, target = item.strip().partition("=")
         if sep:
             found[name] = lambda t=target, n=name: _load_target(t, n)  # type: ignore[misc]

@@ -17,7 +17,7 @@ from typing import Any
 
 from takelab.backends._base import Capabilities
 from takelab.backends.prices import UNPRICED, find_price
-from takelab.errors import UsageError
+from takelab.errors import ModelRetiredError as ModelRetiredError  # defined with every error
 
 log = logging.getLogger(__name__)
 
@@ -281,23 +281,6 @@ def models_that(backend_names: list[str], need: str) -> list[str]:
         if value:
             out.append(info.spec)
     return out
-
-
-class ModelRetiredError(UsageError):
-    """A model the provider no longer serves, refused before anything is sent."""
-
-    def __init__(self, info: ModelInfo) -> None:
-        instead = (
-            f"use {info.replacement} instead"
-            if info.replacement
-            else "the provider names no replacement; "
-            + (info.instead or "pick another backend (`takelab backends`)")
-        )
-        super().__init__(
-            f"{info.spec} was retired on {info.shutdown}: the provider no longer serves it",
-            hint=instead,
-        )
-        self.info = info
 
 
 def check_lifecycle(backend: str, model: str, *, allow_retired: bool = False) -> None:

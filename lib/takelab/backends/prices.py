@@ -7,11 +7,10 @@ from third-party pages rather than the provider's own.
 
 from __future__ import annotations
 
-import math
-import os
 from dataclasses import dataclass, field
 
-from takelab.errors import BackendError, UsageError
+from takelab.errors import BackendError
+from takelab.settings import settings
 
 
 @dataclass(frozen=True)
@@ -242,28 +241,14 @@ LOCAL_MAX_S_ENV = "TAKELAB_DIFFUSERS_MAX_S"
 LOCAL_MAX_S = 600.0  # a take still generating after this is stopped (and not charged more)
 
 
-def _env_number(name: str, default: float, *, positive: bool = False) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        wanted = "a number > 0" if positive else "a number >= 0"
-        raise UsageError(f"{name}={raw!r} is not {wanted}", hint=f"unset it for {default:g}")
-    return value
-
-
 def gpu_usd_per_hour() -> float:
     """The hourly rate local takes are charged at (TAKELAB_GPU_USD_PER_HOUR, else $2.50)."""
-    return _env_number(GPU_USD_PER_HOUR_ENV, GPU_USD_PER_HOUR)
+    return settings().gpu_usd_per_hour
 
 
 def local_max_seconds() -> float:
     """The most seconds one local take may generate (TAKELAB_DIFFUSERS_MAX_S, else 600)."""
-    return _env_number(LOCAL_MAX_S_ENV, LOCAL_MAX_S, positive=True)
+    return settings().diffusers_max_s
 
 
 def find_price(backend: str, model: str) -> Price | None:

@@ -763,12 +763,20 @@ def cut(project: str, out_file: Path | None) -> None:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="only check; change nothing")
+@click.option("--settings", "show_settings", is_flag=True, help="print every setting instead")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-def doctor(dry_run: bool, fmt: str) -> None:
-    """Check the store (journal vs MLflow vs files) and repair what can be repaired."""
+def doctor(dry_run: bool, show_settings: bool, fmt: str) -> None:
+    """Check the store (journal vs MLflow vs files) and repair what can be repaired;
+    with --settings, print every setting, its value and where it came from (secrets
+    masked)."""
     from dataclasses import asdict
 
     from takelab.doctor.diagnose import doctor as run_doctor
+
+    if show_settings:
+        from takelab.cli.settings_view import print_settings
+
+        sys.exit(print_settings(out, err, fmt))
 
     try:
         report = run_doctor(repair=not dry_run)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from takelab.doctor.diagnose import Report
 
 # MLflow's `takelab.status` values that are settled states the journal can hold again.
-SETTLED = {"failed": TakeState.FAILED, "blocked": TakeState.BLOCKED}
+SETTLED = {str(s): s for s in (TakeState.FAILED, TakeState.BLOCKED)}
 NOT_FROM_FILES = (
     "not recoverable from files: takes in flight when it broke (their job ids were only in"
     " the journal: check each provider's dashboard, then `takelab resolve`), the sweep"

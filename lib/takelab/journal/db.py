@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from takelab.errors import JournalDamagedError, TakelabError
+from takelab.errors import BudgetError, JournalDamagedError, TakelabError
 from takelab.journal.guard import GUARD_VERSION, MEMBER_GROUP, SQLITE_TRIGGERS, guard_statements
 from takelab.journal.schema import MIGRATIONS
 
@@ -313,8 +313,10 @@ class PostgresDb:
             # The database's guard (journal_guard) refused: one line, not a traceback.
             if raw.closed or raw.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
                 self._drop()
-            raise TakelabError(
-                f"the team journal refused: {_first_line(exc).removeprefix('takelab: ')}",
+            refusal = _first_line(exc).removeprefix("takelab: ")
+            kind = BudgetError if "budget" in refusal else TakelabError
+            raise kind(
+                f"the team journal refused: {refusal}",
                 hint="a member writes only their own takes and verdicts; budgets and charges"
                 " are the admin's (`takelab team budget`)",
             ) from None

@@ -8,21 +8,10 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from takelab.backends import TakeRequest
+from takelab.status import TakeStatus
 
-
-class TakeState(StrEnum):
-    RESERVED = "reserved"  # price reserved, nothing sent yet
-    SUBMITTING = "submitting"  # about to call submit: a crash here leaves it uncertain
-    SUBMITTED = "submitted"  # job id stored; resumable by polling
-    DONE = "done"
-    FAILED = "failed"
-    BLOCKED = "blocked"
-    OVER_BUDGET = "over-budget"
-    UNCERTAIN = "uncertain"  # the create call may have reached the provider
-
-    @property
-    def active(self) -> bool:
-        return self in (TakeState.RESERVED, TakeState.SUBMITTING, TakeState.SUBMITTED)
+# The journal's states are TakeStatus values (takelab.status documents their moves).
+TakeState = TakeStatus
 
 
 # States whose reserved money stays spent until settled or resolved by the user.

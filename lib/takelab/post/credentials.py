@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,9 +24,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from takelab.errors import TakelabError
+from takelab.errors import CredentialsError as CredentialsError  # defined with every error
 from takelab.journal.store import TakeRecord
 from takelab.project.cut_model import Credentials, resolve
+from takelab.settings import settings
 
 CERT_ENV = "TAKELAB_C2PA_CERT"
 KEY_ENV = "TAKELAB_C2PA_KEY"
@@ -39,10 +39,6 @@ COMPOSITE_SOURCE = (
 MP4 = "video/mp4"
 
 
-class CredentialsError(TakelabError):
-    """Signing that cannot be set up or that c2pa refused."""
-
-
 @dataclass(frozen=True)
 class SigningConfig:
     """The files a signer needs: chain (PEM, signer first), private key, trust anchors."""
@@ -52,10 +48,15 @@ class SigningConfig:
     trust: Path | None = None
 
 
+def _text(path: Path | None) -> str | None:
+    return str(path) if path else None
+
+
 def signing_config(project_credentials: Credentials | None, base: Path) -> SigningConfig | None:
     """From the environment first, then the project file; None when neither says."""
-    cert, key = os.environ.get(CERT_ENV), os.environ.get(KEY_ENV)
-    trust_env = os.environ.get(TRUST_ENV)
+    found = settings()
+    cert, key = _text(found.c2pa_cert), _text(found.c2pa_key)
+    trust_env = _text(found.c2pa_trust)
     if cert or key:
         if not (cert and key):
             missing = KEY_ENV if cert else CERT_ENV
@@ -186,8 +187,8 @@ def context(trust: Path | None) -> Any:
 
     if trust is None:
         return c2pa.Context()
-    settings = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": trust.read_text()}}
-    return c2pa.Context.from_dict(settings)
+    config = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": trust.read_text()}}
+    return c2pa.Context.from_dict(config)
 
 
 def _signer(config: SigningConfig) -> Any:

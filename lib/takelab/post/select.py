@@ -13,22 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from takelab.errors import CutError as CutError  # defined with every error
 from takelab.errors import PromptFileError, TakelabError, TakeNotFoundError
 from takelab.journal.store import Journal, TakeRecord, TakeState, VerdictRecord
 from takelab.project.cut_model import BEST, Cut, CutShot
 from takelab.project.model import Project
 
 log = logging.getLogger(__name__)
-
-
-class CutError(TakelabError):
-    """A cut that cannot be made from what the journal holds (no accepted take...)."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, *, shot: str | None = None, hint: str | None = None):
-        super().__init__(message, hint=hint)
-        self.shot = shot
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ on half-typed files. This module knows YAML, not the model: the model is passed 
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import stat
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from takelab.errors import PromptFileError
 from takelab.project._explain import explain, item_pos, key_pos, kind, node_pos
 from takelab.project._fields import EXAMPLE, VARIANT_KEYS
+from takelab.settings import settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,13 +132,11 @@ def _lines(node: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int
 
 
 MAX_BYTES_ENV = "TAKELAB_MAX_PROJECT_BYTES"
-DEFAULT_MAX_BYTES = 1_000_000  # a project of hundreds of shots is well under 100 kB
 
 
 def max_project_bytes() -> int:
     """The size limit of a project file: TAKELAB_MAX_PROJECT_BYTES, default about 1 MB."""
-    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BYTES
+    return settings().max_project_bytes
 
 
 def _read_bytes(path: Path) -> bytes:

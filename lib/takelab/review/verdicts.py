@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -14,12 +13,14 @@ from takelab.errors import UsageError
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeRecord, VerdictRecord
 from takelab.scrub import scrub
+from takelab.settings import settings
+from takelab.status import VERDICTS as STATUS_VERDICTS
 from takelab.tracking.errors import refused
 from takelab.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
-VERDICTS = ("accept", "reject")
+VERDICTS = STATUS_VERDICTS  # accept, reject (status.Verdict)
 REASON_TAGS: tuple[str, ...] = (
     "blurry",
     "warped",
@@ -39,7 +40,7 @@ EXTRA_REASONS_ENV = "TAKELAB_EXTRA_REASONS"
 
 def reason_tags() -> tuple[str, ...]:
     """The fixed reason tags plus any added in TAKELAB_EXTRA_REASONS (comma list)."""
-    extra = [r.strip() for r in os.environ.get(EXTRA_REASONS_ENV, "").split(",") if r.strip()]
+    extra = [r.strip() for r in settings().extra_reasons.split(",") if r.strip()]
     return REASON_TAGS + tuple(r for r in extra if r not in REASON_TAGS)
 
 

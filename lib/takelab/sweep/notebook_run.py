@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from takelab.errors import TakelabError, UsageError
+from takelab.errors import NotebookError as NotebookError  # defined with every error
+from takelab.errors import UsageError
 from takelab.home import Home
 from takelab.secrets import known_keys, looks_like_secret
 from takelab.sweep.progress import PROGRESS_ENV, STOP_ENV
@@ -25,24 +26,17 @@ from takelab.sweep.progress import PROGRESS_ENV, STOP_ENV
 QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 # Errors raised in the kernel that are the user's to fix, shown as such.
-USER_ERRORS = {"UsageError", "PromptFileError", "BudgetError", "MissingKeyError", "BackendError"}
+USER_ERRORS = {
+    "UsageError",
+    "PromptFileError",
+    "SettingsError",
+    "BudgetError",
+    "MissingKeyError",
+    "BackendError",
+}
 # The notebook's last cell raises this when a take is not done: the sweep itself ran, and
 # the summary (with its verdict) is what the caller gets.
 INCOMPLETE = "SweepIncomplete"
-
-
-class NotebookError(TakelabError):
-    """The sweep notebook failed in a cell; names the notebook and the error."""
-
-    def __init__(self, notebook: Path, ename: str, evalue: str, *, exec_count: int | None) -> None:
-        cell = f" (cell {exec_count})" if exec_count is not None else ""
-        super().__init__(
-            f"{ename} in {notebook}{cell}: {evalue}",
-            hint="open the executed notebook to see the cell's output",
-        )
-        self.notebook = notebook
-        self.ename = ename
-        self.evalue = evalue
 
 
 def import_papermill() -> Any:

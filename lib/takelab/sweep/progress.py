@@ -4,10 +4,10 @@ named by TAKELAB_PROGRESS_FILE for a parent process (the CLI) to follow."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from takelab.settings import settings
 from takelab.sweep.take import Outcome
 
 PROGRESS_ENV = "TAKELAB_PROGRESS_FILE"
@@ -23,7 +23,7 @@ class SweepProgress:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, desc="takes", unit="take")
-        path = os.environ.get(PROGRESS_ENV)
+        path = settings().progress_file
         self.file = Path(path).open("a", buffering=1) if path else None  # noqa: SIM115
         self.last = ""
         self.phases: dict[str, int] = {}

@@ -35,6 +35,7 @@ from typing import Any, ClassVar, TypeVar
 
 from takelab.backends import Backend, Capabilities, JobState, JobStatus, TakeRequest, get_backend
 from takelab.errors import SubmitError, TakelabError, UsageError
+from takelab.errors import WorkerError as WorkerError  # defined with every error
 
 LIGHT_CPUS = 0.25  # a provider call waits on the network: four share a CPU
 LOCAL_CPUS = 1.0  # a local model renders or runs on its worker
@@ -239,11 +240,6 @@ def _image_bytes(request: TakeRequest) -> bytes | None:
 
 
 # -- what runs on the workers ------------------------------------------------------------
-
-
-class WorkerError(Exception):
-    """An error from a worker that could not be sent back as itself; never a TakelabError,
-    so a create call that failed this way leaves its take uncertain."""
 
 
 @cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import uuid
 from collections import Counter
@@ -29,9 +28,11 @@ from takelab.journal import lost_jobs
 from takelab.journal.store import Journal
 from takelab.project.model import Project, load_project
 from takelab.scrub import scrub
+from takelab.settings import settings
+from takelab.status import COMPLETE, FAILED, TakeStatus
 from takelab.sweep.cached import cached_tags, link_take_runs
 from takelab.sweep.plan import PlannedTake, plan
-from takelab.sweep.progress import STOP_ENV, SweepProgress
+from takelab.sweep.progress import SweepProgress
 from takelab.sweep.ray_cluster import check_executor, executor_session
 from takelab.sweep.take import Outcome, SweepContext, run_take
 from takelab.sweep.tracking_setup import SweepTracking
@@ -43,8 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECORDED_PACKAGES = ("takelab", "mlflow", "papermill", "av", "numpy", "pydantic")
-FAILED_STATES = ("failed", "blocked", "uncertain")
-COMPLETE_STATES = ("done", "cached")
+FAILED_STATES = FAILED
+COMPLETE_STATES = COMPLETE
 # The exit-code contract of `takelab sweep` (README "Security" and `takelab sweep --help`).
 EXIT_COMPLETE = 0  # every take of the grid is done or cached
 EXIT_INCOMPLETE = 3  # the sweep ran; some takes are not done (failed, pending, skipped...)
@@ -284,7 +285,7 @@ def _run(
         stop=threading.Event(),
     )
     outcomes, interrupted = _execute(planned, ctx, concurrency, progress, on_outcome, states)
-    spend = sum(o.cost_usd for o in outcomes if o.status != "cached")
+    spend = sum(o.cost_usd for o in outcomes if o.status != TakeStatus.CACHED)
     sweep_run_id = tracking.sweep_run_id
     if tracking.warning:
         warnings.append(tracking.warning)
@@ -343,7 +344,7 @@ def _execute(
     bar = SweepProgress(len(planned), progress)
     results: dict[int, Outcome] = {}
     interrupted = False
-    stop_file = Path(os.environ[STOP_ENV]) if os.environ.get(STOP_ENV) else None
+    stop_file = settings().stop_file
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="take")
     try:
         futures: dict[Future[Outcome], int] = {
@@ -392,7 +393,7 @@ def _result(fut: Future[Outcome], planned: PlannedTake) -> Outcome:
             req.variant,
             req.backend_spec,
             req.seed,
-            "error",
+            TakeStatus.ERROR,
             message=f"{type(exc).__name__}: {exc}",
         )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import shutil
 import threading
 import time
@@ -26,6 +25,8 @@ from takelab.journal import lost_jobs
 from takelab.journal.store import Claim, Journal, TakeRecord, TakeState
 from takelab.media import io as media
 from takelab.scrub import scrub
+from takelab.settings import settings
+from takelab.status import TakeStatus
 from takelab.sweep.charges import PriceBook, book_charge
 from takelab.sweep.plan import PlannedTake
 from takelab.sweep.tracking_setup import SweepTracking
@@ -43,7 +44,7 @@ class Outcome:
     variant: str
     backend: str
     seed: int
-    status: str  # done, cached, failed, blocked, over-budget, uncertain, busy, lint, pending...
+    status: TakeStatus  # a journal state, or cached, busy, lint, not-started, pending, error
     cost_usd: float = 0.0
     path: str | None = None
     message: str = ""
@@ -107,7 +108,7 @@ def uncertain_hint(record: TakeRecord) -> str:
     )
 
 
-def _outcome(record: TakeRecord, status: str, message: str = "") -> Outcome:
+def _outcome(record: TakeRecord, status: TakeStatus, message: str = "") -> Outcome:
     if status == "uncertain" and not message:
         message = uncertain_hint(record)
     return Outcome(
@@ -117,7 +118,7 @@ def _outcome(record: TakeRecord, status: str, message: str = "") -> Outcome:
         backend=f"{record.backend}:{record.model}",
         seed=record.seed,
         status=status,
-        cost_usd=float(record.cost_usd or 0.0) if status not in ("cached",) else 0.0,
+        cost_usd=float(record.cost_usd or 0.0) if status is not TakeStatus.CACHED else 0.0,
         path=record.path,
         message=message or (record.error_message or ""),
     )
@@ -134,7 +135,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             req.variant,
             req.backend_spec,
             req.seed,
-            "lint",
+            TakeStatus.LINT,
             message="; ".join(reasons),
         )
     if ctx.stopping:
@@ -144,7 +145,7 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
             req.variant,
             req.backend_spec,
             req.seed,
-            "not-started",
+            TakeStatus.NOT_STARTED,
             message="interrupted before submitting",
         )
     backend = planned.backend
@@ -168,14 +169,16 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     record = result.record
     assert record is not None
     if result.claim is Claim.CACHED:
-        out = _outcome(record, "cached")
+        out = _outcome(record, TakeStatus.CACHED)
         if not record.logged and ctx.journal.claim_logging(record.take_id):
             out.logged = log_to_mlflow(ctx, record)
         return out
     if result.claim is Claim.BUSY:
         if ctx.journal.db.restricted and record.member != ctx.journal.member:
-            return _outcome(record, "busy", f"{record.member}'s take: theirs to run or retry")
-        return _outcome(record, "busy", "another process is running this take")
+            return _outcome(
+                record, TakeStatus.BUSY, f"{record.member}'s take: theirs to run or retry"
+            )
+        return _outcome(record, TakeStatus.BUSY, "another process is running this take")
     if result.claim is Claim.SETTLED:
         if record.state is TakeState.UNCERTAIN:
             found = _reconcile(backend, record, ctx)
@@ -183,9 +186,11 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
                 return _finish(backend, found, price, ctx, req.take_id)
             if ctx.journal.get(req.take_id) is None:  # released: nothing was created
                 return run_take(planned, ctx)
-        return _outcome(record, str(record.state))
+        return _outcome(record, record.state)
     if result.claim is Claim.OVER_BUDGET:
-        out = _outcome(record, "over-budget", f"price ${price:.2f} does not fit the budget")
+        out = _outcome(
+            record, TakeStatus.OVER_BUDGET, f"price ${price:.2f} does not fit the budget"
+        )
         out.logged = log_to_mlflow(ctx, record)
         return out
     if result.claim is Claim.RESTART:
@@ -196,11 +201,11 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     if result.claim in (Claim.NEW, Claim.RESTART):
         if ctx.stopping:
             ctx.journal.release(req.take_id)
-            return _outcome(record, "not-started", "interrupted before submitting")
+            return _outcome(record, TakeStatus.NOT_STARTED, "interrupted before submitting")
         job_id = _submit(backend, record, ctx)
         if job_id is None:
             record = _get(ctx, req.take_id)
-            out = _outcome(record, str(record.state))
+            out = _outcome(record, record.state)
             out.logged = log_to_mlflow(ctx, record)
             return out
     else:
@@ -303,7 +308,7 @@ def _reconcile(backend: Backend, record: TakeRecord, ctx: SweepContext) -> str |
         ctx.journal.resolve_uncertain(record.take_id, job_id=unknown[0], created=True)
         log.info("uncertain take %s found as job %s; resuming it", record.take_id, unknown[0])
         return unknown[0]
-    grace = float(os.environ.get(RECONCILE_GRACE_ENV, RECONCILE_GRACE_S))
+    grace = settings().reconcile_grace_s
     if not unknown and time.time() - attempted >= grace:
         ctx.journal.resolve_uncertain(record.take_id, job_id=None, created=False)
         log.info("uncertain take %s has no job at the provider; it is released", record.take_id)
@@ -339,12 +344,16 @@ def _finish(
         status = wait_for_job(backend, job_id)
     except Exception as exc:  # the provider stayed unreachable: the job id is kept
         return _outcome(
-            _get(ctx, take_id), "pending", f"polling job {job_id} failed ({exc}); rerun resumes it"
+            _get(ctx, take_id),
+            TakeStatus.PENDING,
+            f"polling job {job_id} failed ({exc}); rerun resumes it",
         )
     record = _get(ctx, take_id)
     if status is None:
         return _outcome(
-            record, "pending", f"job {job_id} not finished by the deadline; rerun resumes it"
+            record,
+            TakeStatus.PENDING,
+            f"job {job_id} not finished by the deadline; rerun resumes it",
         )
     latency = time.monotonic() - started
     if status.state is JobState.SUCCEEDED:
@@ -365,7 +374,9 @@ def _finish(
         except Exception as exc:
             if not is_gone(exc):  # a transient download failure: fetch again on rerun
                 return _outcome(
-                    record, "pending", f"downloading job {job_id} failed ({exc}); rerun resumes it"
+                    record,
+                    TakeStatus.PENDING,
+                    f"downloading job {job_id} failed ({exc}); rerun resumes it",
                 )
             # The output URL expired: it was paid for, and there is nothing to fetch again.
             ctx.journal.settle(
@@ -401,7 +412,7 @@ def _finish(
             flags=[charge.flag] if charge.flag else [],
         )
     record = _get(ctx, take_id)
-    out = _outcome(record, str(record.state))
+    out = _outcome(record, record.state)
     out.logged = log_to_mlflow(ctx, record)
     return out
 

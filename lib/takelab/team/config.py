@@ -11,6 +11,7 @@ from pathlib import Path
 
 from takelab.errors import UsageError
 from takelab.home import repo_root
+from takelab.settings import settings
 
 ADMIN_PASSWORD_ENV = "TAKELAB_ADMIN_PASSWORD"
 MIN_ADMIN_PASSWORD = 12
@@ -40,24 +41,18 @@ class TeamConfig:
 
     @classmethod
     def from_env(cls) -> TeamConfig:
-        env = os.environ
-        root = Path(env.get("TAKELAB_TEAM_DIR") or repo_root() / "runs" / "team")
-        try:
-            return cls(
-                root=root.expanduser().resolve(),
-                host=env.get("TAKELAB_TEAM_HOST", "127.0.0.1"),
-                port=int(env.get("TAKELAB_TEAM_PORT", "5000")),
-                pg_port=int(env.get("TAKELAB_PG_PORT", "5432")),
-                admin_user=env.get("TAKELAB_ADMIN_USER", "admin"),
-                default_permission=env.get("TAKELAB_TEAM_DEFAULT_PERMISSION", "READ"),
-                workers=int(env.get("TAKELAB_TEAM_WORKERS", "2")),
-                network=env.get("TAKELAB_TEAM_NETWORK", ""),
-            )
-        except ValueError as exc:
-            raise UsageError(
-                f"a team port or worker count is not a number: {exc}",
-                hint="TAKELAB_TEAM_PORT, TAKELAB_PG_PORT and TAKELAB_TEAM_WORKERS take integers",
-            ) from None
+        found = settings()
+        root = found.team_dir or repo_root() / "runs" / "team"
+        return cls(
+            root=root.expanduser().resolve(),
+            host=found.team_host,
+            port=found.team_port,
+            pg_port=found.pg_port,
+            admin_user=found.admin_user,
+            default_permission=found.team_default_permission,
+            workers=found.team_workers,
+            network=found.team_network,
+        )
 
     @property
     def pgdata(self) -> Path:
@@ -82,7 +77,7 @@ def url_host(host: str) -> str:
 
 def admin_password() -> str:
     """The admin password from the environment: required, never defaulted, 12+ characters."""
-    value = os.environ.get(ADMIN_PASSWORD_ENV, "")
+    value = settings().admin_password or ""
     if not value:
         raise UsageError(
             f"{ADMIN_PASSWORD_ENV} is not set",

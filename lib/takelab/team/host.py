@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from takelab.errors import TakelabError
+from takelab.settings import settings
 from takelab.team.config import (
     TeamConfig,
     admin_password,
@@ -65,7 +66,7 @@ def _server_user() -> tuple[list[str], int]:
     (TAKELAB_TEAM_MLFLOW_USER, default `nobody`) that must be able to run this Python."""
     if os.geteuid() != 0:
         return [], -1
-    name = os.environ.get("TAKELAB_TEAM_MLFLOW_USER", "nobody")
+    name = settings().team_mlflow_user
     if name == "root":
         return [], -1
     try:
@@ -157,7 +158,7 @@ def start_mlflow(cfg: TeamConfig, password: str, *, timeout_s: float = 120.0) ->
         "--workers",
         str(cfg.workers),
     ]
-    if allowed := os.environ.get("TAKELAB_TEAM_ALLOWED_HOSTS"):
+    if allowed := settings().team_allowed_hosts:
         cmd += ["--allowed-hosts", allowed]
     log_path = cfg.root / "mlflow.log"
     with log_path.open("ab") as log:

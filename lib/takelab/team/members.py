@@ -22,6 +22,7 @@ import urllib.request
 from urllib.parse import quote
 
 from takelab.errors import TakelabError, UsageError
+from takelab.settings import settings
 from takelab.team.config import (
     MEMBER_GROUP,
     TeamConfig,
@@ -100,7 +101,7 @@ def add_member(cfg: TeamConfig, name: str, password: str | None = None) -> dict[
     check_member_name(name)
     if name == cfg.admin_user:
         raise UsageError(f"{name!r} is the MLflow admin's name", hint="choose another name")
-    password = password or os.environ.get(MEMBER_PASSWORD_ENV) or secrets.token_urlsafe(18)
+    password = password or settings().member_password or secrets.token_urlsafe(18)
     if len(password) < 12:
         raise UsageError(
             f"{MEMBER_PASSWORD_ENV} is {len(password)} characters; at least 12 are needed"

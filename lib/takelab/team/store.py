@@ -14,26 +14,11 @@ import subprocess
 import sys
 
 from takelab.errors import TakelabError
+from takelab.errors import TeamStoreError as TeamStoreError  # defined with every error
 from takelab.team.config import TeamConfig, db_password
 from takelab.tracking.store import StoreProblem, schema_problem
 
 UPGRADE_COMMAND = "make team-upgrade"  # python -m takelab.team upgrade
-
-
-class TeamStoreError(TakelabError):
-    """MLflow's database on the team server is not at this MLflow's schema."""
-
-    def __init__(self, database: str, problem: StoreProblem) -> None:
-        super().__init__(
-            f"MLflow's database {database!r} on the team's PostgreSQL is not ready: {problem}"
-            " (a migration was interrupted, or MLflow was upgraded)",
-            hint=(
-                f"back up the team folder, then run `{UPGRADE_COMMAND}` (it runs"
-                " `mlflow db upgrade` on that database) and `make team-up` again"
-            ),
-        )
-        self.database = database
-        self.problem = problem
 
 
 def store_problem(cfg: TeamConfig, database: str = "mlflow") -> StoreProblem | None:
@@ -50,7 +35,7 @@ def check_store(cfg: TeamConfig, database: str = "mlflow") -> None:
     """Raise TeamStoreError, naming the command to run, if the database is half-migrated."""
     problem = store_problem(cfg, database)
     if problem is not None:
-        raise TeamStoreError(database, problem)
+        raise TeamStoreError(database, problem, upgrade_command=UPGRADE_COMMAND)
 
 
 def upgrade_store(cfg: TeamConfig, database: str = "mlflow") -> None:

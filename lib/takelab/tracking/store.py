@@ -37,27 +37,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from takelab.errors import TakelabError
+from takelab.errors import TRACKING_REPAIR_HINT, TakelabError
+from takelab.errors import TrackingStoreError as TrackingStoreError  # defined with every error
 from takelab.home import Home
+from takelab.settings import settings
 
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "TAKELAB_CACHE_DIR"
 LEFTOVER_PREFIX = "_alembic_tmp_"
 SIDE_FILES = ("-journal", "-wal", "-shm")
-REPAIR_HINT = (
-    "run `takelab doctor`: it moves the file aside (nothing is deleted), makes a new store"
-    " and logs every take again from the journal"
-)
-
-
-class TrackingStoreError(TakelabError):
-    """The local MLflow store exists but cannot be used: names the file and the repair."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"the MLflow store {path} is damaged: {problem}", hint=REPAIR_HINT)
-        self.path = path
-        self.problem = problem
+REPAIR_HINT = TRACKING_REPAIR_HINT
 
 
 class StoreProblem(str):
@@ -195,9 +185,9 @@ def _migrate(db: Path) -> None:
 
 def cache_dir() -> Path:
     """Where store templates are kept: TAKELAB_CACHE_DIR, else the user's cache folder."""
-    raw = os.environ.get(CACHE_ENV)
+    raw = settings().cache_dir
     if raw:
-        return Path(raw).expanduser()
+        return raw.expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "takelab"
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from takelab.home import Home
 from takelab.journal.store import PreferenceRecord, TakeRecord, TakeState, VerdictRecord
 from takelab.scrub import scrub
+from takelab.settings import settings
+from takelab.status import tag_status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,7 +48,7 @@ def quiet_mlflow() -> None:
 
 def ui_url() -> str:
     """Base URL of the MLflow UI that links point at (`make ui` serves it)."""
-    return os.environ.get("TAKELAB_UI_URL", "http://127.0.0.1:5000").rstrip("/")
+    return settings().ui_url.rstrip("/")
 
 
 def run_link(experiment_id: str, run_id: str | None = None) -> str:
@@ -128,9 +130,7 @@ def preference_counts(prefs: Iterable[PreferenceRecord], take_id: str) -> dict[s
 
 def take_status(state: TakeState) -> str:
     """The `takelab.status` tag for a journal state."""
-    if state in (TakeState.RESERVED, TakeState.SUBMITTING, TakeState.SUBMITTED):
-        return "running"
-    return str(state)
+    return str(tag_status(state))
 
 
 class Tracker:
@@ -187,7 +187,7 @@ class Tracker:
     @property
     def member(self) -> str | None:
         """The team member logging here (MLflow's login); None for the local store."""
-        return None if self.local else os.environ.get("MLFLOW_TRACKING_USERNAME") or None
+        return None if self.local else settings().mlflow_tracking_username or None
 
     def experiment_name(self, project: str) -> str:
         """The project's experiment, or on a team server the member's experiment of it:

@@ -27,17 +27,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString, ScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from takelab.errors import TakelabError
+from takelab.errors import ProjectEditError as ProjectEditError  # defined with every error
 from takelab.project.load import VARIANT_KEYS
 from takelab.project.model import project_from_text
 from takelab.widgets._yaml_splice import splice_variant
 
 WIDTH = 100  # the examples' line length: round-tripping them at this width changes nothing
 FOLD_AT = 84  # long prompts are written as folded (>) blocks of about this width
-
-
-class ProjectEditError(TakelabError):
-    """An edit that cannot be made: unknown shot or variant, or a git commit that failed."""
 
 
 @dataclass(frozen=True)
