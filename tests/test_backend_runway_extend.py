@@ -16,7 +16,7 @@ from takelab.backends import JobState, TakeRequest
 from takelab.backends.runway import RunwayBackend
 from takelab.errors import BackendError, PromptFileError
 from takelab.media import io as media
-from takelab.project.load import load as load_project
+from takelab.project import load_project
 from takelab.sweep.plan import estimate, plan
 from takelab.sweep.run import run_sweep
 
@@ -27,7 +27,7 @@ OMNI = "gemini_omni_flash_1.1"
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, takelab_home: Path) -> Iterator[RunwayFake]:
     monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
-    monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
+    monkeypatch.setattr("takelab.envfile.dotenv_paths", lambda: [])
     with RunwayFake(KEY, polls_to_finish=2).running() as server:
         monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
         yield server

@@ -231,7 +231,8 @@ class Settings(BaseSettings):
     runwayml_api_secret: str | None = _key("RUNWAYML_API_SECRET", "Runway")
     fal_key: str | None = _key("FAL_KEY", "fal")
     replicate_api_token: str | None = _key("REPLICATE_API_TOKEN", "Replicate")
-    lumaai_api_key: str | None = _key("LUMAAI_API_KEY", "Luma")
+    lumaai_api_key: str | None = _key("LUMAAI_API_KEY", "Luma (ray-2)")
+    luma_agents_api_key: str | None = _key("LUMA_AGENTS_API_KEY", "Luma Agents (ray-3.2)")
     gemini_api_key: str | None = _key("GEMINI_API_KEY", "Google (Veo)")
     google_api_key: str | None = _key("GOOGLE_API_KEY", "Google (Veo, fallback)")
 
