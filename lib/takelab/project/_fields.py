@@ -123,16 +123,11 @@ def text(value: Any, *, required: bool = False, keep_empty: bool = False) -> str
     return None
 
 
-def slugify(value: str) -> str:
-    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9_-]+", "-", plain.strip().lower()).strip("-_")
-    return slug[:64].rstrip("-_")
-
-
 def slug(value: Any) -> str:
     name = text(value, required=True) or ""
     if not SLUG.match(name):
-        suggestion = slugify(name)
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+        suggestion = re.sub(r"[^a-z0-9_-]+", "-", plain).strip("-_")[:64].rstrip("-_")
         ok = bool(suggestion and SLUG.match(suggestion))
         raise fail(
             f"{{subject}} {short(name)} is not a slug",
@@ -244,6 +239,11 @@ def listed(value: Any) -> Any:
     return [] if value is None else value
 
 
+def listed_map(value: Any) -> Any:
+    """An empty `key:` is an empty mapping."""
+    return {} if value is None else value
+
+
 # --- files -------------------------------------------------------------------------------
 
 
@@ -266,13 +266,6 @@ def inside(path: Path, info: ValidationInfo, shown: str, noun: str = "file") -> 
         )
 
 
-def found(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
 def file(what: str, suffixes: Sequence[str] = ()) -> Callable[[Any, ValidationInfo], Any]:
     """A file named relative to the project file: inside its folder, present, of a kind."""
 
@@ -284,7 +277,11 @@ def file(what: str, suffixes: Sequence[str] = ()) -> Callable[[Any, ValidationIn
         path = Path(name).expanduser()
         target = path if path.is_absolute() else folder / path
         inside(target, info, name, "image" if "{field}" in what else "file")
-        if not found(target):
+        try:
+            present = target.is_file()
+        except (OSError, ValueError):
+            present = False
+        if not present:
             raise fail(
                 f"{what} file {name!r} not found (looked for {target})",
                 "put the file there or fix the path (it is relative to the project file's "
@@ -298,11 +295,6 @@ def file(what: str, suffixes: Sequence[str] = ()) -> Callable[[Any, ValidationIn
         return name
 
     return check
-
-
-def listed_map(value: Any) -> Any:
-    """An empty `key:` is an empty mapping."""
-    return {} if value is None else value
 
 
 def nonempty(message: str, hint: str) -> Callable[[Any], Any]:
