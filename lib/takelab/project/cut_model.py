@@ -87,31 +87,23 @@ class Transition(_f.Section):
         if not _f.checking(info):
             return data
         example = "transition: {type: crossfade, duration: 0.5}"
-        if isinstance(data, str):
-            data = {"type": data}
-        if not isinstance(data, dict):
-            raise _f.fail(
-                f"{{subject}} must be cut, crossfade, or a mapping, got {_f.kind(data)}",
-                f"write transition: cut, or {example}",
-            )
-        data = dict(data)
-        raw = data.get("type", "crossfade")
+        data = {"type": data} if isinstance(data, str) else data
+        raw = data.get("type", "crossfade") if isinstance(data, dict) else None
         if not isinstance(raw, str):
+            inner = isinstance(data, dict)  # `type:` is not text, or the whole value is odd
+            what = "must be cut or crossfade" if inner else "must be cut, crossfade, or a mapping"
             raise _f.fail(
-                f"{{subject}} type must be cut or crossfade, got {_f.kind(raw)}", example, "type"
+                f"{{subject}} {what}, got {_f.kind(raw if inner else data)}",
+                f"write transition: cut, or {example}",
+                *(("type",) if inner else ()),
             )
         name = raw.strip().lower().replace("-", "").replace(" ", "")
         name = {"dissolve": "crossfade", "fade": "crossfade"}.get(name, name)
-        data["type"] = _f.one_of(
-            name, TRANSITIONS, "transition", "use cut or crossfade (with duration: seconds)"
-        )
+        hint = "use cut or crossfade (with duration: seconds)"
+        data = {**data, "type": _f.one_of(name, TRANSITIONS, "transition", hint)}
         if data["type"] == "cut" and data.get("duration") is not None:
-            raise _f.fail(
-                "{owner_}a cut has no duration",
-                "remove duration:, or make it a crossfade: " + example,
-                "duration",
-                key=1,
-            )
+            hint = "remove duration:, or make it a crossfade: " + example
+            raise _f.fail("{owner_}a cut has no duration", hint, "duration", key=1)
         if data["type"] == "crossfade" and data.get("duration") is None:
             data["duration"] = DEFAULT_CROSSFADE_S
         return data
