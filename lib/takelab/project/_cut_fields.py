@@ -38,8 +38,8 @@ def colour(value: Any) -> str:
 def font(value: Any, info: ValidationInfo) -> str:
     """A .ttf/.otf file beside the project file, or the name of an installed font."""
     name = _f.text(value, required=True) or ""
-    path = resolve(Path((info.context or {})["folder"]), name)
-    assert path is not None
+    path = Path(name).expanduser()
+    path = path if path.is_absolute() else (Path((info.context or {})["folder"]) / path).resolve()
     if "/" in name or "\\" in name or name.startswith("~") or Path(name).is_absolute():
         _f.inside(path, info, name)  # a path, not a font name
     if path.is_file():
@@ -59,22 +59,9 @@ def font(value: Any, info: ValidationInfo) -> str:
     return name
 
 
-def size(value: Any) -> int | None:
-    if value is None:
-        return None
-    if not (_f.is_number(value) and float(value).is_integer() and 6 <= value <= 1000):
-        raise _f.fail(
-            f"{{subject}} must be a whole number of pixels (6 to 1000), got {_f.kind(value)}",
-            "write e.g. size: 48",
-        )
-    return int(value)
-
-
-def positive(value: Any) -> float | None:
-    secs = _f.seconds(value)
-    if secs is not None and secs <= 0:
-        raise _f.fail("{subject} must be more than 0 seconds", "write e.g. {field}: 2")
-    return secs
+size = _f.amount("pixels", "48", 6, 1000, whole=True)
+positive = _f.amount("seconds", "2", 0, above=True)
+level = _f.amount("dB", "-6", -60, 24, hint=LEVEL_HINT)
 
 
 def shot_id(value: Any, info: ValidationInfo) -> str:
@@ -148,12 +135,4 @@ def loudness(value: Any) -> float | None:
         "write a target from -40 to -5 LUFS (-14 for streaming, -23 for broadcast), "
         "or `off` to keep the takes' levels"
     )
-    return _f.ranged(-40, -5, "LUFS", "-14", hint)(value)
-
-
-def resolve(base: Path, relative: str | None) -> Path | None:
-    """A path from the project file made absolute against the file's folder."""
-    if relative is None:
-        return None
-    path = Path(relative).expanduser()
-    return path if path.is_absolute() else (base / path).resolve()
+    return _f.amount("LUFS", "-14", -40, -5, hint=hint)(value)

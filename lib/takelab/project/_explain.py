@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from takelab.errors import PromptFileError
-from takelab.project._fields import EXAMPLE, SLUG, VARIANT_KEYS, kind
+from takelab.project._fields import EXAMPLE, SLUG, VARIANT_KEYS, kind, short
 
 Loc = tuple[str | int, ...]
 
@@ -249,6 +249,9 @@ def _problem(error: Any, doc: Any, model: type[BaseModel]) -> tuple[Pos, Pos, st
     elif kind_ in ("list_type", "tuple_type"):
         message = f"{{subject}} must be a list, got {kind(error['input'])}"
         hint = LISTS.get(field, f"write one `- ` entry per item under `{field}:`")
+    elif kind_ == "literal_error":  # every Literal field of the file is optional
+        message = f"{{owner_}}unknown {{field}} {short(str(error['input']))}"
+        hint = f"use one of {context['expected'].replace(chr(39), '')}, or leave {{field}}: out"
     else:
         message, hint = f"{{subject}}: {error['msg']}", EXAMPLE
     message = _fill(message, fill)

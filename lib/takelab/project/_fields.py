@@ -16,9 +16,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 # The order a variant's keys are written in (the editor keeps it).
@@ -56,6 +56,20 @@ def rule(check: Callable[..., Any], *, with_info: bool = False) -> BeforeValidat
 # --- describing values -----------------------------------------------------------------
 
 
+class Section(BaseModel):
+    """A mapping of the file: unknown keys are errors, and where `SHORT` names a field, a
+    lone text stands for it (`- refs/hero.png` is `- image: refs/hero.png`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    SHORT: ClassVar[str | None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any, info: ValidationInfo) -> Any:
+        short = isinstance(data, str) and cls.SHORT and checking(info)
+        return {cls.SHORT: data} if short else data
+
+
 def is_bool(value: Any) -> bool:
     return isinstance(value, bool)
 
@@ -87,7 +101,7 @@ def kind(value: Any) -> str:
 
 
 def number_text(value: float) -> str:
-    return str(int(value)) if math.isfinite(value) and value.is_integer() else str(value)
+    return str(int(value)) if math.isfinite(value) and float(value).is_integer() else str(value)
 
 
 # --- text --------------------------------------------------------------------------------
@@ -109,16 +123,11 @@ def text(value: Any, *, required: bool = False, keep_empty: bool = False) -> str
     return None
 
 
-def slugify(value: str) -> str:
-    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9_-]+", "-", plain.strip().lower()).strip("-_")
-    return slug[:64].rstrip("-_")
-
-
 def slug(value: Any) -> str:
     name = text(value, required=True) or ""
     if not SLUG.match(name):
-        suggestion = slugify(name)
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+        suggestion = re.sub(r"[^a-z0-9_-]+", "-", plain).strip("-_")[:64].rstrip("-_")
         ok = bool(suggestion and SLUG.match(suggestion))
         raise fail(
             f"{{subject}} {short(name)} is not a slug",
@@ -163,29 +172,57 @@ def one_of(value: Any, allowed: Sequence[str], what: str, hint: str) -> str:
 # --- numbers -----------------------------------------------------------------------------
 
 
-def number(value: Any, expected: str = "a number of seconds", example: str = "1.5") -> float:
-    if not is_number(value):
-        raise fail(
-            f"{{subject}} must be {expected}, got {kind(value)}",
-            f"write a plain number without quotes or units, e.g. {{field}}: {example}",
-        )
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf
+def amount(
+    unit: str,
+    example: str,
+    low: float = 0.0,
+    high: float = math.inf,
+    *,
+    above: bool = False,
+    whole: bool = False,
+    low_message: str = "",
+    high_message: str = "",
+    hint: str = "",
+) -> Callable[[Any], float | None]:
+    """A number of `unit` from `low` (or `above` it) to `high`, as `{field}: {example}`.
+    Out of range reads "is out of range" when both ends are finite, else "must be `low` or
+    more" / "more than `low`"; `{value}` in a message is the number as written."""
+    both = math.isfinite(high)
+    start = (
+        f"more than {number_text(low)} {unit}" if above else f"{number_text(low)} {unit} or more"
+    )
+    low_message = low_message or (
+        f"{{subject}} {{value}} {unit} is out of range"
+        if both
+        else f"{{subject}} must be {start}, got {{value}}"
+    )
+    high_message = high_message or f"{{subject}} {{value}} {unit} is out of range"
+    span = f" from {number_text(low)} to {number_text(high)}" if both and not above else ""
+    hint = hint or f"write a number of {unit}{span}, e.g. {{field}}: {example}"
+
+    def check(value: Any) -> float | None:
+        if value is None:
+            return None
+        if not is_number(value) or (whole and not float(value).is_integer()):
+            raise fail(
+                f"{{subject}} must be a {'whole ' * whole}number of {unit}, got {kind(value)}",
+                f"write a plain number{span} without quotes or units, e.g. {{field}}: {example}",
+            )
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        shown = number_text(number)
+        if number > high:
+            raise fail(high_message.replace("{value}", shown), hint)
+        if not (math.isfinite(number) and (number > low if above else number >= low)):
+            raise fail(low_message.replace("{value}", shown), hint)
+        return number
+
+    return check
 
 
-def seconds(value: Any) -> float | None:
-    """Seconds into a clip or a take: 0 or more."""
-    if value is None:
-        return None
-    secs = number(value)
-    if not (math.isfinite(secs) and secs >= 0):
-        raise fail(
-            f"{{subject}} must be 0 seconds or more, got {value}",
-            "write a number of seconds, e.g. {field}: 1.5",
-        )
-    return secs
+seconds = amount("seconds", "1.5")
 
 
 def flag(value: Any) -> bool | None:
@@ -200,6 +237,11 @@ def flag(value: Any) -> bool | None:
 def listed(value: Any) -> Any:
     """An empty `key:` is an empty list."""
     return [] if value is None else value
+
+
+def listed_map(value: Any) -> Any:
+    """An empty `key:` is an empty mapping."""
+    return {} if value is None else value
 
 
 # --- files -------------------------------------------------------------------------------
@@ -224,13 +266,6 @@ def inside(path: Path, info: ValidationInfo, shown: str, noun: str = "file") -> 
         )
 
 
-def found(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
 def file(what: str, suffixes: Sequence[str] = ()) -> Callable[[Any, ValidationInfo], Any]:
     """A file named relative to the project file: inside its folder, present, of a kind."""
 
@@ -242,7 +277,11 @@ def file(what: str, suffixes: Sequence[str] = ()) -> Callable[[Any, ValidationIn
         path = Path(name).expanduser()
         target = path if path.is_absolute() else folder / path
         inside(target, info, name, "image" if "{field}" in what else "file")
-        if not found(target):
+        try:
+            present = target.is_file()
+        except (OSError, ValueError):
+            present = False
+        if not present:
             raise fail(
                 f"{what} file {name!r} not found (looked for {target})",
                 "put the file there or fix the path (it is relative to the project file's "
@@ -258,11 +297,6 @@ def file(what: str, suffixes: Sequence[str] = ()) -> Callable[[Any, ValidationIn
     return check
 
 
-def listed_map(value: Any) -> Any:
-    """An empty `key:` is an empty mapping."""
-    return {} if value is None else value
-
-
 def nonempty(message: str, hint: str) -> Callable[[Any], Any]:
     """A list that must hold something when the key is written."""
 
@@ -270,17 +304,5 @@ def nonempty(message: str, hint: str) -> Callable[[Any], Any]:
         if value is None or value == []:
             raise fail(message, hint)
         return value
-
-    return check
-
-
-def ranged(low: float, high: float, unit: str, example: str, hint: str) -> Callable[[Any], float]:
-    """A number from `low` to `high` in `unit`."""
-
-    def check(value: Any) -> float:
-        amount = number(value, f"a number in {unit}", example)
-        if not low <= amount <= high:
-            raise fail(f"{{subject}} {number_text(amount)} {unit} is out of range", hint)
-        return amount
 
     return check

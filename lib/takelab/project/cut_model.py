@@ -11,13 +11,14 @@ later (a take shorter than `out:`) still names the line to change.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from takelab.project import _cut_fields as _c
 from takelab.project import _fields as _f
-from takelab.project._cut_fields import BEST, POSITIONS, RGB, TRANSITIONS, resolve
+from takelab.project._cut_fields import BEST, POSITIONS, RGB, TRANSITIONS
 
 DEFAULT_DISCLOSURE = "Contains AI-generated footage"
 DEFAULT_CROSSFADE_S = 0.5
@@ -26,15 +27,8 @@ Text = Annotated[str, _f.rule(partial(_f.text, required=True))]
 Seconds = Annotated[float | None, _f.rule(_f.seconds)]
 
 
-def _short_form(key: str, data: Any, info: ValidationInfo) -> Any:
-    """`title: Hi`, `audio: bed.wav`, `- walk`: one value for the section's main field."""
-    return {key: data} if isinstance(data, str) and _f.checking(info) else data
-
-
-class TextStyle(BaseModel):
+class TextStyle(_f.Section):
     """How overlay or card text looks."""
-
-    model_config = ConfigDict(extra="forbid")
 
     size: Annotated[int | None, _f.rule(_c.size)] = Field(
         default=None, description="text height in pixels; default H/16"
@@ -50,10 +44,8 @@ class TextStyle(BaseModel):
 Style = Annotated[TextStyle, _f.rule(_f.listed_map)]
 
 
-class Overlay(BaseModel):
+class Overlay(_f.Section):
     """Text over a shot, from `start` to `end` seconds after the shot appears."""
-
-    model_config = ConfigDict(extra="forbid")
 
     text: Text
     position: Annotated[str | tuple[float, float], _f.rule(_c.position)] = Field(
@@ -77,10 +69,8 @@ class Overlay(BaseModel):
         return self
 
 
-class Transition(BaseModel):
+class Transition(_f.Section):
     """How a shot begins: a hard cut, or a crossfade from what comes before it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["cut", "crossfade"] = "cut"
     duration: Annotated[float, _f.rule(_c.positive)] = 0.0
@@ -97,40 +87,33 @@ class Transition(BaseModel):
         if not _f.checking(info):
             return data
         example = "transition: {type: crossfade, duration: 0.5}"
-        if isinstance(data, str):
-            data = {"type": data}
-        if not isinstance(data, dict):
-            raise _f.fail(
-                f"{{subject}} must be cut, crossfade, or a mapping, got {_f.kind(data)}",
-                f"write transition: cut, or {example}",
-            )
-        data = dict(data)
-        raw = data.get("type", "crossfade")
+        data = {"type": data} if isinstance(data, str) else data
+        raw = data.get("type", "crossfade") if isinstance(data, dict) else None
         if not isinstance(raw, str):
+            inner = isinstance(data, dict)  # `type:` is not text, or the whole value is odd
+            what = "must be cut or crossfade" if inner else "must be cut, crossfade, or a mapping"
             raise _f.fail(
-                f"{{subject}} type must be cut or crossfade, got {_f.kind(raw)}", example, "type"
+                f"{{subject}} {what}, got {_f.kind(raw if inner else data)}",
+                f"write transition: cut, or {example}",
+                *(("type",) if inner else ()),
             )
         name = raw.strip().lower().replace("-", "").replace(" ", "")
         name = {"dissolve": "crossfade", "fade": "crossfade"}.get(name, name)
-        data["type"] = _f.one_of(
-            name, TRANSITIONS, "transition", "use cut or crossfade (with duration: seconds)"
-        )
+        hint = "use cut or crossfade (with duration: seconds)"
+        data = {**data, "type": _f.one_of(name, TRANSITIONS, "transition", hint)}
         if data["type"] == "cut" and data.get("duration") is not None:
-            raise _f.fail(
-                "{owner_}a cut has no duration",
-                "remove duration:, or make it a crossfade: " + example,
-                "duration",
-                key=1,
-            )
+            hint = "remove duration:, or make it a crossfade: " + example
+            raise _f.fail("{owner_}a cut has no duration", hint, "duration", key=1)
         if data["type"] == "crossfade" and data.get("duration") is None:
             data["duration"] = DEFAULT_CROSSFADE_S
         return data
 
 
-class CutShot(BaseModel):
+class CutShot(_f.Section):
     """One entry of the cut: a shot, the take to use, its in and out points."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
+    SHORT = "shot"
 
     shot: Annotated[str, _f.rule(_c.shot_id, with_info=True)]
     take: Annotated[str, _f.rule(_c.take)] = Field(
@@ -142,11 +125,6 @@ class CutShot(BaseModel):
         Field(default_factory=Transition)
     )
     overlays: Annotated[list[Overlay], _f.rule(_f.listed)] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _entry(cls, data: Any, info: ValidationInfo) -> Any:
-        return _short_form("shot", data, info)
 
     @model_validator(mode="after")
     def _in_before_out(self, info: ValidationInfo) -> CutShot:
@@ -170,45 +148,31 @@ class CutShot(BaseModel):
         return None if end is None else end - (self.in_s or 0.0)
 
 
-class Card(BaseModel):
+class Card(_f.Section):
     """A title or end card: text on a plain background."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    SHORT = "text"
     text: Text
     duration: Annotated[float, _f.rule(_c.positive)] = 2.0
     background: Annotated[str, _f.rule(_c.colour)] = "#000000"
     style: Style = Field(default_factory=TextStyle)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _card(cls, data: Any, info: ValidationInfo) -> Any:
-        return _short_form("text", data, info)
 
-
-class AudioBed(BaseModel):
+class AudioBed(_f.Section):
     """A sound file under the whole cut."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    SHORT = "file"
     file: Annotated[str, _f.rule(_f.file("audio", _c.AUDIO_SUFFIXES), with_info=True)]
     fade_in: Annotated[float, _f.rule(lambda v: _f.seconds(v) or 0.0)] = 0.0
     fade_out: Annotated[float, _f.rule(lambda v: _f.seconds(v) or 0.0)] = 0.0
-    level: Annotated[float, _f.rule(_f.ranged(-60, 24, "dB", "-6", _c.LEVEL_HINT))] = Field(
+    level: Annotated[float, _f.rule(_c.level)] = Field(
         default=0.0, description="gain in dB (0 = as is, -6 = half)"
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bed(cls, data: Any, info: ValidationInfo) -> Any:
-        return _short_form("file", data, info)
 
-
-class Grade(BaseModel):
+class Grade(_f.Section):
     """A colour grade on the footage (not the cards or text): a .cube LUT, or lift, gamma
     and gain per channel (0, 1, 1 change nothing)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     lut: Annotated[str | None, _f.rule(_f.file("LUT", (".cube",)), with_info=True)] = None
     lift: Annotated[RGB, _f.rule(_c.rgb(-1.0, 1.0, "0.02"))] = (0.0, 0.0, 0.0)
@@ -235,11 +199,10 @@ class Grade(BaseModel):
         return self.lut is None and self.lift == (0, 0, 0) and self.gamma == self.gain == (1, 1, 1)
 
 
-class Disclosure(BaseModel):
+class Disclosure(_f.Section):
     """The AI-disclosure label: always in the file's metadata, burnt in unless told not."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    SHORT = "text"
     text: Text = DEFAULT_DISCLOSURE
     burn_in: Annotated[bool, _f.rule(lambda v: _f.flag(v) is not False)] = True
 
@@ -252,13 +215,11 @@ class Disclosure(BaseModel):
                 "file's metadata",
                 "to keep it out of the picture, write disclosure: {burn_in: false}",
             )
-        return _short_form("text", data, info)
+        return data
 
 
-class Credentials(BaseModel):
+class Credentials(_f.Section):
     """Where the C2PA signing certificate chain, its key and trust anchors are."""
-
-    model_config = ConfigDict(extra="forbid")
 
     cert: Annotated[str, _f.rule(_f.file("certificate", _c.CERT_SUFFIXES), with_info=True)]
     key: Annotated[str, _f.rule(_f.file("key", (".pem", ".key")), with_info=True)]
@@ -267,10 +228,8 @@ class Credentials(BaseModel):
     ] = None
 
 
-class Cut(BaseModel):
+class Cut(_f.Section):
     """The cut section of a project file."""
-
-    model_config = ConfigDict(extra="forbid")
 
     shots: Annotated[
         list[CutShot],
@@ -379,6 +338,14 @@ class Cut(BaseModel):
     def default(cls, shot_ids: list[str]) -> Cut:
         """Every shot in file order, each from its best accepted take, joined by cuts."""
         return cls(shots=[CutShot(shot=s) for s in shot_ids])
+
+
+def resolve(base: Path, relative: str | None) -> Path | None:
+    """A path from the project file made absolute against the file's folder."""
+    if relative is None:
+        return None
+    path = Path(relative).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
 
 
 __all__ = [

@@ -30,6 +30,20 @@ from takelab.project._fields import EXAMPLE, VARIANT_KEYS
 from takelab.settings import settings
 
 M = TypeVar("M", bound=BaseModel)
+MAX_BYTES_ENV = "TAKELAB_MAX_PROJECT_BYTES"
+A_YAML_FILE = "give the path of a .yaml file, e.g. prompts/tokyo-rain.yaml"
+# A YAML syntax problem's wording -> what to do about it (first match wins).
+SYNTAX_HINTS = (
+    (("'\\t'", "tab"), "indent with spaces, not tabs"),
+    (
+        ("mapping values are not allowed",),
+        "put text that contains ': ' in quotes, or fix the indentation of this line",
+    ),
+    (("another document",), "a project file holds one document: remove the second '---'"),
+    (("alias",), "define the anchor (&name) before using *name, or remove the alias"),
+    (("flow", "']'", "'}'"), "close the [ ] or { } that was opened, or put the text in quotes"),
+    (("quoted scalar",), "close the quote that was opened"),
+)
 
 
 def load(path: Path, model: type[M]) -> M:
@@ -38,14 +52,11 @@ def load(path: Path, model: type[M]) -> M:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        before = data[: exc.start]
         raise PromptFileError(
             path,
             f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
-            line=line,
-            column=column,
+            **_at(before.decode("utf-8", errors="replace")),
             hint="save the file as UTF-8 (most editors: 'Save with encoding')",
         ) from None
     return load_text(text, path, model)
@@ -104,10 +115,8 @@ def _plain(node: Any) -> Any:
         return {key: _plain(value) for key, value in node.items()}
     if isinstance(node, list):
         return [_plain(item) for item in node]
-    if isinstance(node, ScalarBoolean):
-        return bool(node)
     for plain in (bool, str, int, float):
-        if isinstance(node, plain):
+        if isinstance(node, plain) or (plain is bool and isinstance(node, ScalarBoolean)):
             return plain(node)
     return node
 
@@ -115,23 +124,16 @@ def _plain(node: Any) -> Any:
 def _lines(node: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
     """The line of every key and list item, by path: ("shots", "0", "variants", ...)."""
     out: dict[tuple[str, ...], int] = {}
-    if isinstance(node, CommentedMap):
-        for key in node:
-            path = (*prefix, str(key))
-            out[path] = key_pos(node, key)[0]
-            out.update(_lines(node[key], path))
-    elif isinstance(node, CommentedSeq):
-        for index, item in enumerate(node):
-            path = (*prefix, str(index))
-            out[path] = item_pos(node, index)[0]
-            out.update(_lines(item, path))
+    items = enumerate(node) if isinstance(node, CommentedSeq) else []
+    for key, child in node.items() if isinstance(node, CommentedMap) else items:
+        path = (*prefix, str(key))
+        pos = key_pos(node, key) if isinstance(node, CommentedMap) else item_pos(node, key)
+        out[path] = pos[0]
+        out.update(_lines(child, path))
     return out
 
 
 # --- reading and parsing ---------------------------------------------------------------
-
-
-MAX_BYTES_ENV = "TAKELAB_MAX_PROJECT_BYTES"
 
 
 def max_project_bytes() -> int:
@@ -142,19 +144,11 @@ def max_project_bytes() -> int:
 def _read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
-            raise PromptFileError(
-                path,
-                "is a directory, not a project file",
-                hint="give the path of a .yaml file, e.g. prompts/tokyo-rain.yaml",
-            )
-        limit = max_project_bytes()
-        info = path.stat()
+            raise PromptFileError(path, "is a directory, not a project file", hint=A_YAML_FILE)
+        limit, info = max_project_bytes(), path.stat()
         if not stat.S_ISREG(info.st_mode):
-            raise PromptFileError(
-                path,
-                "is not a regular file (a device, pipe or socket)",
-                hint="give the path of a .yaml file, e.g. prompts/tokyo-rain.yaml",
-            )
+            message = "is not a regular file (a device, pipe or socket)"
+            raise PromptFileError(path, message, hint=A_YAML_FILE)
         if info.st_size > limit:
             raise PromptFileError(
                 path,
@@ -193,16 +187,12 @@ def _missing_hint(path: Path) -> str:
     return "check the path; project files usually live in prompts/"
 
 
-def _timestamp_as_text(constructor: RoundTripConstructor, node: Any) -> str:
-    return str(node.value)
-
-
 class _Constructor(RoundTripConstructor):
     """Round-trip constructor that keeps dates as text: no field here is a date, and
     converting one can fail without a position ("day is out of range for month")."""
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda _, node: str(node.value))
 
 
 def _parse(text: str, path: Path) -> Any:
@@ -225,41 +215,33 @@ def _parse(text: str, path: Path) -> Any:
             # an unclosed quote or bracket: where it opened is what needs fixing
             mark = exc.context_mark
         problem = str(exc.problem or exc.context or "invalid YAML").strip()
-        context = ""
         if exc.context and exc.context_mark and exc.problem:
-            context = f" ({exc.context} started on line {exc.context_mark.line + 1})"
+            problem += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        hint = next((h for words, h in SYNTAX_HINTS if any(w in problem for w in words)), None)
         raise PromptFileError(
             path,
-            f"YAML syntax error: {problem}{context}",
+            f"YAML syntax error: {problem}",
             **_mark(mark),
-            hint=_syntax_hint(problem + context),
+            hint=hint or "check the indentation and the quoting around this line",
         ) from None
     except ReaderError as exc:
-        before = text[: max(0, int(exc.position))]
         code = exc.character if isinstance(exc.character, int) else 0
         raise PromptFileError(
             path,
             f"the file contains the character #x{code:04x}, which YAML does not allow",
-            line=before.count("\n") + 1,
-            column=len(before) - (before.rfind("\n") + 1) + 1,
+            **_at(text[: max(0, int(exc.position))]),
             hint="remove the control character; save the file as plain UTF-8 text",
         ) from None
     except RecursionError:  # reported by load_text
         raise
     except Exception as exc:  # ruamel raises ValueError, TypeError... from constructors
+        message = f"the YAML could not be read: {exc}"
         raise PromptFileError(
-            path,
-            f"the YAML could not be read: {exc}",
-            line=1,
-            hint="check the file is plain YAML; " + EXAMPLE,
+            path, message, line=1, hint="check the file is plain YAML; " + EXAMPLE
         ) from None
     if doc is None:
-        raise PromptFileError(
-            path,
-            "the project file is empty",
-            line=1,
-            hint="start with `project: <slug>` and a `shots:` list; " + EXAMPLE,
-        )
+        hint = "start with `project: <slug>` and a `shots:` list; " + EXAMPLE
+        raise PromptFileError(path, "the project file is empty", line=1, hint=hint)
     return doc
 
 
@@ -269,20 +251,9 @@ def _mark(mark: Any) -> dict[str, int | None]:
     return {"line": int(mark.line) + 1, "column": int(mark.column) + 1}
 
 
-def _syntax_hint(problem: str) -> str:
-    if "'\\t'" in problem or "tab" in problem:
-        return "indent with spaces, not tabs"
-    if "mapping values are not allowed" in problem:
-        return "put text that contains ': ' in quotes, or fix the indentation of this line"
-    if "another document" in problem:
-        return "a project file holds one document: remove the second '---'"
-    if "alias" in problem:
-        return "define the anchor (&name) before using *name, or remove the alias"
-    if "flow" in problem or "']'" in problem or "'}'" in problem:
-        return "close the [ ] or { } that was opened, or put the text in quotes"
-    if "quoted scalar" in problem:
-        return "close the quote that was opened"
-    return "check the indentation and the quoting around this line"
+def _at(before: str) -> dict[str, int | None]:
+    """The line and column just after the text `before` (1-based)."""
+    return {"line": before.count("\n") + 1, "column": len(before) - (before.rfind("\n") + 1) + 1}
 
 
 def _first_line(text: str) -> int:

@@ -3,12 +3,11 @@ budget and the cut), the rules across its shots, and loading with file:line erro
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from takelab.errors import PromptFileError
 from takelab.project import _fields as _f
@@ -37,18 +36,6 @@ SLUG = _f.SLUG
 SHORT_SIDE = {"144p": 144, "480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "4k": 2160}
 
 
-def _budget(value: Any) -> float | None:
-    if value is None:
-        return None
-    amount = _f.number(value, "a number of US dollars", "25")
-    if not (math.isfinite(amount) and amount >= 0):
-        raise _f.fail(
-            f"{{subject}} must be a finite amount, 0 or more, got {value}",
-            "write an amount in US dollars, e.g. budget_usd: 25, or remove the line",
-        )
-    return amount
-
-
 def _unique(
     ids: list[str], what: Callable[[str], str], hint: Callable[[str], str], *where: str | int
 ) -> None:
@@ -74,10 +61,8 @@ def _unused(ids: list[str], prefix: str) -> str:
     return f"{prefix}{number}"
 
 
-class Shot(BaseModel):
+class Shot(_f.Section):
     """One clip the finished piece needs."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: Annotated[str, _f.rule(_f.slug)]
     notes: Text = None
@@ -107,14 +92,22 @@ class Shot(BaseModel):
         raise KeyError(variant_id)
 
 
-class Project(BaseModel):
+class Project(_f.Section):
     """One creative project file: goal, defaults, budget, shots."""
-
-    model_config = ConfigDict(extra="forbid")
 
     project: Annotated[str, _f.rule(_f.slug)]
     goal: Text = None
-    budget_usd: Annotated[float | None, _f.rule(_budget)] = None
+    budget_usd: Annotated[
+        float | None,
+        _f.rule(
+            _f.amount(
+                "US dollars",
+                "25",
+                low_message="{subject} must be a finite amount, 0 or more, got {value}",
+                hint="write an amount in US dollars, e.g. budget_usd: 25, or remove the line",
+            )
+        ),
+    ] = None
     defaults: Annotated[VariantSettings, _f.rule(_f.listed_map)] = Field(
         default_factory=VariantSettings
     )

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
 from takelab.project import _fields as _f
 from takelab.project._prompt_layout import (
@@ -48,22 +48,17 @@ TAKE_ID = re.compile(r"^[0-9a-f]{6,16}$")
 MAX_REFERENCES = 9
 
 
-def _duration(value: Any) -> float | None:
-    if value is None:
-        return None
-    seconds = _f.number(value, "a number of seconds", "8")
-    if not seconds > 0:
-        raise _f.fail(
-            f"{{subject}} must be more than 0 seconds, got {value}",
-            "write a positive number of seconds, e.g. duration: 8",
-        )
-    if seconds > MAX_DURATION_S:
-        limit = _f.number_text(MAX_DURATION_S)
-        raise _f.fail(
-            f"{{subject}} {value} is over the {limit}-second limit",
-            f"write at most duration: {limit}; most video models make 4 to 10 s per clip",
-        )
-    return seconds
+_duration = _f.amount(
+    "seconds",
+    "8",
+    0,
+    MAX_DURATION_S,
+    above=True,
+    low_message="{subject} must be more than 0 seconds, got {value}",
+    high_message=f"{{subject}} {{value}} is over the {MAX_DURATION_S:g}-second limit",
+    hint=f"write a positive number of seconds up to duration: {MAX_DURATION_S:g}; most video "
+    "models make 4 to 10 s per clip",
+)
 
 
 def _take_id(value: Any) -> str | None:
@@ -118,10 +113,8 @@ Image = Annotated[str | None, _f.rule(_f.file("{owner_}{field}"), with_info=True
 Seconds = Annotated[float | None, _f.rule(_f.seconds)]
 
 
-class VariantSettings(BaseModel):
+class VariantSettings(_f.Section):
     """Fields a variant shares with the project defaults."""
-
-    model_config = ConfigDict(extra="forbid")
 
     duration: Annotated[float | None, _f.rule(_duration)] = Field(
         default=None, description="clip length in seconds"
@@ -142,47 +135,32 @@ class VariantSettings(BaseModel):
     sound: Text = Field(default=None, description="sound effects and ambience, as text")
 
 
-class DialogueLine(BaseModel):
+class DialogueLine(_f.Section):
     """One spoken line: who says it, the words, and optionally when (seconds into the clip)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     speaker: Annotated[str, _f.rule(partial(_f.text, required=True))]
     line: Annotated[str, _f.rule(partial(_f.text, required=True))]
     at: Seconds = None
 
 
-def _role(value: Any) -> str | None:
-    role = _f.text(value)
-    if role is not None and role not in REFERENCE_ROLES:
-        raise _f.fail(
-            f"{{owner_}}unknown role {_f.short(role)}",
-            f"use one of {', '.join(REFERENCE_ROLES)}, or leave role: out",
-        )
-    return role
-
-
-class Reference(BaseModel):
+class Reference(_f.Section):
     """An image that keeps a character, a look or an object consistent across shots."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
+    SHORT = "image"
     image: Annotated[str, _f.rule(_f.file("{owner_}{field}"), with_info=True)] = Field(
         description="path relative to the project file"
     )
-    role: Annotated[Literal["character", "style", "asset"] | None, _f.rule(_role)] = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, data: Any, info: ValidationInfo) -> Any:
-        """`- refs/hero.png` is short for `- image: refs/hero.png`."""
-        return {"image": data} if isinstance(data, str) and _f.checking(info) else data
+    role: Annotated[Literal["character", "style", "asset"] | None, _f.rule(_f.text)] = None
 
 
-class Beat(BaseModel):
+class Beat(_f.Section):
     """A timed moment within one clip: what happens at `at` seconds, and the camera then."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     at: Annotated[float, _f.rule(_f.seconds)]
     action: Annotated[str, _f.rule(partial(_f.text, required=True))]
