@@ -114,13 +114,13 @@ def test_a_fully_cached_rerun_records_one_cached_sweep_run_and_no_notebook(
     first_run = tracker.client.get_run(first.sweep_run_id or "")
     assert "takelab.cached" not in first_run.data.tags  # it made takes
     # `takelab sweep`'s path: nothing to run, so no kernel and no new notebook.
-    notebook, summary = run_sweep_notebook(project_file, seeds=1, home=home)
-    assert notebook is None and not list(home.sweeps.glob("*.ipynb"))
-    assert summary["metrics"]["takes_cached"] == 4 and summary["spend_usd"] == 0
+    summary = run_sweep_notebook(project_file, seeds=1, home=home)
+    assert summary.notebook is None and not list(home.sweeps.glob("*.ipynb"))
+    assert summary.metrics["takes_cached"] == 4 and summary.spend_usd == 0
     assert {r.data.tags["takelab.take_id"]: r.info.run_id for r in take_runs(tracker, "mini")} == (
         runs
     ), "a cached rerun creates no take run"
-    cached = tracker.client.get_run(summary["sweep_run_id"])
+    cached = tracker.client.get_run(summary.sweep_run_id or "")
     assert cached.data.tags["takelab.kind"] == "sweep"
     assert cached.data.tags["takelab.cached"] == "true"
     assert sorted(cached.data.tags["takelab.take_runs"].split(",")) == sorted(runs.values())

@@ -74,6 +74,7 @@ def run_sweep_notebook(
     **options: Any,
 ) -> SweepResult:
     """`sweep_in_notebook` with the spec built from keyword arguments (SweepSpec's fields)."""
+    home = (home or Home.from_env()).ensure()
     spec = SweepSpec.parse(
         {
             "project_file": project_file,
@@ -82,7 +83,7 @@ def run_sweep_notebook(
             "backends": backends,
             "seeds": seeds,
             **options,
-            "home": home.root if home is not None else None,
+            "home": home.root,
         }
     )
     return sweep_in_notebook(spec)
