@@ -17,7 +17,7 @@ def log_take(
     tracker: Tracker,
     record: TakeRecord,
     *,
-    verdict: VerdictRecord | None | object = LATEST,
+    verdict: VerdictRecord | object | None = LATEST,
     lost_run: bool = False,
 ) -> str:
     """Create or update the take's one MLflow run (files from its take folder, its latest
