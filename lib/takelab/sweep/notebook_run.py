@@ -11,7 +11,14 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from takelab.errors import TakelabError
+from takelab.errors import (
+    BackendError,
+    BudgetError,
+    MissingKeyError,
+    PromptFileError,
+    TakelabError,
+    UsageError,
+)
 from takelab.home import Home
 from takelab.sweep.result import SweepResult
 from takelab.sweep.spec import NotebookReply, SweepSpec
@@ -22,6 +29,18 @@ from takelab.sweep.spec import NotebookReply, SweepSpec
 # Nothing crosses the network, so the warning is noise on every sweep; the kernel's own
 # log is raised to errors (a failing cell still reaches the user through papermill).
 QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
+
+
+# Errors the kernel raises that are the user's to fix (a missing key, an unknown backend,
+# a budget, a parameter, the project file): `takelab sweep` exits 2 for them, as for bad
+# input. Exact types: a subclass (e.g. LocalModelError) keeps its own exit code.
+USER_ERRORS: tuple[type[TakelabError], ...] = (
+    UsageError,
+    PromptFileError,
+    BudgetError,
+    MissingKeyError,
+    BackendError,
+)
 
 
 class NotebookError(TakelabError):
@@ -80,6 +99,8 @@ def execute(pm: Any, source: Path, out: Path, spec: SweepSpec, home: Home) -> Sw
         result.notebook = str(out)
         _log_notebook(home, result, out)
     if reply.error is not None and (raised := reply.error.rebuild()) is not None:
+        if type(raised) in USER_ERRORS and isinstance(raised, TakelabError):
+            raised.exit_code = 2  # the user's to fix: bad input, exit 2 (`takelab sweep -h`)
         raise raised from None
     # The last cell fails an incomplete sweep on purpose (`result.check()`): the sweep
     # ran, and its result (with its verdict) is what the caller gets.
