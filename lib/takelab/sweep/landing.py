@@ -3,7 +3,6 @@ to decode, measured, previewed, and moved into `takes/<take id>/` in one rename.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import threading
 from dataclasses import dataclass
@@ -13,15 +12,8 @@ from takelab.backends import Backend
 from takelab.home import Home
 from takelab.journal.store import TakeRecord
 from takelab.media import io as media
+from takelab.sweep.plan import file_sha256
 from takelab.tracking.names import request_json
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -73,7 +65,7 @@ def land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> Lande
         media.make_previews(video, scratch / "preview.gif", scratch / "contact_sheet.png")
         (scratch / "request.json").write_text(request_json(record) + "\n")
         (scratch / "prompt.txt").write_text(record.request.prompt + "\n")
-        sha = sha256_file(video)
+        sha = file_sha256(video)
         if final.exists():
             shutil.rmtree(final)
         scratch.rename(final)

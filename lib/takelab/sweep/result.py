@@ -20,6 +20,8 @@ from takelab.tracking.names import run_link
 if TYPE_CHECKING:
     import pandas as pd
 
+    from takelab.backends import TakeRequest
+
 FAILED_STATES = ("failed", "blocked", "uncertain")
 COMPLETE_STATES = ("done", "cached")
 # The exit-code contract of `takelab sweep` (README "Security" and `takelab sweep --help`).
@@ -46,6 +48,13 @@ class Outcome:
     def __post_init__(self) -> None:
         # Shown in the summary, takes.csv and the executed notebook: scrubbed once here.
         self.message = scrub(self.message)
+
+    @classmethod
+    def unrun(cls, req: TakeRequest, status: str, message: str) -> Outcome:
+        """A take that ended without running (stopped by lint, interrupted, a bug)."""
+        return cls(
+            req.take_id, req.shot, req.variant, req.backend_spec, req.seed, status, message=message
+        )
 
 
 class SweepResult(BaseModel):

@@ -333,15 +333,7 @@ def _result(fut: Future[Outcome], planned: PlannedTake) -> Outcome:
         log.error(
             "take %s failed unexpectedly: %s: %s", req.take_id, type(exc).__name__, scrub(exc)
         )
-        return Outcome(
-            req.take_id,
-            req.shot,
-            req.variant,
-            req.backend_spec,
-            req.seed,
-            "error",
-            message=f"{type(exc).__name__}: {exc}",
-        )
+        return Outcome.unrun(req, "error", f"{type(exc).__name__}: {exc}")
 
 
 def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home, journal: Journal) -> None:

@@ -24,13 +24,13 @@ from takelab.journal.store import Claim, Journal, TakeRecord, TakeState
 from takelab.scrub import scrub
 from takelab.sweep.charges import PriceBook, book_charge
 from takelab.sweep.landing import land
-from takelab.sweep.landing import sha256_file as sha256_file  # doctor's import
-from takelab.sweep.plan import PlannedTake
+from takelab.sweep.plan import PlannedTake, file_sha256
 from takelab.sweep.result import Outcome as Outcome  # callers import it from here
 from takelab.sweep.tracking_setup import SweepTracking
 from takelab.tracking.take_log import log_take
 from takelab.tracking.tracker import Tracker
 
+sha256_file = file_sha256  # doctor/ and media/ import it from here
 log = logging.getLogger(__name__)
 
 
@@ -99,25 +99,9 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     req = planned.request
     if not planned.runnable:
         reasons = [f"{f.rule}: {f.message}" for f in planned.blocked_by_lint] + planned.problems
-        return Outcome(
-            req.take_id,
-            req.shot,
-            req.variant,
-            req.backend_spec,
-            req.seed,
-            "lint",
-            message="; ".join(reasons),
-        )
+        return Outcome.unrun(req, "lint", "; ".join(reasons))
     if ctx.stopping:
-        return Outcome(
-            req.take_id,
-            req.shot,
-            req.variant,
-            req.backend_spec,
-            req.seed,
-            "not-started",
-            message="interrupted before submitting",
-        )
+        return Outcome.unrun(req, "not-started", "interrupted before submitting")
     backend = planned.backend
     price = ctx.prices.reserve(req.backend_spec, backend.price(req))
     result = ctx.journal.claim(
