@@ -223,7 +223,8 @@ def test_an_error_raised_in_the_kernel_comes_back_as_the_same_type(
     project_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from takelab.errors import MissingKeyError, PromptFileError
-    from takelab.sweep import SweepSpec, sweep_in_notebook
+    from takelab.sweep import SweepSpec
+    from takelab.sweep.notebook import sweep_in_notebook
     from takelab.sweep.spec import RaisedError
 
     # A Path field, a line and a hint survive the trip as data.
@@ -245,7 +246,8 @@ def test_an_error_raised_in_the_kernel_comes_back_as_the_same_type(
 def test_a_launch_is_followed_through_its_events_and_stopped_by_its_stop_file(
     project_file: Path,
 ) -> None:
-    from takelab.sweep import SweepLaunch, SweepSpec
+    from takelab.sweep import SweepSpec
+    from takelab.sweep.launch import SweepLaunch
 
     spec = SweepSpec(project_file=project_file, seeds=1, concurrency=1)
     with SweepLaunch(spec, in_notebook=False).start() as launch:

@@ -15,7 +15,6 @@ from pydantic import BaseModel, model_validator
 
 from takelab.errors import SweepIncomplete
 from takelab.scrub import scrub
-from takelab.tracking.names import run_link
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,6 +72,7 @@ class SweepResult(BaseModel):
     verdict: str = ""  # "complete" (every take done or cached) or "incomplete"; set here
     exit_code: int = EXIT_COMPLETE
     notebook: str | None = None  # the executed notebook; None when no kernel ran
+    link: str | None = None  # the sweep run in the MLflow UI
 
     @model_validator(mode="after")
     def _settle(self) -> SweepResult:
@@ -112,12 +112,6 @@ class SweepResult(BaseModel):
         import pandas as pd
 
         return pd.DataFrame([asdict(o) for o in self.outcomes])
-
-    @property
-    def link(self) -> str | None:
-        if self.experiment_id is None:
-            return None
-        return run_link(self.experiment_id, self.sweep_run_id)
 
     def describe(self) -> str:
         c = self.counts

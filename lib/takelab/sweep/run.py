@@ -35,6 +35,7 @@ from takelab.sweep.result import SweepResult as SweepResult  # callers import it
 from takelab.sweep.spec import SweepSpec
 from takelab.sweep.take import SweepContext, run_take
 from takelab.sweep.tracking_setup import SweepTracking
+from takelab.tracking.names import run_link
 from takelab.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ def _run(
     sweep_run_id = tracking.sweep_run_id
     if tracking.warning:
         warnings.append(tracking.warning)
+    experiment = tracking.experiment_id
     result = SweepResult(
         project=project.project,
         sweep_id=sweep_id,
@@ -241,7 +243,10 @@ def _run(
         spend_usd=spend,
         budget_usd=budget,
         warnings=warnings + ctx.notes + (["the sweep was interrupted"] if interrupted else []),
-        experiment_id=tracking.experiment_id,
+        experiment_id=experiment,
+        link=None
+        if tracking.experiment_id is None
+        else run_link(tracking.experiment_id, sweep_run_id),
         interrupted=interrupted,
         artifact_uri=tracking.artifact_uri,
     )

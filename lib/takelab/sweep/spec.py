@@ -25,12 +25,12 @@ from pydantic import (
 from takelab.errors import TakelabError, UsageError
 from takelab.home import Home
 from takelab.secrets import known_keys, looks_like_secret
-from takelab.sweep.ray_cluster import check_executor
 from takelab.sweep.result import SweepResult
 
 # Grid fields a user types: a key pasted into one of them would be written into the
 # executed notebook (kept in sweeps/ and logged to MLflow), so each is checked.
 TYPED_FIELDS = ("project_file", "shots", "variants", "backends", "ray_address")
+EXECUTORS = ("threads", "ray")
 CHECKED = "checked"  # validation context: the spec was built and checked in the caller
 
 
@@ -119,6 +119,18 @@ class SweepSpec(BaseModel):
             "backends": self.backends,
             "seeds": self.seeds,
         }
+
+
+def check_executor(executor: str, ray_address: str | None) -> None:
+    """Refuse an unknown executor, or a Ray address without the Ray executor."""
+    if executor not in EXECUTORS:
+        raise UsageError(
+            f"unknown executor {executor!r}", hint=f"choose one of: {', '.join(EXECUTORS)}"
+        )
+    if ray_address and executor != "ray":
+        raise UsageError(
+            "a Ray address is given but the executor is not ray", hint="add --executor ray"
+        )
 
 
 def check_no_keys(parameters: dict[str, Any]) -> None:

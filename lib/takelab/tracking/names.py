@@ -10,8 +10,10 @@ import json
 import logging
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from takelab.journal.store import PreferenceRecord, TakeRecord, TakeState, VerdictRecord
+if TYPE_CHECKING:  # only their fields are read: this module stays below the journal
+    from takelab.journal.store import PreferenceRecord, TakeRecord, TakeState, VerdictRecord
 
 KIND_TAG = "takelab.kind"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
@@ -116,9 +118,7 @@ def preference_counts(prefs: Iterable[PreferenceRecord], take_id: str) -> dict[s
 
 def take_status(state: TakeState) -> str:
     """The `takelab.status` tag for a journal state."""
-    if state in (TakeState.RESERVED, TakeState.SUBMITTING, TakeState.SUBMITTED):
-        return "running"
-    return str(state)
+    return "running" if state.active else str(state)
 
 
 def request_json(record: TakeRecord) -> str:
