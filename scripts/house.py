@@ -92,6 +92,23 @@ def graph() -> dict[str, set[str]]:
     return {module_name(f): imports(f, modules) for f in files}
 
 
+def room_of(module: str) -> str:
+    """The package a module lives in (its first name below takelab), or the module."""
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+def package_graph(g: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The import graph between packages and top-level modules (the layout's "rooms")."""
+    rooms: dict[str, set[str]] = {}
+    for m, deps in g.items():
+        if m == ROOT:
+            continue
+        here = rooms.setdefault(room_of(m), set())
+        here.update(room_of(d) for d in deps if d != ROOT and room_of(d) != room_of(m))
+    return rooms
+
+
 def strongly_connected(g: dict[str, set[str]]) -> list[list[str]]:
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -196,6 +213,15 @@ def main() -> int:
         f" floors: {floors(g, comps)}"
     )
     print(f"import cycles: {sum(1 for c in comps if len(c) > 1)}")
+    rooms = package_graph(g)
+    room_comps = strongly_connected(rooms)
+    print(
+        f"packages and top-level modules: {len(rooms)}; floors: {floors(rooms, room_comps)};"
+        f" cycles between them: {sum(1 for c in room_comps if len(c) > 1)}"
+    )
+    for comp in room_comps:
+        if len(comp) > 1:
+            print("packages that import each other: " + " <-> ".join(comp))
     print("largest modules: " + ", ".join(f"{p} {n}" for n, p in sizes[:5]))
     print("largest backend files: " + ", ".join(f"{p} {n}" for n, p in backend_sizes[:3]))
     found = problems(g)

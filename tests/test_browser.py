@@ -209,8 +209,15 @@ def _notebook_copy(name: str, root: Path, **params: Any) -> None:
         if "parameters" in cell["metadata"].get("tags", []):
             source = "".join(cell["source"])
             source = re.sub(r'project_file = "[^"]*"', 'project_file = "prompts/mini.yaml"', source)
+            # The sweep notebook's one parameter is a SweepSpec written as a dict.
+            source = re.sub(
+                r'"project_file": "[^"]*"', '"project_file": "prompts/mini.yaml"', source
+            )
             for key, value in params.items():
                 source = re.sub(rf"^{key} = .*$", f"{key} = {value!r}", source, flags=re.M)
+                source = re.sub(
+                    rf'^(\s*)"{key}": [^#\n]*?,', rf'\1"{key}": {value!r},', source, flags=re.M
+                )
             cell["source"] = source
     (root / "notebooks").mkdir(parents=True, exist_ok=True)
     (root / "notebooks" / name).write_text(json.dumps(nb, indent=1))

@@ -62,7 +62,9 @@ def test_the_sweep_notebook_runs_with_its_kernel_in_notebooks(
     pm.execute_notebook(
         str(ROOT / "notebooks" / "02_sweep.ipynb"),
         str(out),
-        parameters={"project_file": "prompts/mini.yaml", "variants": ["cat/v1"], "seeds": 1},
+        parameters={
+            "spec": {"project_file": "prompts/mini.yaml", "variants": ["cat/v1"], "seeds": 1}
+        },
         cwd=str(repo / "notebooks"),
         kernel_name="python3",
         progress_bar=False,

@@ -114,13 +114,13 @@ def test_a_fully_cached_rerun_records_one_cached_sweep_run_and_no_notebook(
     first_run = tracker.client.get_run(first.sweep_run_id or "")
     assert "takelab.cached" not in first_run.data.tags  # it made takes
     # `takelab sweep`'s path: nothing to run, so no kernel and no new notebook.
-    notebook, summary = run_sweep_notebook(project_file, seeds=1, home=home)
-    assert notebook is None and not list(home.sweeps.glob("*.ipynb"))
-    assert summary["metrics"]["takes_cached"] == 4 and summary["spend_usd"] == 0
+    summary = run_sweep_notebook(project_file, seeds=1, home=home)
+    assert summary.notebook is None and not list(home.sweeps.glob("*.ipynb"))
+    assert summary.metrics["takes_cached"] == 4 and summary.spend_usd == 0
     assert {r.data.tags["takelab.take_id"]: r.info.run_id for r in take_runs(tracker, "mini")} == (
         runs
     ), "a cached rerun creates no take run"
-    cached = tracker.client.get_run(summary["sweep_run_id"])
+    cached = tracker.client.get_run(summary.sweep_run_id or "")
     assert cached.data.tags["takelab.kind"] == "sweep"
     assert cached.data.tags["takelab.cached"] == "true"
     assert sorted(cached.data.tags["takelab.take_runs"].split(",")) == sorted(runs.values())
@@ -192,3 +192,78 @@ def test_mlflow_down_keeps_takes_in_the_journal_and_sync_logs_them(
     assert report.takes_logged == 2 and not report.errors
     assert len(take_runs(Tracker(), "mini")) == 2
     assert sync().takes_logged == 0  # nothing twice
+
+
+# -- the typed boundary: SweepSpec in, SweepResult (or the same typed error) out ------------
+
+
+def test_a_sweep_spec_is_checked_where_it_is_built_and_crosses_as_json(tmp_path: Path) -> None:
+    from takelab.errors import UsageError
+    from takelab.sweep import SweepSpec
+
+    spec = SweepSpec(project_file=tmp_path / "p.yaml", seeds=(1, 3), budget_usd=2)
+    again = SweepSpec.parse(spec.model_dump_json(), checked=True)
+    assert again == spec and again.seeds == (1, 3) and again.budget_usd == 2.0
+    for bad, words in [
+        ({"budget_usd": True}, "budget_usd must be a number"),
+        ({"budget_usd": -1}, "must not be negative"),
+        ({"concurrency": 0}, "concurrency must be a whole number"),
+        ({"executor": "dask"}, "unknown executor"),
+        ({"ray_address": "h:1"}, "executor is not ray"),
+        ({"seeds": "many"}, "sweep parameter seeds"),
+        ({"color": "red"}, "sweep parameter color"),
+        ({"backends": ["previz:sk-proj-" + "Zz09" * 8]}, "'backends' holds what looks like"),
+    ]:
+        with pytest.raises(UsageError, match=words) as info:
+            SweepSpec.parse({"project_file": "p.yaml", **bad})
+        assert "Zz09" not in str(info.value)
+
+
+def test_an_error_raised_in_the_kernel_comes_back_as_the_same_type(
+    project_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from takelab.errors import MissingKeyError, PromptFileError
+    from takelab.sweep import SweepSpec
+    from takelab.sweep.notebook import sweep_in_notebook
+    from takelab.sweep.spec import RaisedError
+
+    # A Path field, a line and a hint survive the trip as data.
+    sent = PromptFileError(project_file, "bad shot", line=3, column=5, hint="fix it")
+    back = RaisedError.model_validate_json(RaisedError.of(sent).model_dump_json()).rebuild()
+    assert type(back) is PromptFileError and str(back) == str(sent)
+    assert back.path == project_file and (back.line, back.column) == (3, 5)
+    assert RaisedError.of(ValueError("a bug in a cell")).rebuild() is None  # not takelab's
+    assert RaisedError(kind="os.system").rebuild() is None  # only takelab's own classes
+
+    # The parent plans the grid; the kernel checks the backend's key and raises.
+    monkeypatch.delenv("LUMAAI_API_KEY", raising=False)
+    with pytest.raises(MissingKeyError) as info:
+        sweep_in_notebook(SweepSpec(project_file=project_file, backends=("luma",)))
+    assert info.value.variable == "LUMAAI_API_KEY" and info.value.exit_code == 2
+    assert len(list(Home.from_env().sweeps.glob("*.ipynb"))) == 1  # the executed notebook
+
+
+def test_a_launch_is_followed_through_its_events_and_stopped_by_its_stop_file(
+    project_file: Path,
+) -> None:
+    from takelab.sweep import SweepSpec
+    from takelab.sweep.launch import SweepLaunch
+
+    spec = SweepSpec(project_file=project_file, seeds=1, concurrency=1)
+    with SweepLaunch(spec, in_notebook=False).start() as launch:
+        events = list(launch.events(poll_s=0.05))
+        result = launch.result()
+    assert events[0].total == 4
+    assert sorted(e.take_id or "" for e in events[1:]) == sorted(o.take_id for o in result.outcomes)
+    assert result.verdict == "complete" and result.notebook is None
+    assert launch.files.progress_file is not None and not launch.files.progress_file.exists()
+
+    # Asked to stop before it starts: no take is submitted, and nothing is paid twice.
+    spec = SweepSpec(project_file=project_file, seeds=(2,), concurrency=1)
+    launch = SweepLaunch(spec, in_notebook=False)
+    launch.stop()
+    with launch.start():
+        launch.wait()
+        stopped = launch.result()
+    assert stopped.interrupted and stopped.exit_code == 3
+    assert {o.status for o in stopped.outcomes} <= {"not-started", "done"}

@@ -9,7 +9,7 @@ import json
 
 import click
 
-from takelab.cli.main import _table, err, fail, main, out
+from takelab.cli.main import err, fail, main, out, table
 from takelab.errors import TakelabError
 
 FORMATS = click.Choice(["table", "json"])
@@ -35,7 +35,7 @@ def versions(project: str, shot: str | None, variant: str | None, fmt: str) -> N
         click.echo(json.dumps([r.public() for r in rows], indent=2))
         return
     out.print(
-        _table(
+        table(
             f"{len(rows)} versions",
             VERSION_COLUMNS,
             [
@@ -148,7 +148,7 @@ def rank(project: str, shot: str, fmt: str) -> None:
         )
         return
     out.print(
-        _table(
+        table(
             f"{shot}: versions by preference (Bradley-Terry, log-odds; 0 = average)",
             ["#", "version", "strength", "95% interval", "comparisons"],
             [

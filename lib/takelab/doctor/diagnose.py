@@ -28,6 +28,7 @@ from takelab.journal.lost_jobs import fallback_path as lost_jobs_file
 from takelab.journal.owners import owner_alive
 from takelab.journal.store import Journal, TakeRecord, TakeState
 from takelab.sweep.take import sha256_file
+from takelab.tracking.take_log import log_take
 from takelab.tracking.tracker import MEMBER_TAG, TAKE_ARTIFACTS, Tracker
 
 
@@ -87,12 +88,7 @@ def doctor(home: Home | None = None, *, repair: bool = True) -> Report:
             # sweep is about to log it. A team member repairs only their own takes' runs.
             mine = not journal.db.restricted or record.member == journal.member
             if repair and mine and (record.logged or journal.claim_logging(record.take_id)):
-                run_id = tracker.log_take(
-                    record.model_copy(update={"run_id": None}),  # its old run is gone
-                    take_dir=Path(record.path).parent if record.path else None,
-                    verdict=journal.latest_verdicts().get(record.take_id),
-                )
-                journal.mark_logged(record.take_id, run_id)
+                log_take(journal, tracker, record, lost_run=True)  # its old run is gone
                 problem.repaired = True
     for take_id, run in runs.items():
         if take_id not in known:

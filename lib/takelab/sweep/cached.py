@@ -17,7 +17,7 @@ from takelab.sweep.plan import plan
 from takelab.tracking.tracker import CACHED_TAG, TAKE_RUNS_TAG
 
 if TYPE_CHECKING:
-    from takelab.sweep.run import SweepResult
+    from takelab.sweep.result import SweepResult
 
 
 def link_take_runs(result: SweepResult, journal: Journal) -> None:

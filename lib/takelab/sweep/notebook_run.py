@@ -1,10 +1,9 @@
-"""Executing the sweep notebook with papermill: parameters in, executed notebook and a
-summary out, kernel errors turned into typed errors without a traceback for the user."""
+"""Executing the sweep notebook with papermill: a SweepSpec in, the executed notebook and
+a SweepResult out, a kernel's error raised again as the same type, without a traceback
+for the user."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,11 +11,19 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from takelab.errors import NotebookError as NotebookError  # defined with every error
-from takelab.errors import UsageError
+from takelab.errors import (
+    BackendError,
+    BudgetError,
+    MissingKeyError,
+    NotebookError,
+    PromptFileError,
+    SettingsError,
+    TakelabError,
+    UsageError,
+)
 from takelab.home import Home
-from takelab.secrets import known_keys, looks_like_secret
-from takelab.sweep.progress import PROGRESS_ENV, STOP_ENV
+from takelab.sweep.result import SweepResult
+from takelab.sweep.spec import NotebookReply, SweepSpec
 
 # ipykernel warns on every start that its ZeroMQ sockets are TCP without encryption. The
 # kernel papermill starts here is local: jupyter_client binds it to 127.0.0.1 only, and
@@ -25,18 +32,18 @@ from takelab.sweep.progress import PROGRESS_ENV, STOP_ENV
 # log is raised to errors (a failing cell still reaches the user through papermill).
 QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
-# Errors raised in the kernel that are the user's to fix, shown as such.
-USER_ERRORS = {
-    "UsageError",
-    "PromptFileError",
-    "SettingsError",
-    "BudgetError",
-    "MissingKeyError",
-    "BackendError",
-}
-# The notebook's last cell raises this when a take is not done: the sweep itself ran, and
-# the summary (with its verdict) is what the caller gets.
-INCOMPLETE = "SweepIncomplete"
+
+# Errors the kernel raises that are the user's to fix (a missing key, an unknown backend,
+# a budget, a parameter, the project file): `takelab sweep` exits 2 for them, as for bad
+# input. Exact types: a subclass (e.g. LocalModelError) keeps its own exit code.
+USER_ERRORS: tuple[type[TakelabError], ...] = (
+    UsageError,
+    PromptFileError,
+    SettingsError,
+    BudgetError,
+    MissingKeyError,
+    BackendError,
+)
 
 
 def import_papermill() -> Any:
@@ -54,98 +61,59 @@ def import_papermill() -> Any:
     return papermill
 
 
-def execute(
-    pm: Any,
-    source: Path,
-    out: Path,
-    parameters: dict[str, Any],
-    home: Home,
-    progress_file: Path | None,
-    stop_file: Path | None = None,
-) -> dict[str, Any]:
-    """Run `source` into `out`; log the executed notebook on the sweep run; return summary."""
-    check_parameters(parameters)
-    result_file = Path(parameters["result_file"])
+def execute(pm: Any, source: Path, out: Path, spec: SweepSpec, home: Home) -> SweepResult:
+    """Run `source` into `out` with `spec` as its one parameter; log the executed notebook
+    on the sweep run; return the kernel's SweepResult, or raise the error it raised as the
+    same type (a bug in a cell: NotebookError naming the notebook and the cell)."""
+    assert spec.result_file is not None
+    result_file = Path(spec.result_file)
     result_file.unlink(missing_ok=True)
-    saved = {k: os.environ.get(k) for k in (PROGRESS_ENV, STOP_ENV, "TAKELAB_HOME")}
-    os.environ["TAKELAB_HOME"] = str(home.root)
-    if progress_file is not None:
-        os.environ[PROGRESS_ENV] = str(progress_file)
-    if stop_file is not None:
-        os.environ[STOP_ENV] = str(stop_file)
+    failure = None
     try:
         pm.execute_notebook(
             str(source),
             str(out),
-            parameters=parameters,
+            parameters={"spec": spec.model_dump(mode="json")},
             progress_bar=False,
             cwd=str(Path.cwd()),
             kernel_name="python3",
             extra_arguments=QUIET_KERNEL,
         )
     except pm.PapermillExecutionError as exc:
-        summary = _read(result_file)
-        _log_notebook(home, summary, out)
-        if exc.ename == INCOMPLETE and summary:
-            result_file.unlink(missing_ok=True)
-            return summary
-        if exc.ename in USER_ERRORS:
-            raise UsageError(f"{exc.evalue}") from None
-        if exc.ename == "KeyboardInterrupt":
-            raise KeyboardInterrupt from None
-        raise NotebookError(out, exc.ename, exc.evalue, exec_count=exc.exec_count) from None
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    summary = _read(result_file)
-    _log_notebook(home, summary, out)
+        failure = exc
+    reply = _read(result_file)
     result_file.unlink(missing_ok=True)
-    return summary
+    result = reply.result
+    if result is not None:
+        result.notebook = str(out)
+        _log_notebook(home, result, out)
+    if reply.error is not None and (raised := reply.error.rebuild()) is not None:
+        if type(raised) in USER_ERRORS and isinstance(raised, TakelabError):
+            raised.exit_code = 2  # the user's to fix: bad input, exit 2 (`takelab sweep -h`)
+        raise raised from None
+    # The last cell fails an incomplete sweep on purpose (`result.check()`): the sweep
+    # ran, and its result (with its verdict) is what the caller gets.
+    if failure is not None and (result is None or result.verdict == "complete"):
+        raise NotebookError(
+            out, failure.ename, failure.evalue, exec_count=failure.exec_count
+        ) from None
+    if result is None:
+        raise NotebookError(out, "no result", "the kernel handed no result back", exec_count=None)
+    return result
 
 
-def check_parameters(parameters: dict[str, Any]) -> None:
-    """Refuse a parameter that carries an API key: papermill writes every parameter into the
-    executed notebook, which is kept in sweeps/ and logged to MLflow. The error names the
-    parameter, never its value."""
-    keys = known_keys()
-    for name, value in parameters.items():
-        for text in _texts(value):
-            if looks_like_secret(text) or any(
-                text == key or (len(key) >= 8 and key in text) for key in keys
-            ):
-                raise UsageError(
-                    f"the parameter {name!r} holds what looks like an API key; it is refused"
-                    " so that it is not written into the executed notebook",
-                    hint="keys come only from environment variables or a git-ignored .env",
-                )
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list | tuple | set):
-        return [t for item in value for t in _texts(item)]
-    if isinstance(value, dict):
-        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
-    return []
-
-
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> NotebookReply:
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
+        return NotebookReply.model_validate_json(path.read_text())
     except (OSError, ValueError):
-        return {}
-    return data
+        return NotebookReply()
 
 
-def _log_notebook(home: Home, summary: dict[str, Any], notebook: Path) -> None:
-    run_id = summary.get("sweep_run_id")
+def _log_notebook(home: Home, result: SweepResult, notebook: Path) -> None:
+    run_id = result.sweep_run_id
     if not run_id or not notebook.exists():
         return
-    local = local_artifact_dir(summary.get("artifact_uri"))
+    local = local_artifact_dir(result.artifact_uri)
     try:
         if local is not None:
             # A local store's artifacts are plain files: copying the notebook in is all that
@@ -157,7 +125,7 @@ def _log_notebook(home: Home, summary: dict[str, Any], notebook: Path) -> None:
 
         Tracker(home).log_sweep_artifact(run_id, notebook)
     except Exception as exc:  # MLflow down: the notebook stays in sweeps/
-        summary.setdefault("warnings", []).append(f"could not log the notebook to MLflow: {exc}")
+        result.warnings.append(f"could not log the notebook to MLflow: {exc}")
 
 
 def local_artifact_dir(uri: object) -> Path | None:

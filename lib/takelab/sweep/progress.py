@@ -1,30 +1,48 @@
-"""A sweep's progress: a tqdm bar in notebooks and terminals, and JSON lines in the file
-named by TAKELAB_PROGRESS_FILE for a parent process (the CLI) to follow."""
+"""A sweep's progress: a tqdm bar in notebooks and terminals, and JSON lines in the spec's
+progress file for a follower (`takelab sweep`, launch.py) to read."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from takelab.settings import settings
-from takelab.sweep.take import Outcome
+from takelab.sweep.result import Outcome
 
-PROGRESS_ENV = "TAKELAB_PROGRESS_FILE"
-STOP_ENV = "TAKELAB_STOP_FILE"  # a parent process asks a kernel's sweep to stop
+if TYPE_CHECKING:
+    from takelab.sweep.spec import SweepSpec
+
+
+@dataclass(frozen=True)
+class Follow:
+    """The two files a follower shares with a running sweep: progress events it reads, and
+    a stop file it creates to ask the sweep to submit no new takes."""
+
+    progress_file: Path | None = None
+    stop_file: Path | None = None
+
+    @classmethod
+    def of(cls, spec: SweepSpec) -> Follow:
+        return cls(
+            Path(spec.progress_file) if spec.progress_file else None,
+            Path(spec.stop_file) if spec.stop_file else None,
+        )
+
+    def stop_asked(self) -> bool:
+        return self.stop_file is not None and self.stop_file.exists()
 
 
 class SweepProgress:
-    """A tqdm bar in notebooks/terminals, plus JSON lines for a parent CLI to follow."""
+    """A tqdm bar in notebooks/terminals, plus JSON lines for a follower."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, progress_file: Path | None = None) -> None:
         self.bar: Any = None
         if enabled:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, desc="takes", unit="take")
-        path = settings().progress_file
-        self.file = Path(path).open("a", buffering=1) if path else None  # noqa: SIM115
+        self.file = progress_file.open("a", buffering=1) if progress_file else None
         self.last = ""
         self.phases: dict[str, int] = {}
         self._emit({"total": total})

@@ -24,21 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXECUTORS = ("threads", "ray")
 INSTALL_HINT = "pip install 'takelab[ray]' (or `pip install .[ray]` in a checkout)"
 CONNECT_TIMEOUT_S = 5.0
-
-
-def check_executor(executor: str, ray_address: str | None) -> None:
-    """Refuse an unknown executor, or a Ray address without the Ray executor."""
-    if executor not in EXECUTORS:
-        raise UsageError(
-            f"unknown executor {executor!r}", hint=f"choose one of: {', '.join(EXECUTORS)}"
-        )
-    if ray_address and executor != "ray":
-        raise UsageError(
-            "a Ray address is given but the executor is not ray", hint="add --executor ray"
-        )
 
 
 def import_ray() -> ModuleType:
@@ -149,7 +136,6 @@ def connect(address: str | None) -> RayCluster:
 @contextmanager
 def executor_session(executor: str, ray_address: str | None) -> Iterator[RayCluster | None]:
     """A Ray cluster for the sweep's takes (None for local threads), closed afterwards."""
-    check_executor(executor, ray_address)
     if executor != "ray":
         yield None
         return

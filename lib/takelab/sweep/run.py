@@ -1,8 +1,9 @@
 """Sweeps: a grid of takes run together under a budget, tracked as one MLflow parent run.
 
-`run_sweep` is the library call (the notebook `02_sweep.ipynb` calls it);
-`takelab sweep` runs that notebook through papermill (sweep_notebook.py), so every sweep
-leaves an executed notebook behind.
+`run_spec` runs one `SweepSpec` in this process (the notebook `02_sweep.ipynb` calls it
+through `run_in_notebook`); `run_sweep` builds the spec from keyword arguments (widgets,
+scripts). `takelab sweep` runs the notebook through papermill (notebook.py), so every
+sweep leaves an executed notebook behind.
 """
 
 from __future__ import annotations
@@ -11,114 +12,39 @@ import json
 import logging
 import threading
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from takelab.backends._provider import endpoint_notices
-from takelab.errors import SweepIncomplete, UsageError
 from takelab.gitinfo import GitState, git_state
 from takelab.home import Home, repo_root, resolve_project_path
 from takelab.journal import lost_jobs
 from takelab.journal.store import Journal
 from takelab.project.model import Project, load_project
 from takelab.scrub import scrub
-from takelab.settings import settings
-from takelab.status import COMPLETE, FAILED, TakeStatus
+from takelab.status import TakeStatus
 from takelab.sweep.cached import cached_tags, link_take_runs
 from takelab.sweep.plan import PlannedTake, plan
-from takelab.sweep.progress import SweepProgress
-from takelab.sweep.ray_cluster import check_executor, executor_session
-from takelab.sweep.take import Outcome, SweepContext, run_take
+from takelab.sweep.progress import Follow, SweepProgress
+from takelab.sweep.ray_cluster import executor_session
+from takelab.sweep.result import Outcome
+from takelab.sweep.result import SweepResult as SweepResult  # callers import it from here
+from takelab.sweep.spec import SweepSpec
+from takelab.sweep.take import SweepContext, run_take
 from takelab.sweep.tracking_setup import SweepTracking
-from takelab.tracking.tracker import Tracker, run_link
+from takelab.tracking.names import run_link
+from takelab.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 log = logging.getLogger(__name__)
 
 RECORDED_PACKAGES = ("takelab", "mlflow", "papermill", "av", "numpy", "pydantic")
-FAILED_STATES = FAILED
-COMPLETE_STATES = COMPLETE
-# The exit-code contract of `takelab sweep` (README "Security" and `takelab sweep --help`).
-EXIT_COMPLETE = 0  # every take of the grid is done or cached
-EXIT_INCOMPLETE = 3  # the sweep ran; some takes are not done (failed, pending, skipped...)
-
-
-@dataclass
-class SweepResult:
-    """What a sweep did: one outcome per take, the money spent and where to look."""
-
-    project: str
-    sweep_id: str
-    sweep_run_id: str | None
-    outcomes: list[Outcome]
-    spend_usd: float
-    budget_usd: float | None
-    warnings: list[str] = field(default_factory=list)
-    experiment_id: str | None = None
-    interrupted: bool = False
-    artifact_uri: str | None = None  # the sweep run's artifact location
-    verdict: str = ""  # "complete" (every take done or cached) or "incomplete"; set here
-    exit_code: int = EXIT_COMPLETE
-
-    def __post_init__(self) -> None:
-        self.warnings = [scrub(w) for w in self.warnings]
-        complete = not self.interrupted and all(o.status in COMPLETE_STATES for o in self.outcomes)
-        self.verdict = "complete" if complete else "incomplete"
-        self.exit_code = EXIT_COMPLETE if complete else EXIT_INCOMPLETE
-
-    def check(self) -> None:
-        """Raise SweepIncomplete unless every take is done or cached (the notebook's last
-        cell calls this, so papermill callers see an incomplete sweep fail)."""
-        if self.verdict != "complete":
-            raise SweepIncomplete(f"the sweep is incomplete: {self.describe()}")
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(o.status for o in self.outcomes)
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        c = self.counts
-        return {
-            "takes_total": float(len(self.outcomes)),
-            "takes_new": float(c["done"]),
-            "takes_cached": float(c["cached"]),
-            "takes_failed": float(sum(c[s] for s in FAILED_STATES)),
-            "takes_over_budget": float(c["over-budget"]),
-            "takes_skipped": float(
-                c["lint"] + c["not-started"] + c["busy"] + c["pending"] + c["error"]
-            ),
-            "spend_usd": round(self.spend_usd, 6),
-        }
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([asdict(o) for o in self.outcomes])
-
-    @property
-    def link(self) -> str | None:
-        if self.experiment_id is None:
-            return None
-        return run_link(self.experiment_id, self.sweep_run_id)
-
-    def describe(self) -> str:
-        c = self.counts
-        parts = [f"{len(self.outcomes)} takes"]
-        parts += [f"{n} {s}" for s, n in sorted(c.items())]
-        money = f"spent ${self.spend_usd:.2f}"
-        if self.budget_usd is not None:
-            money += f" of ${self.budget_usd:.2f}"
-        return ", ".join(parts) + f"; {money}"
 
 
 def package_versions() -> dict[str, str]:
@@ -129,17 +55,6 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "absent"
     return out
-
-
-def check_budget(budget_usd: float | None) -> float | None:
-    """The budget in dollars, or a UsageError if it is not a number of dollars >= 0."""
-    if budget_usd is None:
-        return None
-    if isinstance(budget_usd, bool) or not isinstance(budget_usd, int | float):
-        raise UsageError(f"budget_usd must be a number of dollars, got {budget_usd!r}")
-    if budget_usd < 0:
-        raise UsageError(f"budget_usd must not be negative, got {budget_usd}")
-    return float(budget_usd)
 
 
 def run_sweep(
@@ -162,43 +77,66 @@ def run_sweep(
 ) -> SweepResult:
     """Run every take of the grid concurrently under the budget; finished takes are reused.
 
+    The arguments make one `SweepSpec` (see `run_spec`). `project_file` is a path (relative
+    ones resolve from the repository, whatever the current directory:
+    `home.resolve_project_path`) or an already-loaded `Project`, e.g. a Studio draft built
+    with `project_from_text` that is not written to its file; `draft=True` records its
+    takes as made from a file that differs from its commit.
+    """
+    project = project_file if isinstance(project_file, Project) else None
+    spec = SweepSpec.model_validate(
+        {
+            "project_file": project.path if project is not None else project_file,
+            "shots": tuple(shots),
+            "variants": tuple(variants),
+            "backends": tuple(backends),
+            "seeds": seeds if isinstance(seeds, int) else tuple(seeds),
+            "budget_usd": budget_usd,
+            "concurrency": concurrency,
+            "retry_failed": retry_failed,
+            "executor": executor,
+            "ray_address": ray_address,
+            "home": home.root if home is not None else None,
+        }
+    )
+    return run_spec(
+        spec,
+        project=project,
+        sweep_run_id=sweep_run_id,
+        progress=progress,
+        on_outcome=on_outcome,
+        draft=draft,
+    )
+
+
+def run_spec(
+    spec: SweepSpec,
+    *,
+    project: Project | None = None,
+    sweep_run_id: str | None = None,
+    progress: bool = True,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    draft: bool = False,
+) -> SweepResult:
+    """Run the sweep `spec` describes, in this process (the notebook's kernel calls it).
+
     `executor="ray"` runs the takes' backend calls as Ray tasks, on the cluster at
     `ray_address` or on a local one started (and stopped) here; the budget, the journal and
-    MLflow stay in this process.
-
-    `project_file` is a path (relative ones resolve from the repository, whatever the
-    current directory: `home.resolve_project_path`) or an already-loaded `Project`, e.g. a
-    Studio draft built with `project_from_text` that is not written to its file; `draft=True`
-    records its takes as made from a file that differs from its commit.
+    MLflow stay in this process. `project` is the spec's project already loaded (a draft).
     """
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise UsageError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
-    budget = check_budget(budget_usd)
-    check_executor(executor, ray_address)
-    home = (home or Home.from_env()).ensure()
+    home = spec.store().ensure()
     _ = home.tracking_uri  # a team journal without the team's MLflow is refused up front
     # Resolved in one place (home.py): a notebook's kernel runs in notebooks/, a script
     # anywhere, and both name the file as prompts/<project>.yaml.
-    if isinstance(project_file, Project):
-        project = project_file
-    else:
-        project = load_project(resolve_project_path(project_file))
-    planned = plan(project, shots=shots, variants=variants, backends=backends, seeds=seeds)
-    with executor_session(executor, ray_address) as cluster:
+    if project is None:
+        project = load_project(resolve_project_path(spec.project_file))
+    planned = plan(project, **spec.grid())
+    with executor_session(spec.executor, spec.ray_address) as cluster:
         return _run(
             project,
             cluster.wrap(planned) if cluster is not None else planned,
             home=home,
-            grid={
-                "shots": ",".join(shots),
-                "variants": ",".join(variants),
-                "backends": ",".join(backends),
-                "seeds": json.dumps(seeds if isinstance(seeds, int) else list(seeds)),
-                "executor": executor,
-            },
-            budget=budget,
-            concurrency=concurrency,
-            retry_failed=retry_failed,
+            spec=spec,
             sweep_run_id=sweep_run_id,
             progress=progress,
             on_outcome=on_outcome,
@@ -212,10 +150,7 @@ def _run(
     planned: list[PlannedTake],
     *,
     home: Home,
-    grid: dict[str, Any],
-    budget: float | None,
-    concurrency: int,
-    retry_failed: bool,
+    spec: SweepSpec,
     sweep_run_id: str | None,
     progress: bool,
     on_outcome: Callable[[Outcome], None] | None,
@@ -244,13 +179,21 @@ def _run(
     for w in warnings:
         log.warning(w)
 
+    budget = spec.budget_usd
+    grid = {
+        "shots": ",".join(spec.shots),
+        "variants": ",".join(spec.variants),
+        "backends": ",".join(spec.backends),
+        "seeds": json.dumps(spec.seeds if isinstance(spec.seeds, int) else list(spec.seeds)),
+        "executor": spec.executor,
+    }
     lost_jobs.keep_reserve(home)  # room for a job id the journal cannot record
     sweep_id = uuid.uuid4().hex[:16]
     params = {
         "project_file": str(project.path),
         **grid,
         "budget_usd": "" if budget is None else f"{budget:g}",
-        "concurrency": concurrency,
+        "concurrency": spec.concurrency,
         "git_commit": git.commit or "",
         "git_dirty": git.dirty,
         **{f"version.{k}": v for k, v in package_versions().items()},
@@ -281,14 +224,18 @@ def _run(
         prompt_file=_relative(project.path),
         git_commit=git.commit,
         git_dirty=git.dirty if git.commit is not None else None,
-        retry_failed=retry_failed,
+        retry_failed=spec.retry_failed,
         stop=threading.Event(),
     )
-    outcomes, interrupted = _execute(planned, ctx, concurrency, progress, on_outcome, states)
+    follow = Follow.of(spec)
+    outcomes, interrupted = _execute(
+        planned, ctx, spec.concurrency, progress, on_outcome, states, follow
+    )
     spend = sum(o.cost_usd for o in outcomes if o.status != TakeStatus.CACHED)
     sweep_run_id = tracking.sweep_run_id
     if tracking.warning:
         warnings.append(tracking.warning)
+    experiment = tracking.experiment_id
     result = SweepResult(
         project=project.project,
         sweep_id=sweep_id,
@@ -297,7 +244,10 @@ def _run(
         spend_usd=spend,
         budget_usd=budget,
         warnings=warnings + ctx.notes + (["the sweep was interrupted"] if interrupted else []),
-        experiment_id=tracking.experiment_id,
+        experiment_id=experiment,
+        link=None
+        if tracking.experiment_id is None
+        else run_link(tracking.experiment_id, sweep_run_id),
         interrupted=interrupted,
         artifact_uri=tracking.artifact_uri,
     )
@@ -339,12 +289,14 @@ def _execute(
     progress: bool,
     on_outcome: Callable[[Outcome], None] | None,
     states: Callable[[], dict[str, int]] | None = None,
+    follow: Follow | None = None,
 ) -> tuple[list[Outcome], bool]:
-    """Run takes on a thread pool; Ctrl-C stops new submissions and waits for the rest."""
-    bar = SweepProgress(len(planned), progress)
+    """Run takes on a thread pool; Ctrl-C (or the follower's stop file) stops new
+    submissions and waits for the rest."""
+    follow = follow or Follow()
+    bar = SweepProgress(len(planned), progress, follow.progress_file)
     results: dict[int, Outcome] = {}
     interrupted = False
-    stop_file = settings().stop_file
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="take")
     try:
         futures: dict[Future[Outcome], int] = {
@@ -362,7 +314,7 @@ def _execute(
                 continue
             if states is not None:
                 bar.states(states())
-            if stop_file is not None and not interrupted and stop_file.exists():
+            if not interrupted and follow.stop_asked():
                 interrupted = True
                 assert ctx.stop is not None
                 ctx.stop.set()
@@ -387,15 +339,7 @@ def _result(fut: Future[Outcome], planned: PlannedTake) -> Outcome:
         log.error(
             "take %s failed unexpectedly: %s: %s", req.take_id, type(exc).__name__, scrub(exc)
         )
-        return Outcome(
-            req.take_id,
-            req.shot,
-            req.variant,
-            req.backend_spec,
-            req.seed,
-            TakeStatus.ERROR,
-            message=f"{type(exc).__name__}: {exc}",
-        )
+        return Outcome.unrun(req, TakeStatus.ERROR, f"{type(exc).__name__}: {exc}")
 
 
 def _finish_tracking(tracker: Tracker, result: SweepResult, home: Home, journal: Journal) -> None:

@@ -7,14 +7,11 @@ may have reached the provider is never repeated, and a file is moved into
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from takelab.backends import Backend, JobState, JobStatus
 from takelab.backends._provider import is_gone
@@ -23,37 +20,19 @@ from takelab.errors import SubmitError, TakelabError, UnusableOutputError, Video
 from takelab.home import Home
 from takelab.journal import lost_jobs
 from takelab.journal.store import Claim, Journal, TakeRecord, TakeState
-from takelab.media import io as media
 from takelab.scrub import scrub
 from takelab.settings import settings
 from takelab.status import TakeStatus
 from takelab.sweep.charges import PriceBook, book_charge
-from takelab.sweep.plan import PlannedTake
+from takelab.sweep.landing import land
+from takelab.sweep.plan import PlannedTake, file_sha256
+from takelab.sweep.result import Outcome as Outcome  # callers import it from here
 from takelab.sweep.tracking_setup import SweepTracking
-from takelab.tracking.tracker import Tracker, request_json
+from takelab.tracking.take_log import log_take
+from takelab.tracking.tracker import Tracker
 
+sha256_file = file_sha256  # doctor/ and media/ import it from here
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Outcome:
-    """How one take of a sweep ended, as the sweep summary shows it."""
-
-    take_id: str
-    shot: str
-    variant: str
-    backend: str
-    seed: int
-    status: TakeStatus  # a journal state, or cached, busy, lint, not-started, pending, error
-    cost_usd: float = 0.0
-    path: str | None = None
-    message: str = ""
-    logged: bool = False
-    run_id: str | None = None  # the take's MLflow run, once logged (filled in at the end)
-
-    def __post_init__(self) -> None:
-        # Shown in the summary, takes.csv and the executed notebook: scrubbed once here.
-        self.message = scrub(self.message)
 
 
 @dataclass
@@ -89,14 +68,6 @@ class SweepContext:
         return self.stop is not None and self.stop.is_set()
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def uncertain_hint(record: TakeRecord) -> str:
     """One line for an uncertain take: why, and the commands that settle it."""
     why = record.error_message or "its create call may have reached the provider"
@@ -129,25 +100,9 @@ def run_take(planned: PlannedTake, ctx: SweepContext) -> Outcome:
     req = planned.request
     if not planned.runnable:
         reasons = [f"{f.rule}: {f.message}" for f in planned.blocked_by_lint] + planned.problems
-        return Outcome(
-            req.take_id,
-            req.shot,
-            req.variant,
-            req.backend_spec,
-            req.seed,
-            TakeStatus.LINT,
-            message="; ".join(reasons),
-        )
+        return Outcome.unrun(req, TakeStatus.LINT, "; ".join(reasons))
     if ctx.stopping:
-        return Outcome(
-            req.take_id,
-            req.shot,
-            req.variant,
-            req.backend_spec,
-            req.seed,
-            TakeStatus.NOT_STARTED,
-            message="interrupted before submitting",
-        )
+        return Outcome.unrun(req, TakeStatus.NOT_STARTED, "interrupted before submitting")
     backend = planned.backend
     price = ctx.prices.reserve(req.backend_spec, backend.price(req))
     result = ctx.journal.claim(
@@ -360,7 +315,7 @@ def _finish(
         charge = book_charge(ctx.prices, ctx.notes, backend, record, status.cost_usd, default=price)
         charged, charge_flags = charge.usd, [charge.flag] if charge.flag else []
         try:
-            landed = _land(backend, job_id, record, ctx.home)
+            landed = land(backend, job_id, record, ctx.home)
         except VideoError as exc:  # what the provider made does not decode
             ctx.journal.settle(
                 take_id,
@@ -417,64 +372,6 @@ def _finish(
     return out
 
 
-@dataclass
-class Landed:
-    """A take's file in place, with its checksum and automatic quality."""
-
-    path: Path
-    sha256: str
-    metrics: dict[str, float]
-    flags: list[str]
-
-
-# Quality numbers as MLflow metric names (the video's own size and length are prefixed so
-# they never read as the requested `duration_s` param).
-QUALITY_NAMES = {
-    "duration_s": "video_duration_s",
-    "fps": "video_fps",
-    "width": "video_width",
-    "height": "video_height",
-    "frames": "video_frames",
-}
-
-
-def _quality(video: Path, record: TakeRecord) -> tuple[dict[str, float], list[str]]:
-    from takelab.media.audio_quality import measure_audio
-    from takelab.media.quality import Expected, measure
-    from takelab.project.model import frame_size
-
-    req = record.request
-    width, height = frame_size(req.aspect, req.resolution)
-    q = measure(video, Expected(duration_s=req.duration_s, width=width, height=height))
-    metrics = {QUALITY_NAMES.get(k, k): v for k, v in q.metrics().items()}
-    # Sound is measured beside the picture; `silent` only where the take asked for sound.
-    sound = measure_audio(video, asked=req.audio)
-    metrics.update(sound.metrics())
-    return metrics, [*q.flags, *sound.flags]
-
-
-def _land(backend: Backend, job_id: str, record: TakeRecord, home: Home) -> Landed:
-    """Fetch into a scratch folder, check it decodes, add previews, then move into place."""
-    final = home.take_dir(record.take_id)
-    scratch = home.tmp / f"{record.take_id}.{threading.get_ident()}.part"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    try:
-        video = backend.fetch(job_id, scratch / "take.mp4")
-        media.check_decodes(video)
-        metrics, flags = _quality(video, record)
-        media.make_previews(video, scratch / "preview.gif", scratch / "contact_sheet.png")
-        (scratch / "request.json").write_text(request_json(record) + "\n")
-        (scratch / "prompt.txt").write_text(record.request.prompt + "\n")
-        sha = sha256_file(video)
-        if final.exists():
-            shutil.rmtree(final)
-        scratch.rename(final)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return Landed(final / "take.mp4", sha, metrics, flags)
-
-
 def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
     """Log a take to MLflow; if MLflow is unreachable the journal keeps it for `sync`."""
     if ctx.tracker is None:
@@ -483,14 +380,7 @@ def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
         # Claimed before the sweep run existed (MLflow was still being set up).
         record = record.model_copy(update={"sweep_run_id": ctx.sweep_run_id})
     try:
-        verdicts = ctx.journal.verdicts(record.take_id)
-        take_dir = Path(record.path).parent if record.path else None
-        run_id = ctx.tracker.log_take(
-            record,
-            take_dir=take_dir,
-            verdict=verdicts[-1] if verdicts else None,
-            bind=functools.partial(ctx.journal.bind_run, record.take_id),
-        )
+        log_take(ctx.journal, ctx.tracker, record)
     except Exception as exc:  # MLflow down or misconfigured: the journal has it all
         if not ctx.tracking_warned:
             ctx.tracking_warned = True
@@ -498,5 +388,4 @@ def log_to_mlflow(ctx: SweepContext, record: TakeRecord) -> bool:
                 "MLflow is unreachable (%s); `takelab sync` will log takes later", scrub(exc)
             )
         return False
-    ctx.journal.mark_logged(record.take_id, run_id)
     return True

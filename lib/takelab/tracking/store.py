@@ -169,7 +169,7 @@ def _publish(tmp: Path, path: Path) -> None:
 
 def _migrate(db: Path) -> None:
     """Run every MLflow migration on a new, empty SQLite file."""
-    from takelab.tracking.tracker import quiet_mlflow
+    from takelab.tracking.names import quiet_mlflow
 
     quiet_mlflow()
     utils = _db_utils()

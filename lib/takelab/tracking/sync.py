@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from takelab.home import Home
 from takelab.journal.store import Journal
@@ -12,6 +10,7 @@ from takelab.review.preferences import mirror_preference
 from takelab.review.verdicts import mirror_verdict, owns_run
 from takelab.tracking.errors import refused
 from takelab.tracking.store import TrackingStoreError
+from takelab.tracking.take_log import log_take
 from takelab.tracking.tracker import Tracker
 
 
@@ -42,20 +41,13 @@ def sync(home: Home | None = None) -> SyncReport:
             continue
         if not journal.claim_logging(record.take_id):  # a running sweep logs it itself
             continue
-        take_dir = Path(record.path).parent if record.path else None
         try:
-            run_id = tracker.log_take(
-                record,
-                take_dir=take_dir,
-                verdict=latest.get(record.take_id),
-                bind=functools.partial(journal.bind_run, record.take_id),
-            )
+            log_take(journal, tracker, record, verdict=latest.get(record.take_id))
         except Exception as exc:
             if (denied := refused(exc)) is not None:
                 raise denied from None
             report.errors.append(f"{record.take_id}: {exc}")
             continue
-        journal.mark_logged(record.take_id, run_id)
         report.takes_logged += 1
     for verdict in journal.verdicts():
         if verdict.logged:

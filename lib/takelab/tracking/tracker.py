@@ -1,15 +1,12 @@
 """Everything that talks to MLflow: experiments, sweep runs, one run per take, verdicts,
 and `takes_frame` for pandas.
 
-The names here are a contract (design.md, "MLflow contract"): outside tools and the
-comparison UI rely on them.
+The names here are a contract (design.md, "MLflow contract", kept in names.py): outside
+tools and the comparison UI rely on them.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -19,118 +16,60 @@ from takelab.home import Home
 from takelab.journal.store import PreferenceRecord, TakeRecord, TakeState, VerdictRecord
 from takelab.scrub import scrub
 from takelab.settings import settings
-from takelab.status import tag_status
+from takelab.tracking.frame import FRAME_COLUMNS, search_take_runs
+from takelab.tracking.names import (
+    CACHED_TAG,
+    EXPERIMENT_KIND,
+    EXPERIMENT_KIND_TAG,
+    KIND_TAG,
+    MEMBER_TAG,
+    PARAM_LIMIT,
+    PROJECT_TAG,
+    TAG_LIMIT,
+    TAKE_ARTIFACTS,
+    TAKE_RUNS_TAG,
+    preference_counts,
+    quiet_mlflow,
+    request_json,
+    run_link,
+    run_name,
+    short_version,
+    take_params,
+    take_status,
+    ui_url,
+    verdict_tags,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
-KIND_TAG = "takelab.kind"
-EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-PROJECT_TAG = "takelab.project"
-MEMBER_TAG = "takelab.member"
-EXPERIMENT_KIND = "custom_model_development"
-TAKE_ARTIFACTS = ("take.mp4", "preview.gif", "contact_sheet.png", "request.json", "prompt.txt")
-PARAM_LIMIT = 6000
-TAG_LIMIT = 8000  # MLflow's longest tag value
-CACHED_TAG = "takelab.cached"  # "true" on a sweep run whose every take was reused
-TAKE_RUNS_TAG = "takelab.take_runs"  # the take runs a sweep covered, comma-separated
-
-log = logging.getLogger(__name__)
-
-
-def quiet_mlflow() -> None:
-    # Alembic prints every migration on a fresh store; users need none of it.
-    for name in ("alembic", "alembic.runtime.migration", "mlflow.store.db.utils"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-
-
-def ui_url() -> str:
-    """Base URL of the MLflow UI that links point at (`make ui` serves it)."""
-    return settings().ui_url.rstrip("/")
-
-
-def run_link(experiment_id: str, run_id: str | None = None) -> str:
-    """A link that opens the classic runs view (not the GenAI traces view) of MLflow 3."""
-    base = f"{ui_url()}/#/experiments/{experiment_id}"
-    if run_id:
-        return f"{base}/runs/{run_id}?workflowType=machine_learning"
-    return f"{base}/runs?workflowType=machine_learning"
-
-
-def verdict_tags(verdict: VerdictRecord | None) -> dict[str, str]:
-    if verdict is None:
-        return {"takelab.verdict": "unreviewed", "takelab.reasons": ""}
-    tags = {"takelab.verdict": verdict.verdict, "takelab.reasons": ",".join(verdict.reasons)}
-    if verdict.note:
-        tags["takelab.note"] = verdict.note[:PARAM_LIMIT]
-    if verdict.member:  # on a team server: who gave it (the run's owner logs it)
-        tags["takelab.reviewer"] = verdict.member
-    return tags
-
-
-def take_params(record: TakeRecord) -> dict[str, str]:
-    """The params of a take run, exactly as the contract names them (plus `parent_take`,
-    the take it extends, where it continues one)."""
-    req = record.request
-    prompt_sha = __import__("hashlib").sha256(req.prompt.encode()).hexdigest()[:16]
-    chain = {"parent_take": req.extend} if req.extend else {}
-    return {
-        **chain,
-        "shot": req.shot,
-        "variant": req.variant,
-        "backend": req.backend,
-        "model": req.model,
-        "seed": str(req.seed),
-        "duration_s": f"{req.duration_s:g}",
-        "aspect": req.aspect,
-        "resolution": req.resolution,
-        "prompt": req.prompt[:PARAM_LIMIT],
-        "prompt_sha": prompt_sha,
-        "variant_hash": req.variant_hash,
-        "version": req.variant_hash,
-        "prompt_file": record.prompt_file or "",
-        "git_commit": record.git_commit or "",
-        "git_dirty": "" if record.git_dirty is None else str(record.git_dirty).lower(),
-    }
-
-
-def run_name(record: TakeRecord) -> str:
-    """A take run's name as a person reads it in the runs table:
-    `street-walk/v2@3f2a9c1b seed 1`, plus the backend when it is not previz."""
-    req = record.request
-    name = f"{req.shot}/{req.variant}@{short_version(req.variant_hash)} seed {req.seed}"
-    return name if req.backend == "previz" else f"{name} · {req.backend}:{req.model}"
-
-
-def short_version(version: str) -> str:
-    """A version as shown to people: its first 8 hex characters."""
-    return version[:8] if version else "?"
-
-
-def preference_counts(prefs: Iterable[PreferenceRecord], take_id: str) -> dict[str, float]:
-    """A take's preference record as MLflow metrics: wins, losses and ties so far."""
-    wins = losses = ties = 0
-    for p in prefs:
-        if take_id not in (p.take_a, p.take_b):
-            continue
-        if p.winner == "same":
-            ties += 1
-        elif (p.winner == "a") == (p.take_a == take_id):
-            wins += 1
-        else:
-            losses += 1
-    return {
-        "preference_wins": float(wins),
-        "preference_losses": float(losses),
-        "preference_ties": float(ties),
-    }
-
-
-def take_status(state: TakeState) -> str:
-    """The `takelab.status` tag for a journal state."""
-    return str(tag_status(state))
+# Callers import the contract's names from here too (they lived here first).
+__all__ = [
+    "CACHED_TAG",
+    "EXPERIMENT_KIND",
+    "EXPERIMENT_KIND_TAG",
+    "FRAME_COLUMNS",
+    "KIND_TAG",
+    "MEMBER_TAG",
+    "PARAM_LIMIT",
+    "PROJECT_TAG",
+    "TAG_LIMIT",
+    "TAKE_ARTIFACTS",
+    "TAKE_RUNS_TAG",
+    "Tracker",
+    "preference_counts",
+    "quiet_mlflow",
+    "request_json",
+    "run_link",
+    "run_name",
+    "short_version",
+    "take_params",
+    "take_status",
+    "takes_frame",
+    "ui_url",
+    "verdict_tags",
+]
 
 
 class Tracker:
@@ -417,95 +356,13 @@ class Tracker:
 
     def take_runs_frame(self, project: str | None = None) -> pd.DataFrame:
         """One row per take run: params, metrics and tags flattened to columns."""
-        import mlflow
-        import pandas as pd
-
         if project is not None:
             exp_ids = self.project_experiments(project)
-            if not exp_ids:
-                return pd.DataFrame(columns=list(FRAME_COLUMNS))
         else:
             exp_ids = [e.experiment_id for e in self.client.search_experiments()]
-        # mlflow.search_runs reads the global tracking URI (and setting it exports
-        # MLFLOW_TRACKING_URI to the environment): set it for this call only.
-        saved_env = os.environ.get("MLFLOW_TRACKING_URI")
-        saved_uri = mlflow.get_tracking_uri()
-        mlflow.set_tracking_uri(self.uri)
-        try:
-            raw = mlflow.search_runs(
-                experiment_ids=exp_ids,
-                filter_string=f"tags.`{KIND_TAG}` = 'take'",
-                output_format="pandas",
-                max_results=100_000,
-            )
-        finally:
-            mlflow.set_tracking_uri(saved_uri)
-            if saved_env is None:
-                os.environ.pop("MLFLOW_TRACKING_URI", None)
-            else:
-                os.environ["MLFLOW_TRACKING_URI"] = saved_env
-        return _tidy(raw)
-
-
-FRAME_COLUMNS = {
-    "take_id": "tags.takelab.take_id",
-    "shot": "params.shot",
-    "variant": "params.variant",
-    "backend": "params.backend",
-    "model": "params.model",
-    "seed": "params.seed",
-    "duration_s": "params.duration_s",
-    "aspect": "params.aspect",
-    "resolution": "params.resolution",
-    "status": "tags.takelab.status",
-    "verdict": "tags.takelab.verdict",
-    "reasons": "tags.takelab.reasons",
-    "lint": "tags.takelab.lint",
-    "flags": "tags.takelab.flags",
-    "cost_usd": "metrics.cost_usd",
-    "latency_s": "metrics.latency_s",
-    "accepted": "metrics.accepted",
-    "prompt": "params.prompt",
-    "variant_hash": "params.variant_hash",
-    "version": "params.version",
-    "git_commit": "params.git_commit",
-    "parent_take": "params.parent_take",
-    "sweep_run_id": "tags.takelab.sweep",
-    "run_id": "run_id",
-    "experiment_id": "experiment_id",
-    "start_time": "start_time",
-}
-
-
-def _tidy(raw: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
-
-    out = pd.DataFrame(index=raw.index)
-    for col, src in FRAME_COLUMNS.items():
-        out[col] = raw[src] if src in raw.columns else None
-    # Quality metrics and anything else logged as a metric come along under their names.
-    for src in raw.columns:
-        if src.startswith("metrics.") and src[8:] not in out.columns:
-            out[src[8:]] = raw[src]
-    # Runs logged before versions were a param carry the same hash as variant_hash.
-    out["version"] = out["version"].where(out["version"].notna(), out["variant_hash"])
-    if len(out):
-        out["seed"] = pd.to_numeric(out["seed"], errors="coerce").astype("Int64")
-        out["duration_s"] = pd.to_numeric(out["duration_s"], errors="coerce")
-        out["link"] = [
-            run_link(e, r) for e, r in zip(out["experiment_id"], out["run_id"], strict=True)
-        ]
-    else:
-        out["link"] = []
-    return out.sort_values(["shot", "variant", "backend", "seed"], kind="stable").reset_index(
-        drop=True
-    )
+        return search_take_runs(self.uri, exp_ids)
 
 
 def takes_frame(project: str | None = None, *, home: Home | None = None) -> pd.DataFrame:
     """A DataFrame with one row per take of `project` (all projects if None), from MLflow."""
     return Tracker(home).take_runs_frame(project)
-
-
-def request_json(record: TakeRecord) -> str:
-    return json.dumps(record.request.sent(), indent=2, sort_keys=True)
