@@ -26,7 +26,7 @@ FORBIDDEN = [
     ("takelab.journal.store", "takelab.tracking.tracker"),
     ("takelab.project", "takelab.backends"),
 ]
-SCREENS = ("takelab.widgets", "takelab.cli")
+SCREENS = ("takelab.widgets", "takelab.cli", "takelab.__main__")  # __main__ is the CLI's entry
 MAX_LINES = 450
 MAX_BACKEND_LINES = 250
 

@@ -14,8 +14,8 @@ from takelab.cli import main
 from takelab.doctor.diagnose import doctor
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeState
+from takelab.media.probe import file_sha256
 from takelab.sweep.run import run_sweep
-from takelab.sweep.take import sha256_file
 from takelab.tracking.tracker import Tracker
 
 pytestmark = pytest.mark.faults
@@ -50,10 +50,10 @@ def test_a_lost_or_changed_file_is_restored_from_mlflow(swept: list[str], corrup
     result = CliRunner().invoke(main, ["doctor", "--dry-run", "--format", "json"])
     assert result.exit_code == 1
     assert [p["kind"] for p in json.loads(result.output)] == [corruption]
-    assert not video.exists() or sha256_file(video) != take.sha256  # dry run changed nothing
+    assert not video.exists() or file_sha256(video) != take.sha256  # dry run changed nothing
     report = doctor()
     assert [p.kind for p in report.problems] == [corruption] and not report.unrepaired
-    assert sha256_file(video) == take.sha256
+    assert file_sha256(video) == take.sha256
     assert kinds() == []
 
 

@@ -25,9 +25,9 @@ import pytest
 from ports import free_port
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeRecord, TakeState
+from takelab.review.sync import sync
 from takelab.review.verdicts import record_verdict
 from takelab.sweep.run import run_sweep
-from takelab.tracking.sync import sync
 from takelab.tracking.tracker import TAKE_ARTIFACTS, Tracker
 
 MLFLOW = Path(sys.executable).with_name("mlflow")

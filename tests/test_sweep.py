@@ -9,9 +9,9 @@ import pytest
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeState
 from takelab.media import io as media
+from takelab.review.sync import sync
 from takelab.review.verdicts import record_verdict
 from takelab.sweep.run import run_sweep
-from takelab.tracking.sync import sync
 from takelab.tracking.tracker import TAKE_ARTIFACTS, Tracker, takes_frame
 
 PARAMS = {

@@ -20,8 +20,8 @@ from fakes.luma_fake import LumaFake
 from takelab.home import Home
 from takelab.journal.db import redact
 from takelab.journal.store import Journal, TakeState
-from takelab.media.take_files import local_video
-from takelab.sweep.take import sha256_file
+from takelab.media.probe import file_sha256
+from takelab.review.take_files import local_video
 from team_server import TeamServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,7 +239,7 @@ def test_two_clients_pay_once_per_take_within_one_budget_and_share_files(
     home = Home.from_env()
     video = local_video(home, done[0])
     assert video is not None and video.is_relative_to(carol)
-    assert sha256_file(video) == done[0].sha256
+    assert file_sha256(video) == done[0].sha256
     assert (video.parent / "preview.gif").is_file()
     # ...and Dailies' media links fetch the same way.
     from takelab.widgets._player import MediaLinks

@@ -66,7 +66,7 @@ def verdict(take: str, verdict: str, reasons: tuple[str, ...], note: str) -> Non
 @main.command()
 def sync() -> None:
     """Log to MLflow the takes and verdicts it has not seen."""
-    from takelab.tracking.sync import sync as do_sync
+    from takelab.review.sync import sync as do_sync
 
     try:
         report = do_sync()

@@ -39,7 +39,7 @@ def check_tracking_store(home: Home, journal: Journal, report: Report, repair: b
         return True
     if not repair:
         return False
-    from takelab.tracking.sync import sync
+    from takelab.review.sync import sync
 
     # The journal forgets the old runs first: a doctor killed in between leaves takes to
     # log again (the next doctor rebuilds and logs them), never takes bound to lost runs.

@@ -27,7 +27,7 @@ from takelab.home import Home
 from takelab.journal.lost_jobs import fallback_path as lost_jobs_file
 from takelab.journal.owners import owner_alive
 from takelab.journal.store import Journal, TakeRecord, TakeState
-from takelab.sweep.take import sha256_file
+from takelab.media.probe import file_sha256
 from takelab.tracking.take_log import log_take
 from takelab.tracking.tracker import MEMBER_TAG, TAKE_ARTIFACTS, Tracker
 
@@ -162,7 +162,7 @@ def _check_file(
             return
     if not path.exists():
         problem = report.add("missing-file", record.take_id, f"{path} does not exist")
-    elif record.sha256 and sha256_file(path) != record.sha256:
+    elif record.sha256 and file_sha256(path) != record.sha256:
         problem = report.add("sha-mismatch", record.take_id, f"{path} differs from the journal")
     else:
         return
@@ -178,7 +178,7 @@ def _restore(run_id: str, folder: Path, sha256: str | None, tracker: Tracker) ->
         except Exception:
             return False
         video = local / "take.mp4"
-        if not video.exists() or (sha256 and sha256_file(video) != sha256):
+        if not video.exists() or (sha256 and file_sha256(video) != sha256):
             return False
         folder.mkdir(parents=True, exist_ok=True)
         for name in TAKE_ARTIFACTS:
@@ -209,7 +209,7 @@ def _adopt(run: Any, journal: Journal, tracker: Tracker, home: Home) -> bool:
     journal.adopt(
         request,
         path=str(video),
-        sha256=sha256_file(video),
+        sha256=file_sha256(video),
         cost_usd=cost,
         run_id=run_id,
         sweep_run_id=run.data.tags.get("takelab.sweep") or None,

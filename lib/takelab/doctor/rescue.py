@@ -21,8 +21,8 @@ from takelab.backends import TakeRequest
 from takelab.home import Home
 from takelab.journal import lost_jobs
 from takelab.journal.store import Journal, TakeState
+from takelab.media.probe import file_sha256
 from takelab.scrub import scrub
-from takelab.sweep.take import sha256_file
 
 if TYPE_CHECKING:
     from takelab.doctor.diagnose import Report
@@ -156,7 +156,7 @@ def _from_folder(folder: Path, journal: Journal, run: Any, report: Report) -> bo
         state=str(TakeState.DONE),
         cost_usd=cost,
         path=str(video),
-        sha256=sha256_file(video),
+        sha256=file_sha256(video),
         run_id=run.info.run_id if run is not None else None,
         logged=1 if run is not None else 0,
         sweep_run_id=(run.data.tags.get("takelab.sweep") or None) if run is not None else None,

@@ -1,9 +1,9 @@
 """Video files: reading (`probe`), writing (`encode`), previews, frame statistics, quality
 checks (QA, `quality` and `audio_quality`) and the metric names they report.
 
-`io` gathers probe, encode and previews in one import. `take_files` (a take's files on
-this machine, fetched from MLflow) is not re-exported here: it stands above the journal
-and tracking, and this package stands below the backends that write videos.
+`io` gathers probe, encode and previews in one import. A take's files fetched from its
+MLflow run are `review.take_files`: this package stands below the journal, tracking and
+the backends that write videos, and imports none of them.
 """
 
 from takelab.media.audio_quality import AudioQuality, measure_audio

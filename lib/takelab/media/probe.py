@@ -5,6 +5,7 @@ A bad file is reported the same way everywhere: a VideoError naming the file and
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import av
@@ -167,3 +168,12 @@ __all__ = [
     "undecodable",
     "video_stream",
 ]
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB chunks (a take's video, an input image)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -172,7 +172,7 @@ def _named(
 def _file(take: TakeRecord) -> Path | None:
     """The take's video here; in team mode, fetched from MLflow if made elsewhere."""
     from takelab.home import Home
-    from takelab.media.take_files import local_video
+    from takelab.review.take_files import local_video
 
     try:
         return local_video(Home.from_env(), take)

@@ -12,7 +12,7 @@ from takelab.backends import Backend
 from takelab.home import Home
 from takelab.journal.store import TakeRecord
 from takelab.media import io as media
-from takelab.sweep.plan import file_sha256
+from takelab.media.probe import file_sha256
 from takelab.tracking.names import request_json
 
 

@@ -3,7 +3,6 @@ each rendered for its backend and linted before any money is spent."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from takelab.backends import Backend, TakeRequest, get_backend
 from takelab.backends.capability_check import TakeLookup, check_capabilities, resolve_extend
 from takelab.errors import TakeNotFoundError, UsageError
 from takelab.lint.rules import Finding, blocking, lint_variant
+from takelab.media.probe import file_sha256
 from takelab.project.model import Project, PromptStyle, Shot, Variant
 
 DEFAULT_DURATION_S = 5.0
@@ -39,14 +39,6 @@ class PlannedTake:
     @property
     def lint_ids(self) -> list[str]:
         return sorted({f.rule for f in self.findings})
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def normalize_seeds(seeds: int | Sequence[int]) -> list[int]:

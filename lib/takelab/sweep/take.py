@@ -25,13 +25,12 @@ from takelab.settings import settings
 from takelab.status import TakeStatus
 from takelab.sweep.charges import PriceBook, book_charge
 from takelab.sweep.landing import land
-from takelab.sweep.plan import PlannedTake, file_sha256
+from takelab.sweep.plan import PlannedTake
 from takelab.sweep.result import Outcome as Outcome  # callers import it from here
 from takelab.sweep.tracking_setup import SweepTracking
 from takelab.tracking.take_log import log_take
 from takelab.tracking.tracker import Tracker
 
-sha256_file = file_sha256  # doctor/ and media/ import it from here
 log = logging.getLogger(__name__)
 
 

@@ -276,7 +276,7 @@ class MediaLinks:
             return False
         from takelab.errors import TakelabError
         from takelab.journal.store import Journal, TakeState
-        from takelab.media.take_files import fetch_take
+        from takelab.review.take_files import fetch_take
 
         try:
             if self._journal is None:

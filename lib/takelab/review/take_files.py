@@ -45,7 +45,7 @@ def local_video(home: Home, record: TakeRecord, *, fetch: bool = True) -> Path |
 def fetch_take(home: Home, record: TakeRecord) -> Path:
     """Download a take's files from its MLflow run into `takes/<take id>/` (whole or not at
     all), checking the video against the journal's checksum."""
-    from takelab.sweep.take import sha256_file
+    from takelab.media.probe import file_sha256
     from takelab.tracking.tracker import Tracker
 
     if not record.run_id:
@@ -76,7 +76,7 @@ def fetch_take(home: Home, record: TakeRecord) -> Path:
                     f"the MLflow run of take {record.take_id} has no {VIDEO}",
                     hint="the machine that made it runs `takelab sync`",
                 )
-            if record.sha256 and sha256_file(video) != record.sha256:
+            if record.sha256 and file_sha256(video) != record.sha256:
                 raise TakelabError(
                     f"the {VIDEO} fetched for take {record.take_id} does not match the "
                     "journal's checksum; it was not kept",
