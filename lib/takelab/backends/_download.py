@@ -23,9 +23,13 @@ import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from takelab.errors import UnusableOutputError
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_DOWNLOAD_ENV = "TAKELAB_MAX_DOWNLOAD_MB"
 DEFAULT_MAX_MB = 1024.0  # a 10 s 4k clip is a few hundred MB at most
@@ -104,12 +108,14 @@ def download(
     sleep: Callable[[float], None] | None = None,
     origin: str | None = None,
     backend: str = "download",
+    client: httpx.Client | None = None,
 ) -> Path:
     """Stream `url` to `dest` through a `.part` file under the rules above, retrying
-    transient failures. `origin` is the provider's API URL (see ProviderBackend.api_url)."""
+    transient failures. `origin` is the provider's API URL (see ProviderBackend.api_url);
+    `client`, a pooled client to reuse (ProviderBackend.http), else a new one per call."""
     import httpx
 
-    from takelab.backends._provider import with_retries
+    from takelab.backends._retry import with_retries
 
     part = dest.with_name(dest.name + ".part")
     cap = max_download_bytes()
@@ -119,7 +125,8 @@ def download(
         try:
             for hop in range(MAX_REDIRECTS + 1):
                 check_url(current, origin=origin, backend=backend, redirect=hop > 0)
-                with httpx.stream(
+                stream = client.stream if client is not None else httpx.stream
+                with stream(
                     "GET", current, headers=sent, timeout=timeout_s, follow_redirects=False
                 ) as resp:
                     if resp.is_redirect:

@@ -163,3 +163,19 @@ def get_backend(spec: str) -> Backend:
     backend = cls(model)
     check_lifecycle(name, backend.model, allow_retired=backend.serves_retired())
     return backend
+
+
+def key_env_names() -> tuple[str, ...]:
+    """Every environment variable a registered backend reads an API key from (`key_env`
+    and `fallback_key_env` of each class; no provider SDK is imported), for scrubbing."""
+    names: list[str] = []
+    for backend in available_backends():
+        try:
+            cls = backend_class(backend)
+        except Exception:  # a broken third-party backend is reported when it is used
+            continue
+        for attr in ("key_env", "fallback_key_env"):
+            value = getattr(cls, attr, None)
+            if isinstance(value, str) and value:
+                names.append(value)
+    return tuple(dict.fromkeys(names))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from takelab.backends._base import TakeRequest
+from takelab.backends import TakeRequest
 from takelab.doctor.crash import check_previews, check_tracking_store
 from takelab.doctor.rescue import check_journal, import_lost_jobs
 from takelab.home import Home

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from takelab.backends._base import TakeRequest
+from takelab.backends import TakeRequest
 from takelab.home import Home
 from takelab.journal import lost_jobs
 from takelab.journal.store import Journal, TakeState

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from takelab.backends._base import TakeRequest
+from takelab.backends import TakeRequest
 from takelab.home import Home
 from takelab.scrub import scrub
 

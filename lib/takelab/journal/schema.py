@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from takelab.backends._base import TakeRequest
+from takelab.backends import TakeRequest
 
 
 class TakeState(StrEnum):

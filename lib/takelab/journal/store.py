@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from takelab.backends._base import TakeRequest
+from takelab.backends import TakeRequest
 from takelab.errors import TakelabError, TakeNotFoundError
 from takelab.journal.db import Conn, is_url, open_db
 from takelab.journal.log import VerdictsAndSweeps

@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from takelab.backends._base import Capabilities
+from takelab.backends import Capabilities
 from takelab.lint import lexicon as lex
 from takelab.lint import speech
 from takelab.lint.checks import Hit, Prompt, run_checks

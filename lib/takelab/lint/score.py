@@ -17,7 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from takelab.backends._base import Capabilities
+from takelab.backends import Capabilities
 from takelab.lint.rules import lint_text, lint_variant
 from takelab.project.model import Variant, VariantSettings
 from takelab.rule_ids import RULE_IDS

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from takelab.backends._base import TakeRequest
+from takelab.backends import TakeRequest
 from takelab.errors import PromptFileError, UsageError
 from takelab.gitinfo import git_state
 from takelab.home import Home, resolve_project_path

@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from takelab.backends._provider import endpoint_notices
+from takelab.backends import endpoint_notices
 from takelab.errors import SweepIncomplete, UsageError
 from takelab.gitinfo import GitState, git_state
 from takelab.home import Home, repo_root, resolve_project_path

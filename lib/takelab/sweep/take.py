@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from takelab.backends import Backend, JobState, JobStatus
-from takelab.backends._provider import is_gone
+from takelab.backends import is_gone
 from takelab.backends.polling import LATENCIES, PollSchedule
 from takelab.errors import SubmitError, TakelabError, UnusableOutputError, VideoError
 from takelab.home import Home
