@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Iterator
@@ -11,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from fakes.fal_fake import FILE, STATUS, SUBMIT, FalFake
-from takelab.backends import TakeRequest, _provider, get_backend
-from takelab.backends import fal as fal_backend
+from takelab.backends import TakeRequest, get_backend
 from takelab.backends.fal import HUNYUAN, KLING, LTX, PIKA, WAN, FalBackend
 from takelab.errors import MissingKeyError, UsageError
 from takelab.home import Home
@@ -60,9 +58,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         seen.append(seconds)
         real_sleep(min(seconds, 0.01))
 
-    retry = functools.partial(_provider.with_retries, sleep=sleep)
-    monkeypatch.setattr(fal_backend, "with_retries", retry)
-    monkeypatch.setattr(fal_backend, "download", functools.partial(_provider.download, sleep=sleep))
+    monkeypatch.setattr(FalBackend, "_sleep", lambda self, s: sleep(s))
     return seen
 
 

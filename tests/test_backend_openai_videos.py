@@ -14,7 +14,7 @@ import pytest
 
 from fakes.openai_videos_fake import CONTENT, VIDEO, VIDEOS, OpenAIVideosFake
 from takelab.backends import JobState, TakeRequest
-from takelab.backends.models import ModelRetiredError
+from takelab.backends.lifecycle import ModelRetiredError
 from takelab.backends.openai_videos import OpenAIVideosBackend
 from takelab.errors import BackendError, MissingKeyError, SubmitError, UsageError
 from takelab.home import Home

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Iterator
@@ -13,8 +12,7 @@ import pytest
 import replicate.client
 
 from fakes.replicate_fake import CREATE, FILE, GET, MODERATION_ERROR, ReplicateFake
-from takelab.backends import TakeRequest, _provider, get_backend
-from takelab.backends import replicate as replicate_backend
+from takelab.backends import TakeRequest, get_backend
 from takelab.backends.replicate import KLING_MASTER, ReplicateBackend
 from takelab.errors import MissingKeyError, UsageError
 from takelab.home import Home
@@ -63,11 +61,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         real_sleep(min(seconds, 0.01))
 
     monkeypatch.setattr(replicate.client, "time", SimpleNamespace(sleep=sleep))
-    retry = functools.partial(_provider.with_retries, sleep=sleep)
-    monkeypatch.setattr(replicate_backend, "with_retries", retry)
-    monkeypatch.setattr(
-        replicate_backend, "download", functools.partial(_provider.download, sleep=sleep)
-    )
+    monkeypatch.setattr(ReplicateBackend, "_sleep", lambda self, s: sleep(s))
     return seen
 
 

@@ -358,7 +358,7 @@ def test_extend_sends_the_parent_takes_video(fake: VeoFake, tmp_path: Path) -> N
 
 
 def test_a_retired_preview_id_is_refused_before_any_request(fake: VeoFake, tmp_path: Path) -> None:
-    from takelab.backends.models import ModelRetiredError
+    from takelab.backends.lifecycle import ModelRetiredError
 
     with pytest.raises(ModelRetiredError) as caught:
         run_sweep(project(tmp_path), backends=["veo:veo-3.1-fast-generate-preview"], progress=False)

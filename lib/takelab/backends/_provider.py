@@ -42,7 +42,12 @@ log = logging.getLogger(__name__)
 _CLIENTS_LOCK = threading.Lock()
 
 POLL_INTERVAL_ENV = "TAKELAB_POLL_INTERVAL_S"
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 
 
 def poll_interval_override() -> float | None:

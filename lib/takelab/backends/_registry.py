@@ -151,7 +151,7 @@ def backend_class(name: str) -> type[Backend]:
 def get_backend(spec: str) -> Backend:
     """A backend instance for `NAME[:MODEL]`; a retired model is refused here, before
     anything can be sent, and a deprecated one warns (the model table in `models.py`)."""
-    from takelab.backends.models import check_lifecycle
+    from takelab.backends.lifecycle import check_lifecycle
 
     name, model = parse_spec(spec)
     cls = backend_class(name)

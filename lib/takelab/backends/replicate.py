@@ -5,8 +5,8 @@ POST to `/v1/models/{owner}/{name}/predictions` (what `predictions.create(model=
 delegates to, minus its dropping of `file_encoding_strategy`); a first-frame image goes
 inline as a data URI, so no upload call precedes the create. The SDK's RetryTransport
 retries only GET, PUT, DELETE and the like on 429/503/504 (honouring Retry-After), never
-POST, so the create is sent exactly once; `submit_once` classifies its failure. Polls,
-lists and downloads go through `with_retries` on top. The SDK reads REPLICATE_BASE_URL
+POST, so the create is sent exactly once; `create_once` classifies its failure. Polls,
+lists and downloads go through `retrying` on top. The SDK reads REPLICATE_BASE_URL
 itself (a gateway, or the tests' fake).
 
 Money: Replicate bills these official models by output (per second of video), so a
@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends._provider import ProviderBackend
 from takelab.backends.models import with_features
-from takelab.errors import BackendError, OutputGoneError, UsageError
+from takelab.errors import BackendError, OutputGoneError
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -69,7 +67,7 @@ class ReplicateBackend(ProviderBackend):
     lists_jobs: ClassVar[bool] = True
     name: ClassVar[str] = "replicate"
     default_model: ClassVar[str] = KLING_MASTER
-    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    capability_table: ClassVar[dict[str, Capabilities]] = CAPABILITIES
     price_note: ClassVar[str] = (
         "Kling v2.1 Master $0.28 per second of video (3rd-party, 2026);"
         " failed or blocked predictions $0"
@@ -80,29 +78,11 @@ class ReplicateBackend(ProviderBackend):
     sdk_module: ClassVar[str] = "replicate"
     sdk_package: ClassVar[str] = "replicate"
     poll_interval_s: ClassVar[float] = 5.0
-    timeout_s: ClassVar[float] = 60.0
     reconcile_pages: ClassVar[int] = 5
-
-    def capabilities(self) -> Capabilities:
-        if self.model not in CAPABILITIES:
-            raise UsageError(
-                f"unknown replicate model {self.model!r}",
-                hint=f"choose one of: {', '.join(CAPABILITIES)}",
-            )
-        return CAPABILITIES[self.model]
-
-    def _check(self, request: TakeRequest) -> None:
-        problems = self.capabilities().problems(request)
-        if problems:
-            raise UsageError(f"{self.spec}: " + "; ".join(problems))
-
-    def price(self, request: TakeRequest) -> float:
-        self._check(request)
-        return super().price(request)
 
     def model_input(self, request: TakeRequest) -> dict[str, Any]:
         """The prediction's `input`, or UsageError naming what the model allows."""
-        self._check(request)
+        self.check_request(request)
         data: dict[str, Any] = {
             "prompt": request.prompt,
             "duration": int(request.duration_s),
@@ -115,14 +95,13 @@ class ReplicateBackend(ProviderBackend):
             data["start_image"] = Path(request.image_path)
         return data
 
-    @contextmanager
-    def _client(self) -> Iterator[Client]:
+    def _client(self) -> Client:
         self.sdk()  # a clear install hint when replicate is missing
         import httpx
         from replicate.client import Client
 
         # One client per backend instance: its connections are pooled across the sweep.
-        yield self.shared_client(
+        return self.shared_client(
             lambda: Client(
                 api_token=self.key(),
                 base_url=self.api_url(),
@@ -134,22 +113,22 @@ class ReplicateBackend(ProviderBackend):
         # A TakelabError raised here means nothing was sent (the runner books it so).
         model_input = self.model_input(request)
         self.check_ready()
-        with self._client() as client:
-            prediction = submit_once(
-                self.name,
-                # The model namespace's create: `predictions.create(model=...)` drops
-                # file_encoding_strategy (SDK 1.0.7) and would upload the image first.
-                lambda: client.models.predictions.create(
-                    model=request.model, input=model_input, file_encoding_strategy="base64"
-                ),
-            )
+        client = self._client()
+        prediction = self.create_once(
+            # The model namespace's create: `predictions.create(model=...)` drops
+            # file_encoding_strategy (SDK 1.0.7) and would upload the image first.
+            lambda: client.models.predictions.create(
+                model=request.model, input=model_input, file_encoding_strategy="base64"
+            ),
+            request.model,
+        )
         return str(prediction.id)
 
     def _get(self, job_id: str) -> Prediction:
-        with self._client() as client:
-            prediction: Prediction = with_retries(
-                lambda: client.predictions.get(job_id), what=f"replicate prediction {job_id}"
-            )
+        client = self._client()
+        prediction: Prediction = self.retrying(
+            lambda: client.predictions.get(job_id), f"prediction {job_id}"
+        )
         return prediction
 
     def poll(self, job_id: str) -> JobStatus:
@@ -190,36 +169,29 @@ class ReplicateBackend(ProviderBackend):
             )
         if url is None:
             raise BackendError(self.name, f"prediction {job_id} has no video URL")
-        # Replicate.delivery URLs are public: no key sent.
-        return download(url, dest, origin=self.api_url(), backend=self.name)
+        return self.download(url, dest)  # replicate.delivery URLs are public: no key sent
 
     def cancel(self, job_id: str) -> None:
         """Cancel a prediction that has not finished."""
-        with self._client() as client:
-            client.predictions.cancel(job_id)
+        client = self._client()
+        self.retrying(lambda: client.predictions.cancel(job_id), f"cancel {job_id}")
 
     def find_jobs(self, request: TakeRequest, *, since: float | None = None) -> list[str]:
         """Predictions of this model with this prompt, created at or after `since` (Unix
         seconds, less a minute of clock skew), newest first."""
         found: list[str] = []
-        with self._client() as client:
-            page = with_retries(client.predictions.list, what="replicate predictions")
-            for _ in range(self.reconcile_pages):
-                for p in page.results:  # newest first
-                    created = _timestamp(p.created_at)
-                    if since is not None and created is not None and created < since - 60:
-                        return found
-                    if p.model == request.model and (p.input or {}).get("prompt") == (
-                        request.prompt
-                    ):
-                        found.append(str(p.id))
-                cursor = page.next
-                if not cursor:
+        client = self._client()
+        page = self.retrying(client.predictions.list, "list")
+        for _ in range(self.reconcile_pages):
+            for p in page.results:  # newest first
+                created = _timestamp(p.created_at)
+                if since is not None and created is not None and created < since - 60:
                     return found
-                page = with_retries(
-                    functools.partial(client.predictions.list, cursor),
-                    what="replicate predictions",
-                )
+                if p.model == request.model and (p.input or {}).get("prompt") == request.prompt:
+                    found.append(str(p.id))
+            if not page.next:
+                return found
+            page = self.retrying(functools.partial(client.predictions.list, page.next), "list")
         return found
 
 

@@ -17,8 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from takelab.backends import Backend, JobState, JobStatus
-from takelab.backends import is_gone
+from takelab.backends import Backend, JobState, JobStatus, is_gone
 from takelab.backends.polling import LATENCIES, PollSchedule
 from takelab.errors import SubmitError, TakelabError, UnusableOutputError, VideoError
 from takelab.home import Home
