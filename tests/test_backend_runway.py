@@ -116,7 +116,7 @@ def test_take_lands_decodes_and_costs_what_runway_reports(fake: RunwayFake, tmp_
         "seed": 1,
     }
     # The signed output URL is fetched without the API key.
-    assert all("authorization" not in h for h in fake.requests("GET", OUTPUT))
+    assert all("authorization" not in h for h in fake.headers_seen("GET", OUTPUT))
     run = take_run(out.take_id)
     assert run.data.tags["takelab.status"] == "done"
     assert run.data.metrics["cost_usd"] == pytest.approx(PRICE)

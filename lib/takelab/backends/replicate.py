@@ -3,11 +3,10 @@
 The create call is `client.models.predictions.create(model="owner/name", input=...)`, one
 POST to `/v1/models/{owner}/{name}/predictions` (what `predictions.create(model=...)`
 delegates to, minus its dropping of `file_encoding_strategy`); a first-frame image goes
-inline as a data URI, so no upload call precedes the create. The SDK's RetryTransport
-retries only GET, PUT, DELETE and the like on 429/503/504 (honouring Retry-After), never
-POST, so the create is sent exactly once; `create_once` classifies its failure. Polls,
-lists and downloads go through `retrying` on top. The SDK reads REPLICATE_BASE_URL
-itself (a gateway, or the tests' fake).
+inline as a data URI, so no upload call precedes the create, which is sent exactly once;
+`create_once` classifies its failure. The SDK's own RetryTransport (GETs on 429/503/504)
+is set to one attempt: polls, lists and downloads retry under `retrying`, the one policy.
+The SDK reads REPLICATE_BASE_URL itself (a gateway, or the tests' fake).
 
 Money: Replicate bills these official models by output (per second of video), so a
 succeeded prediction records the table price and a failed or canceled one $0 (Replicate
@@ -100,14 +99,21 @@ class ReplicateBackend(ProviderBackend):
         import httpx
         from replicate.client import Client
 
-        # One client per backend instance: its connections are pooled across the sweep.
-        return self.shared_client(
-            lambda: Client(
+        def make() -> Client:
+            client = Client(
                 api_token=self.key(),
                 base_url=self.api_url(),
                 timeout=httpx.Timeout(self.timeout_s, connect=10.0),
             )
-        )
+            # One retry policy: the SDK wraps its transport in a RetryTransport (GETs on
+            # 429/503/504, its own backoff); one attempt there, and reads retry in `retrying`.
+            transport = getattr(client._client, "_transport", None)
+            if hasattr(transport, "max_attempts"):
+                transport.max_attempts = 1  # type: ignore[union-attr]
+            return client
+
+        # One client per backend instance: its connections are pooled across the sweep.
+        return self.shared_client(make)
 
     def submit(self, request: TakeRequest) -> str:
         # A TakelabError raised here means nothing was sent (the runner books it so).
