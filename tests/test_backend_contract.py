@@ -343,6 +343,15 @@ def test_transient_poll_errors_wait_as_retry_after_asks_and_finish(case: Case, s
     assert case.fake.creates == 1
 
 
+def test_a_transient_download_error_is_retried_as_retry_after_asks(case: Case) -> None:
+    if case.p.name == "veo":
+        pytest.skip("Vertex AI returns the video inline, with the poll that says it is done")
+    case.fake.server.fail(*case.fake.OUTPUT, 502, count=1, headers={"Retry-After": "4"})
+    (out,) = case.sweep()
+    assert out.status == "done", out.message
+    assert 4.0 in case.slept and case.fake.downloads == 2
+
+
 def test_an_expired_output_fails_the_take_charged_and_settled(case: Case) -> None:
     """The job finished, but its output answers as expired storage does: the video was
     made and billed, so the take ends failed at its price, the failed download is not
@@ -434,14 +443,16 @@ def test_a_wrong_key_or_a_closed_port_creates_nothing(
     with pytest.raises(SubmitError, match="could not connect") as err:
         get_backend(case.p.spec).submit(case.request())
     assert err.value.reached_provider is False
-    assert case.fake.creates == 0
+    assert not case.fake.jobs_made  # the refused request reached the API, made nothing
 
 
-def test_a_dropped_create_is_uncertain_never_resent_and_found_where_jobs_are_listed(
-    case: Case,
+@pytest.mark.parametrize("reply", [None, 503], ids=["dropped", "5xx-after-create"])
+def test_a_lost_create_reply_is_uncertain_never_resent_and_found_where_jobs_are_listed(
+    case: Case, reply: int | None
 ) -> None:
+    # The provider made the job; its reply was lost (the connection dropped) or was a 5xx.
     started = time.time()
-    case.fake.drop_create_reply()
+    case.fake.server.fail(*case.fake.CREATE, reply, after=True)
     path = case.project()
     (out,) = case.sweep(path)
     assert out.status == "uncertain"
@@ -455,7 +466,9 @@ def test_a_dropped_create_is_uncertain_never_resent_and_found_where_jobs_are_lis
     backend = get_backend(case.p.spec)
     if not backend.lists_jobs:  # nothing to match it with: the user resolves it
         assert again.status == "uncertain"
-        assert "takelab resolve" in again.message
+        # One line says why, and the commands that settle it.
+        assert "takelab resolve" in again.message and "--resubmit" in again.message
+        assert "--abandon" in again.message and f"${case.p.price:.2f}" in again.message
         return
     assert again.status == "done", again.message  # reconciled: found by listing
     record = journal().get(out.take_id)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._provider import ProviderBackend
+from takelab.backends._retry import RETRYABLE
 from takelab.backends.models import with_features
 from takelab.errors import BackendError, OutputGoneError
 
@@ -99,11 +100,19 @@ class ReplicateBackend(ProviderBackend):
         import httpx
         from replicate.client import Client
 
+        def transient(response: httpx.Response) -> None:
+            # A read answered 408/429/5xx raises here, with its headers (Retry-After), for
+            # `retrying`: the SDK's own error would drop them.
+            if response.request.method == "GET" and response.status_code in RETRYABLE:
+                response.read()
+                response.raise_for_status()
+
         def make() -> Client:
             client = Client(
                 api_token=self.key(),
                 base_url=self.api_url(),
                 timeout=httpx.Timeout(self.timeout_s, connect=10.0),
+                event_hooks={"response": [transient]},
             )
             # One retry policy: the SDK wraps its transport in a RetryTransport (GETs on
             # 429/503/504, its own backoff); one attempt there, and reads retry in `retrying`.
