@@ -211,6 +211,16 @@ class JobStatus(BaseModel):
     error_message: str | None = None
     cost_usd: float | None = Field(None, description="what the provider says it charged")
 
+    @classmethod
+    def ended(
+        cls, code: str, message: str, *, blocked: bool = False, cost_usd: float | None = None
+    ) -> JobStatus:
+        """A job that ended without a video: failed, or blocked by moderation."""
+        state = JobState.BLOCKED if blocked else JobState.FAILED
+        return cls(
+            state=state, progress=None, error_code=code, error_message=message, cost_usd=cost_usd
+        )
+
 
 class Backend(ABC):
     """An adapter to one generator. Only `submit` may cost money."""

@@ -145,6 +145,19 @@ class ProviderBackend(Backend):
             client: T = clients[name]
             return client
 
+    def sdk_client(self, cls: Callable[..., T], key_arg: str = "api_key") -> T:
+        """The SDK's client class `cls` (Stainless-style: key, base URL, timeout, retries)
+        built once per instance, without retries of its own: a create is never repeated
+        blindly, and reads retry under `retrying`. The key lives only in the client."""
+        return self.shared_client(
+            lambda: cls(
+                **{key_arg: self.key()},
+                base_url=self.api_url(),
+                timeout=self.timeout_s,
+                max_retries=0,
+            )
+        )
+
     def http(self) -> httpx.Client:
         """The pooled HTTP client this backend downloads with (no key: output URLs are
         signed or public, and redirects are followed by hand, each one checked)."""

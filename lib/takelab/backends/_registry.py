@@ -30,62 +30,6 @@ def register(name: str) -> Callable[[Factory], Factory]:
     return deco
 
 
-@register("previz")
-def _previz() -> type[Backend]:
-    from takelab.backends.previz import PrevizBackend
-
-    return PrevizBackend
-
-
-@register("runway")
-def _runway() -> type[Backend]:
-    from takelab.backends.runway import RunwayBackend
-
-    return RunwayBackend
-
-
-@register("veo")
-def _veo() -> type[Backend]:
-    from takelab.backends.veo import VeoBackend
-
-    return VeoBackend
-
-
-@register("luma")
-def _luma() -> type[Backend]:
-    from takelab.backends.luma import LumaBackend
-
-    return LumaBackend
-
-
-@register("fal")
-def _fal() -> type[Backend]:
-    from takelab.backends.fal import FalBackend
-
-    return FalBackend
-
-
-@register("replicate")
-def _replicate() -> type[Backend]:
-    from takelab.backends.replicate import ReplicateBackend
-
-    return ReplicateBackend
-
-
-@register("openai-videos")
-def _openai_videos() -> type[Backend]:
-    from takelab.backends.openai_videos import OpenAIVideosBackend
-
-    return OpenAIVideosBackend
-
-
-@register("diffusers")
-def _diffusers() -> type[Backend]:
-    from takelab.backends.local_diffusers import DiffusersBackend
-
-    return DiffusersBackend
-
-
 def _load_target(target: str, name: str) -> type[Backend]:
     module_name, _, attr = target.partition(":")
     try:
@@ -100,6 +44,22 @@ def _load_target(target: str, name: str) -> type[Backend]:
     return cls
 
 
+# The built-in backends: name -> where their class lives, imported only when asked for.
+BUILT_IN = {
+    "previz": "takelab.backends.previz:PrevizBackend",
+    "runway": "takelab.backends.runway:RunwayBackend",
+    "veo": "takelab.backends.veo:VeoBackend",
+    "luma": "takelab.backends.luma:LumaBackend",
+    "fal": "takelab.backends.fal:FalBackend",
+    "replicate": "takelab.backends.replicate:ReplicateBackend",
+    "openai-videos": "takelab.backends.openai_videos:OpenAIVideosBackend",
+    "diffusers": "takelab.backends.local_diffusers:DiffusersBackend",
+}
+_FACTORIES.update(
+    {name: functools.partial(_load_target, target, name) for name, target in BUILT_IN.items()}
+)
+
+
 @functools.lru_cache(maxsize=1)
 def _entry_points() -> tuple[tuple[str, str], ...]:
     """(name, target) of the `takelab.backends` entry points, read once per process: the
@@ -111,11 +71,11 @@ def _entry_points() -> tuple[tuple[str, str], ...]:
 def _external() -> dict[str, Factory]:
     found: dict[str, Factory] = {}
     for ep_name, ep_value in _entry_points():
-        found[ep_name] = lambda v=ep_value, n=ep_name: _load_target(v, n)  # type: ignore[misc]
+        found[ep_name] = functools.partial(_load_target, ep_value, ep_name)
     for item in filter(None, os.environ.get("TAKELAB_BACKENDS", "").split(",")):
         name, sep, target = item.strip().partition("=")
         if sep:
-            found[name] = lambda t=target, n=name: _load_target(t, n)  # type: ignore[misc]
+            found[name] = functools.partial(_load_target, target, name)
     return found
 
 

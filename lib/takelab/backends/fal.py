@@ -167,13 +167,7 @@ class FalBackend(ProviderBackend):
         except fal_client.FalClientHTTPError as exc:
             return _failure(*_details(exc))
         if video_url(result) is None:
-            return JobStatus(
-                state=JobState.FAILED,
-                error_code="no-video",
-                error_message="the finished request has no video in its result",
-                progress=None,
-                cost_usd=None,
-            )
+            return JobStatus.ended("no-video", "the finished request has no video in its result")
         return JobStatus(state=JobState.SUCCEEDED, progress=1.0, cost_usd=None)
 
     def fetch(self, job_id: str, dest: Path) -> Path:
@@ -220,18 +214,5 @@ def _details(exc: fal_client.FalClientHTTPError) -> tuple[list[str], str]:
 def _failure(types: list[str], message: str, *, fallback: str | None = None) -> JobStatus:
     message = message or fallback or "the request failed"
     blocked = [t for t in types if t in MODERATION_TYPES]
-    if blocked or MODERATION_WORDS.search(message):
-        return JobStatus(
-            state=JobState.BLOCKED,
-            error_code=(blocked or types)[0],
-            error_message=message,
-            progress=None,
-            cost_usd=0.0,
-        )
-    return JobStatus(
-        state=JobState.FAILED,
-        error_code=types[0],
-        error_message=message,
-        progress=None,
-        cost_usd=0.0,
-    )
+    moderated = bool(blocked) or bool(MODERATION_WORDS.search(message))
+    return JobStatus.ended((blocked or types)[0], message, blocked=moderated, cost_usd=0.0)

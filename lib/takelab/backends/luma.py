@@ -90,18 +90,11 @@ class LumaBackend(ProviderBackend):
         }
 
     def _client(self) -> LumaAI:
+        """The SDK client (see `sdk_client`): no retries of its own."""
         self.sdk()
         from lumaai import LumaAI
 
-        # No SDK retries: a retried create can bill twice, and reads retry in `retrying`.
-        return self.shared_client(
-            lambda: LumaAI(
-                auth_token=self.key(),
-                base_url=self.api_url(),
-                max_retries=0,
-                timeout=self.timeout_s,
-            )
-        )
+        return self.sdk_client(LumaAI, key_arg="auth_token")
 
     def submit(self, request: TakeRequest) -> str:
         try:

@@ -123,16 +123,11 @@ class OpenAIVideosBackend(ProviderBackend):
     # -- the four calls ------------------------------------------------------------------
 
     def client(self) -> OpenAI:
-        """The SDK client, without its own retries (a create is never repeated blindly, and
-        reads retry under `retrying`); the key is read now and lives only inside it."""
+        """The SDK client (see `sdk_client`): no retries of its own."""
         self.sdk()
         from openai import OpenAI
 
-        return self.shared_client(
-            lambda: OpenAI(
-                api_key=self.key(), base_url=self.base_url(), timeout=self.timeout_s, max_retries=0
-            )
-        )
+        return self.sdk_client(OpenAI)
 
     def submit(self, request: TakeRequest) -> str:
         try:

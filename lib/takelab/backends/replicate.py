@@ -150,13 +150,7 @@ class ReplicateBackend(ProviderBackend):
         p = self._get(job_id)
         state = STATES.get(p.status, JobState.RUNNING)
         if state is JobState.SUCCEEDED and output_url(p.output) is None and not data_removed(p):
-            return JobStatus(
-                state=JobState.FAILED,
-                error_code="no-video",
-                error_message="the prediction succeeded without a video URL",
-                progress=None,
-                cost_usd=None,
-            )
+            return JobStatus.ended("no-video", "the prediction succeeded without a video URL")
         if state is not JobState.FAILED:
             progress = p.progress.percentage if state is JobState.RUNNING and p.progress else None
             if state is JobState.SUCCEEDED:
@@ -164,13 +158,8 @@ class ReplicateBackend(ProviderBackend):
             return JobStatus(state=state, progress=progress, cost_usd=None)
         message = (p.error or p.status)[:500]
         blocked = p.status == "failed" and bool(MODERATION.search(message))
-        return JobStatus(
-            state=JobState.BLOCKED if blocked else JobState.FAILED,
-            error_code="moderation" if blocked else p.status,
-            error_message=message,
-            progress=None,
-            cost_usd=0.0,
-        )
+        code = "moderation" if blocked else p.status
+        return JobStatus.ended(code, message, blocked=blocked, cost_usd=0.0)
 
     def fetch(self, job_id: str, dest: Path) -> Path:
         p = self._get(job_id)

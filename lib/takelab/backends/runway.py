@@ -135,16 +135,11 @@ class RunwayBackend(ProviderBackend):
     # -- the four calls ------------------------------------------------------------------
 
     def client(self) -> RunwayML:
-        """The SDK client, without its own retries (a create is never repeated blindly, and
-        reads retry under `retrying`); the key is read now and lives only inside it."""
+        """The SDK client (see `sdk_client`): no retries of its own."""
         self.sdk()
         from runwayml import RunwayML
 
-        return self.shared_client(
-            lambda: RunwayML(
-                api_key=self.key(), base_url=self.api_url(), timeout=self.timeout_s, max_retries=0
-            )
-        )
+        return self.sdk_client(RunwayML)
 
     def submit(self, request: TakeRequest) -> str:
         try:
