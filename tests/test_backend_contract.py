@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,135 +20,13 @@ from typing import Any
 
 import pytest
 
-from fakes import fal_fake, luma_fake, openai_videos_fake, replicate_fake, runway_fake, veo_fake
 from fakes._provider_fake import ProviderFake
-from takelab.backends import JobState, ProviderBackend, TakeRequest, backend_class, get_backend
+from fakes.contract import PROMPT, PROVIDERS, Provider, journal, point_at, sweep, take_run
+from takelab.backends import JobState, TakeRequest, get_backend
 from takelab.errors import MissingKeyError, SubmitError, TakelabError, UsageError
 from takelab.home import Home
-from takelab.journal.store import Journal, TakeState
+from takelab.journal.store import TakeState
 from takelab.media import io as media
-from takelab.sweep.run import run_sweep
-from takelab.tracking.tracker import Tracker
-
-KEY_VARS = (
-    "RUNWAYML_API_SECRET",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "GOOGLE_CLOUD_PROJECT",
-    "LUMAAI_API_KEY",
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "OPENAI_API_KEY",
-    "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID",
-)
-PROMPT = (
-    "A woman in a red raincoat walks toward the camera through the rain at night, "
-    "neon signs flickering, slow dolly back"
-)
-KLING = "fal-ai/kling-video/v2/master/text-to-video"
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One backend and its fake, and what the contract expects of them."""
-
-    spec: str
-    make: Callable[[], ProviderFake]
-    key_env: str
-    url_env: str
-    duration: float
-    resolution: str
-    price: float  # of one take at these settings (the table, or what the provider reports)
-    failed: tuple[str, str, float]  # a failed job: error code, words of its message, cost
-    blocked: tuple[str, str, float]  # ... and a moderated one
-    expired: str  # words of the message when a finished output has expired
-
-    @property
-    def name(self) -> str:
-        return self.spec.split(":")[0]
-
-    @property
-    def backend(self) -> type[ProviderBackend]:
-        cls = backend_class(self.name)
-        assert issubclass(cls, ProviderBackend)
-        return cls
-
-
-PROVIDERS = [
-    Provider(
-        "runway",
-        runway_fake.RunwayFake,
-        "RUNWAYML_API_SECRET",
-        "RUNWAYML_BASE_URL",
-        5,
-        "720p",
-        0.60,  # gen4.5: 12 credits/s at $0.01, as Runway reports it
-        ("INTERNAL.BAD_OUTPUT.CODE01", "unexpected error", 0.0),
-        ("SAFETY.INPUT.TEXT", "flagged by content moderation", 0.60),  # Runway charges these
-        "403",
-    ),
-    Provider(
-        "openai-videos",
-        openai_videos_fake.OpenAIVideosFake,
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        4,
-        "720p",
-        0.40,
-        ("internal_error", "internal error", 0.0),
-        ("moderation_blocked", "blocked by our moderation system", 0.0),
-        "has expired",
-    ),
-    Provider(
-        "veo",
-        veo_fake.VeoFake,
-        "GEMINI_API_KEY",
-        "GOOGLE_VERTEX_BASE_URL",
-        4,
-        "720p",
-        0.60,
-        ("INTERNAL", veo_fake.FAILED_MESSAGE, 0.0),
-        ("rai-media-filtered", veo_fake.FILTERED_REASON, 0.0),
-        "404",
-    ),
-    Provider(
-        "luma",
-        luma_fake.LumaFake,
-        "LUMAAI_API_KEY",
-        "LUMAAI_BASE_URL",
-        5,
-        "720p",
-        0.71,
-        ("failed", luma_fake.FAILED_REASON, 0.0),
-        ("moderation", luma_fake.MODERATION_REASON, 0.0),
-        "403",
-    ),
-    Provider(
-        f"fal:{KLING}",
-        fal_fake.FalFake,
-        "FAL_KEY",
-        "TAKELAB_FAL_QUEUE_URL",
-        5,
-        "720p",
-        1.40,
-        ("runner_server_error", "Runner crashed", 0.0),
-        ("content_policy_violation", "flagged by a content checker", 0.0),
-        "404",
-    ),
-    Provider(
-        "replicate",
-        replicate_fake.ReplicateFake,
-        "REPLICATE_API_TOKEN",
-        "REPLICATE_BASE_URL",
-        5,
-        "1080p",
-        1.40,
-        ("failed", "internal error", 0.0),
-        ("moderation", replicate_fake.MODERATION_ERROR, 0.0),
-        "404",
-    ),
-]
 
 
 @dataclass
@@ -179,10 +57,7 @@ class Case:
         return path
 
     def sweep(self, path: Path | None = None) -> list[Any]:
-        result = run_sweep(
-            path or self.project(), backends=[self.p.spec], progress=False, concurrency=1
-        )
-        return list(result.outcomes)
+        return list(sweep(path or self.project(), self.p.spec).outcomes)
 
     def request(self, **changes: Any) -> TakeRequest:
         backend = get_backend(self.p.spec)
@@ -199,20 +74,6 @@ class Case:
             seed=7,
         )
         return TakeRequest(**{**base, **changes})
-
-
-def journal() -> Journal:
-    return Journal(Home.from_env().journal)
-
-
-def logged(take_id: str) -> tuple[dict[str, str], dict[str, float]]:
-    """The take's MLflow run: tags and metrics."""
-    client = Tracker(Home.from_env()).client
-    exp = client.get_experiment_by_name("contract")
-    assert exp is not None
-    runs = client.search_runs([exp.experiment_id], f"tags.`takelab.take_id` = '{take_id}'")
-    assert len(runs) == 1
-    return runs[0].data.tags, runs[0].data.metrics
 
 
 @pytest.fixture(scope="module")
@@ -232,15 +93,7 @@ def case(
     p: Provider = request.param
     fake = servers[p.name]
     fake.reset()
-    for name in KEY_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(p.key_env, fake.key)
-    monkeypatch.setenv(p.url_env, fake.api_url)
-    monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
-    monkeypatch.setattr(p.backend, "poll_interval_s", 0.01)
-    slept: list[float] = []
-    monkeypatch.setattr(p.backend, "_sleep", lambda self, s: slept.append(s))
-    return Case(p, fake, slept, tmp_path)
+    return Case(p, fake, point_at(p, fake, monkeypatch), tmp_path)
 
 
 # -- create, poll, download ---------------------------------------------------------------
@@ -254,7 +107,7 @@ def test_a_take_lands_decodes_costs_its_price_and_a_rerun_is_cached(case: Case) 
     assert out.path == str(take)
     assert media.check_decodes(take).duration_s > 0
     assert out.cost_usd == pytest.approx(case.p.price)
-    tags, metrics = logged(out.take_id)
+    tags, metrics = take_run("contract", out.take_id)
     assert tags["takelab.status"] == "done"
     assert metrics["cost_usd"] == pytest.approx(case.p.price)
     assert journal().spent() == pytest.approx(case.p.price)
@@ -309,7 +162,7 @@ def test_a_job_past_the_deadline_is_left_pending_and_resumed_by_its_id(
     assert again.status == "done", again.message
     assert case.fake.creates == 1  # resumed by its id, never created again
     assert journal().get(out.take_id).job_id == record.job_id  # type: ignore[union-attr]
-    assert logged(out.take_id)[1]["cost_usd"] == pytest.approx(case.p.price)
+    assert take_run("contract", out.take_id)[1]["cost_usd"] == pytest.approx(case.p.price)
 
 
 # -- jobs that end badly -------------------------------------------------------------------
@@ -329,7 +182,7 @@ def test_failed_and_moderated_jobs_keep_the_providers_reason_and_charge(
     assert words in (record.error_message or "")
     assert record.cost_usd == pytest.approx(cost)
     assert journal().spent() == pytest.approx(cost)
-    tags, metrics = logged(out.take_id)
+    tags, metrics = take_run("contract", out.take_id)
     assert tags["takelab.status"] == kind and metrics["cost_usd"] == pytest.approx(cost)
     assert case.fake.creates == 1
 
@@ -459,7 +312,7 @@ def test_a_lost_create_reply_is_uncertain_never_resent_and_found_where_jobs_are_
     assert out.status == "uncertain"
     assert case.fake.creates == 1  # the job exists at the provider
     assert journal().spent() == pytest.approx(case.p.price)  # held until resolved
-    assert logged(out.take_id)[0]["takelab.status"] == "uncertain"
+    assert take_run("contract", out.take_id)[0]["takelab.status"] == "uncertain"
 
     (again,) = case.sweep(path)
     assert case.fake.creates == 1

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fakes.contract import BY_NAME, empty_mlflow_store, point_at, record
 from fakes.fal_fake import FalFake
 from takelab.backends import TakeRequest, get_backend
 from takelab.backends.fal import HUNYUAN, KLING, LTX, PIKA, WAN, FalBackend
 from takelab.errors import UsageError
-from takelab.home import Home
-from takelab.journal.store import Journal, TakeRecord
 from takelab.media import io as media
 from takelab.sweep.run import SweepResult, run_sweep
 
@@ -35,28 +33,22 @@ shots:
       - id: v1
         prompt: {prompt}
 """
-real_sleep = time.sleep
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FalFake]:
+def fake(takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FalFake]:
+    empty_mlflow_store(takelab_home)
+    monkeypatch.chdir(tmp_path)  # no stray .env
     with FalFake(key=KEY).running() as f:
-        monkeypatch.setenv("FAL_KEY", KEY)
-        monkeypatch.setenv("TAKELAB_FAL_QUEUE_URL", f.url)
-        monkeypatch.setattr(FalBackend, "poll_interval_s", 0.01)
+        point_at(BY_NAME["fal"], f, monkeypatch)
         yield f
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """What the backend's retries asked to wait, while waiting at most 10 ms for real."""
+def waits(fake: object, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What the backend's retries asked to wait (recorded, not slept)."""
     seen: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        seen.append(seconds)
-        real_sleep(min(seconds, 0.01))
-
-    monkeypatch.setattr(FalBackend, "_sleep", lambda self, s: sleep(s))
+    monkeypatch.setattr(FalBackend, "_sleep", lambda self, s: seen.append(s))
     return seen
 
 
@@ -69,12 +61,6 @@ def project(tmp_path: Path, duration: float = 5) -> Path:
 
 def sweep(path: Path, spec: str = f"fal:{KLING}") -> SweepResult:
     return run_sweep(path, backends=[spec], progress=False, concurrency=1)
-
-
-def record(take_id: str) -> TakeRecord:
-    rec = Journal(Home.from_env().journal).get(take_id)
-    assert rec is not None
-    return rec
 
 
 # Create, poll, download, each error class, moderation, resume by id and a dropped create

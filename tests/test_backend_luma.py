@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fakes.contract import BY_NAME, empty_mlflow_store, point_at
 from fakes.luma_fake import LumaFake
 from takelab.backends import TakeRequest
 from takelab.backends.luma import LumaBackend
@@ -18,31 +18,12 @@ KEY = "canary-secret-123"
 PRICE = 0.71  # ray-2, 5 s at 720p
 
 
-@pytest.fixture(scope="module")
-def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated MLflow store, copied into each test's home (migrations are slow)."""
-    from mlflow import MlflowClient
-
-    db = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
-    return db
-
-
 @pytest.fixture
-def fake(
-    takelab_home: Path,
-    mlflow_template: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[LumaFake]:
-    takelab_home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(mlflow_template, takelab_home / "mlflow.db")
+def fake(takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LumaFake]:
+    empty_mlflow_store(takelab_home)
     monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("LUMAAI_API_KEY", KEY)
-    monkeypatch.setattr(LumaBackend, "poll_interval_s", 0.01)
-    monkeypatch.setattr(LumaBackend, "deadline_s", 10.0)
     with LumaFake(key=KEY).running() as f:
-        monkeypatch.setenv("LUMAAI_BASE_URL", f.base_url)
+        point_at(BY_NAME["luma"], f, monkeypatch)
         yield f
 
 

@@ -11,16 +11,15 @@ from typing import Any
 
 import pytest
 
+from fakes.contract import BY_NAME, journal, point_at
+from fakes.contract import sweep as sweep_on
 from fakes.openai_videos_fake import CONTENT, VIDEOS, OpenAIVideosFake
 from takelab.backends import JobState, TakeRequest
 from takelab.backends.lifecycle import ModelRetiredError
 from takelab.backends.openai_videos import OpenAIVideosBackend
 from takelab.errors import BackendError, SubmitError, UsageError
-from takelab.home import Home
-from takelab.journal.store import Journal
 from takelab.media import io as media
-from takelab.sweep.run import SweepResult, run_sweep
-from takelab.tracking.tracker import Tracker
+from takelab.sweep.run import SweepResult
 
 KEY = "canary-secret-123"
 PRICE = 0.80  # sora-2, 8 s at $0.10/s
@@ -40,12 +39,7 @@ def server() -> Iterator[OpenAIVideosFake]:
 @pytest.fixture
 def fake(server: OpenAIVideosFake, monkeypatch: pytest.MonkeyPatch) -> OpenAIVideosFake:
     server.reset()
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
-    monkeypatch.setattr(OpenAIVideosBackend, "poll_interval_s", 0.01)
+    point_at(BY_NAME["openai-videos"], server, monkeypatch)
     return server
 
 
@@ -68,21 +62,8 @@ shots:
     return path
 
 
-def sweep(path: Path, backend: str = "openai-videos") -> SweepResult:
-    return run_sweep(path, backends=[backend], progress=False, concurrency=1)
-
-
-def take_run(take_id: str) -> Any:
-    client = Tracker(Home.from_env()).client
-    exp = client.get_experiment_by_name("ov")
-    assert exp is not None
-    runs = client.search_runs([exp.experiment_id], f"tags.`takelab.take_id` = '{take_id}'")
-    assert len(runs) == 1
-    return runs[0]
-
-
-def journal() -> Journal:
-    return Journal(Home.from_env().journal)
+def sweep(path: Path) -> SweepResult:
+    return sweep_on(path, "openai-videos")
 
 
 def request(**changes: Any) -> TakeRequest:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import replicate.client
 
+from fakes.contract import BY_NAME, empty_mlflow_store, point_at, record
 from fakes.replicate_fake import FILE, ReplicateFake
 from takelab.backends import TakeRequest, get_backend
 from takelab.backends.replicate import KLING_MASTER, ReplicateBackend
 from takelab.errors import UsageError
 from takelab.home import Home
-from takelab.journal.store import Journal, TakeRecord, TakeState
+from takelab.journal.store import Journal, TakeState
 from takelab.media import io as media
 from takelab.sweep.run import SweepResult, run_sweep
 
@@ -37,29 +35,24 @@ shots:
       - id: v1
         prompt: {prompt}
 {extra}"""
-real_sleep = time.sleep
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplicateFake]:
+def fake(
+    takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ReplicateFake]:
+    empty_mlflow_store(takelab_home)
+    monkeypatch.chdir(tmp_path)  # no stray .env
     with ReplicateFake(key=KEY).running() as f:
-        monkeypatch.setenv("REPLICATE_API_TOKEN", KEY)
-        monkeypatch.setenv("REPLICATE_BASE_URL", f.url)
-        monkeypatch.setattr(ReplicateBackend, "poll_interval_s", 0.01)
+        point_at(BY_NAME["replicate"], f, monkeypatch)
         yield f
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """What the SDK's and the backend's retries asked to wait, waiting at most 10 ms."""
+def waits(fake: object, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What the backend's retries asked to wait (recorded, not slept)."""
     seen: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        seen.append(seconds)
-        real_sleep(min(seconds, 0.01))
-
-    monkeypatch.setattr(replicate.client, "time", SimpleNamespace(sleep=sleep))
-    monkeypatch.setattr(ReplicateBackend, "_sleep", lambda self, s: sleep(s))
+    monkeypatch.setattr(ReplicateBackend, "_sleep", lambda self, s: seen.append(s))
     return seen
 
 
@@ -76,12 +69,6 @@ def project(tmp_path: Path, duration: float = 5, image: bool = False) -> Path:
 
 def sweep(path: Path) -> SweepResult:
     return run_sweep(path, backends=["replicate"], progress=False, concurrency=1)
-
-
-def record(take_id: str) -> TakeRecord:
-    rec = Journal(Home.from_env().journal).get(take_id)
-    assert rec is not None
-    return rec
 
 
 # Create, poll, download, each error class, moderation, resume by id and a dropped create

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
+from fakes.contract import BY_NAME, journal, point_at
+from fakes.contract import sweep as sweep_on
 from fakes.runway_fake import IMAGE_TO_VIDEO, OUTPUT, TEXT_TO_VIDEO, RunwayFake
 from takelab.backends import JobState, TakeRequest
 from takelab.backends.runway import RunwayBackend
 from takelab.errors import SubmitError, UsageError
-from takelab.home import Home
-from takelab.journal.store import Journal, TakeState
+from takelab.journal.store import TakeState
 from takelab.media import io as media
-from takelab.sweep.run import SweepResult, run_sweep
-from takelab.tracking.tracker import Tracker
+from takelab.sweep.run import SweepResult
 
 KEY = "canary-secret-123"
 PRICE = 0.60  # gen4.5, 5 s: 12 credits/s at $0.01
@@ -36,10 +36,7 @@ def server() -> Iterator[RunwayFake]:
 @pytest.fixture
 def fake(server: RunwayFake, monkeypatch: pytest.MonkeyPatch) -> RunwayFake:
     server.reset()
-    monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
-    monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
-    monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
-    monkeypatch.setattr(RunwayBackend, "poll_interval_s", 0.01)
+    point_at(BY_NAME["runway"], server, monkeypatch)
     return server
 
 
@@ -63,20 +60,7 @@ shots:
 
 
 def sweep(path: Path, backend: str = "runway") -> SweepResult:
-    return run_sweep(path, backends=[backend], progress=False, concurrency=1)
-
-
-def take_run(take_id: str) -> Any:
-    client = Tracker(Home.from_env()).client
-    exp = client.get_experiment_by_name("rw")
-    assert exp is not None
-    runs = client.search_runs([exp.experiment_id], f"tags.`takelab.take_id` = '{take_id}'")
-    assert len(runs) == 1
-    return runs[0]
-
-
-def journal() -> Journal:
-    return Journal(Home.from_env().journal)
+    return sweep_on(path, backend)
 
 
 def request(**changes: Any) -> TakeRequest:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fakes.contract import BY_NAME, empty_mlflow_store, point_at
 from fakes.veo_fake import VeoFake
 from takelab.backends import TakeRequest
 from takelab.backends.veo import VeoBackend
@@ -22,32 +22,12 @@ PRICE = 0.15 * 4  # veo-3.1-fast-generate-001, 4 s
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-@pytest.fixture(scope="module")
-def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated MLflow store, copied into each test's home (migrations are slow)."""
-    from mlflow import MlflowClient
-
-    db = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
-    return db
-
-
 @pytest.fixture
-def fake(
-    takelab_home: Path,
-    mlflow_template: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[VeoFake]:
-    takelab_home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(mlflow_template, takelab_home / "mlflow.db")
+def fake(takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[VeoFake]:
+    empty_mlflow_store(takelab_home)
     monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("GEMINI_API_KEY", KEY)
-    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
-    monkeypatch.setattr(VeoBackend, "poll_interval_s", 0.01)
-    monkeypatch.setattr(VeoBackend, "deadline_s", 10.0)
     with VeoFake(key=KEY).running() as f:
-        monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", f.url)
+        point_at(BY_NAME["veo"], f, monkeypatch)
         yield f
 
 
