@@ -104,7 +104,6 @@ def download(
     *,
     headers: Mapping[str, str] | None = None,
     timeout_s: float = 120.0,
-    attempts: int = 5,
     sleep: Callable[[float], None] | None = None,
     origin: str | None = None,
     backend: str = "download",
@@ -144,7 +143,7 @@ def download(
         finally:
             part.unlink(missing_ok=True)
 
-    return with_retries(once, what=f"download {url.split('?')[0]}", attempts=attempts, sleep=sleep)
+    return with_retries(once, what=f"download {url.split('?')[0]}", sleep=sleep)
 
 
 def _check_length(value: str | None, cap: int, backend: str) -> None:
