@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fakes.contract import BY_NAME, empty_mlflow_store, point_at, record
+from fakes.contract import fake_fixture, record
 from fakes.fal_fake import FalFake
 from takelab.backends import TakeRequest, get_backend
 from takelab.backends.fal import HUNYUAN, KLING, LTX, PIKA, WAN, FalBackend
@@ -35,13 +34,7 @@ shots:
 """
 
 
-@pytest.fixture
-def fake(takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FalFake]:
-    empty_mlflow_store(takelab_home)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    with FalFake(key=KEY).running() as f:
-        point_at(BY_NAME["fal"], f, monkeypatch)
-        yield f
+fake = fake_fixture("fal")
 
 
 @pytest.fixture

@@ -2,53 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fakes.contract import BY_NAME, empty_mlflow_store, point_at
+from fakes.contract import fake_fixture, take_request, write_project
 from fakes.luma_fake import LumaFake
 from takelab.backends import TakeRequest
 from takelab.backends.luma import LumaBackend
 from takelab.errors import UsageError
 from takelab.sweep.run import run_sweep
 
-KEY = "canary-secret-123"
 PRICE = 0.71  # ray-2, 5 s at 720p
 
 
-@pytest.fixture
-def fake(takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LumaFake]:
-    empty_mlflow_store(takelab_home)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    with LumaFake(key=KEY).running() as f:
-        point_at(BY_NAME["luma"], f, monkeypatch)
-        yield f
+fake = fake_fixture("luma")
 
 
 def project(tmp_path: Path, *, duration: int = 5, extra: str = "") -> Path:
-    path = tmp_path / "proj" / "luma.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (path.parent / "first.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
-    path.write_text(
-        f"""\
-project: luma-test
-defaults:
-  duration: {duration}
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: cat
-    variants:
-      - id: v1
-        subject: a black cat
-        action: stretches and turns its head toward the window
-        camera: static close-up
-        lighting: golden hour sun setting through the window
-{extra}"""
-    )
-    return path
+    return write_project(tmp_path / "proj", "luma-test", duration=duration, extra=extra)
 
 
 def sweep(path: Path) -> list:  # type: ignore[type-arg]
@@ -56,18 +28,7 @@ def sweep(path: Path) -> list:  # type: ignore[type-arg]
 
 
 def request(duration: float = 5) -> TakeRequest:
-    return TakeRequest(
-        project="p",
-        shot="s",
-        variant="v",
-        prompt="a cat",
-        backend="luma",
-        model="ray-2",
-        duration_s=duration,
-        aspect="16:9",
-        resolution="720p",
-        seed=1,
-    )
+    return take_request("luma", "ray-2", duration_s=duration)
 
 
 # Create, poll, download, each error class, moderation, resume by id and a dropped create

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fakes.contract import BY_NAME, journal, point_at
+from fakes.contract import fake_fixture, journal, write_project
 from fakes.contract import sweep as sweep_on
 from fakes.openai_videos_fake import CONTENT, VIDEOS, OpenAIVideosFake
 from takelab.backends import JobState, TakeRequest
@@ -29,37 +28,14 @@ PROMPT = (
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[OpenAIVideosFake]:
-    # One server per module: starting and stopping one costs half a second.
-    with OpenAIVideosFake(KEY).running() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: OpenAIVideosFake, monkeypatch: pytest.MonkeyPatch) -> OpenAIVideosFake:
-    server.reset()
-    point_at(BY_NAME["openai-videos"], server, monkeypatch)
-    return server
+fake = fake_fixture("openai-videos")
 
 
 def project(tmp_path: Path, *, duration: float = 8, extra: str = "") -> Path:
-    path = tmp_path / "ov.yaml"
-    path.write_text(
-        f"""\
-project: ov
-defaults:
-  duration: {duration:g}
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: cat
-    variants:
-      - id: v1
-        prompt: {PROMPT}
-{extra}"""
+    variant = f"        prompt: {PROMPT}\n"
+    return write_project(
+        tmp_path, "ov", duration=duration, shot="cat", variant=variant, extra=extra
     )
-    return path
 
 
 def sweep(path: Path) -> SweepResult:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fakes.contract import BY_NAME, empty_mlflow_store, point_at, record
+from fakes.contract import fake_fixture, record
 from fakes.replicate_fake import FILE, ReplicateFake
 from takelab.backends import TakeRequest, get_backend
 from takelab.backends.replicate import KLING_MASTER, ReplicateBackend
@@ -37,15 +36,7 @@ shots:
 {extra}"""
 
 
-@pytest.fixture
-def fake(
-    takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ReplicateFake]:
-    empty_mlflow_store(takelab_home)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    with ReplicateFake(key=KEY).running() as f:
-        point_at(BY_NAME["replicate"], f, monkeypatch)
-        yield f
+fake = fake_fixture("replicate")
 
 
 @pytest.fixture

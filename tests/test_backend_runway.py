@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fakes.contract import BY_NAME, journal, point_at
+from fakes.contract import fake_fixture, journal, write_project
 from fakes.contract import sweep as sweep_on
 from fakes.runway_fake import IMAGE_TO_VIDEO, OUTPUT, TEXT_TO_VIDEO, RunwayFake
 from takelab.backends import JobState, TakeRequest
@@ -26,37 +25,14 @@ PROMPT = (
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunwayFake]:
-    # One server per module: starting and stopping one costs half a second.
-    with RunwayFake(KEY).running() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: RunwayFake, monkeypatch: pytest.MonkeyPatch) -> RunwayFake:
-    server.reset()
-    point_at(BY_NAME["runway"], server, monkeypatch)
-    return server
+fake = fake_fixture("runway")
 
 
 def project(tmp_path: Path, *, duration: float = 5, extra: str = "") -> Path:
-    path = tmp_path / "rw.yaml"
-    path.write_text(
-        f"""\
-project: rw
-defaults:
-  duration: {duration:g}
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: walk
-    variants:
-      - id: v1
-        prompt: {PROMPT}
-{extra}"""
+    variant = f"        prompt: {PROMPT}\n"
+    return write_project(
+        tmp_path, "rw", duration=duration, shot="walk", variant=variant, extra=extra
     )
-    return path
 
 
 def sweep(path: Path, backend: str = "runway") -> SweepResult:

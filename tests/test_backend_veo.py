@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fakes.contract import BY_NAME, empty_mlflow_store, point_at
+from fakes.contract import PNG, fake_fixture, write_project
 from fakes.veo_fake import VeoFake
 from takelab.backends import TakeRequest
 from takelab.backends.veo import VeoBackend
@@ -19,40 +18,13 @@ from takelab.sweep.run import run_sweep
 
 KEY = "canary-secret-123"
 PRICE = 0.15 * 4  # veo-3.1-fast-generate-001, 4 s
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-@pytest.fixture
-def fake(takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[VeoFake]:
-    empty_mlflow_store(takelab_home)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    with VeoFake(key=KEY).running() as f:
-        point_at(BY_NAME["veo"], f, monkeypatch)
-        yield f
+fake = fake_fixture("veo")
 
 
 def project(tmp_path: Path, *, duration: int = 4, extra: str = "") -> Path:
-    path = tmp_path / "proj" / "veo.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (path.parent / "first.png").write_bytes(PNG)
-    path.write_text(
-        f"""\
-project: veo-test
-defaults:
-  duration: {duration}
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: cat
-    variants:
-      - id: v1
-        subject: a black cat
-        action: stretches and turns its head toward the window
-        camera: static close-up
-        lighting: golden hour sun setting through the window
-{extra}"""
-    )
-    return path
+    return write_project(tmp_path / "proj", "veo-test", duration=duration, extra=extra)
 
 
 def sweep(path: Path) -> list:  # type: ignore[type-arg]

@@ -7,15 +7,16 @@ tests (tests/test_backend_<name>.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fakes import fal_fake, luma_fake, openai_videos_fake, replicate_fake, runway_fake, veo_fake
 from fakes._provider_fake import ProviderFake
-from takelab.backends import ProviderBackend, backend_class
+from takelab.backends import ProviderBackend, TakeRequest, backend_class
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeRecord
 from takelab.sweep.run import SweepResult, run_sweep
@@ -45,7 +46,7 @@ class Provider:
     """One backend and its fake, and what the contract expects of them."""
 
     spec: str
-    make: Callable[[], ProviderFake]
+    make: Callable[..., ProviderFake]
     key_env: str
     url_env: str
     duration: float
@@ -199,3 +200,68 @@ def empty_mlflow_store(home: Path) -> None:
         _MLFLOW_TEMPLATE.append(db)
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(_MLFLOW_TEMPLATE[0], home / "mlflow.db")
+
+
+def fake_fixture(name: str, **options: Any) -> Any:
+    """A pytest fixture giving each test the provider's fake, running, with the backend
+    pointed at it and an empty store (assign it in a test module: `fake = fake_fixture(...)`)."""
+
+    @pytest.fixture
+    def fake(takelab_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+        p = BY_NAME[name]
+        empty_mlflow_store(takelab_home)
+        monkeypatch.chdir(tmp_path)  # no stray .env
+        with p.make(**options).running() as running:
+            point_at(p, running, monkeypatch)
+            yield running
+
+    return fake
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+CAT = """\
+        subject: a black cat
+        action: stretches and turns its head toward the window
+        camera: static close-up
+        lighting: golden hour sun setting through the window
+"""
+
+
+def write_project(
+    folder: Path,
+    project: str,
+    *,
+    duration: float,
+    resolution: str = "720p",
+    shot: str = "cat",
+    variant: str = CAT,
+    extra: str = "",
+) -> Path:
+    """A project file of one shot with one variant `v1` (its fields, `variant`, then
+    `extra`), with a `first.png` beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "first.png").write_bytes(PNG)
+    path = folder / f"{project}.yaml"
+    path.write_text(
+        f'project: {project}\ndefaults:\n  duration: {duration:g}\n  aspect: "16:9"\n'
+        f"  resolution: {resolution}\nshots:\n  - id: {shot}\n    variants:\n"
+        f"      - id: v1\n{variant}{extra}"
+    )
+    return path
+
+
+def take_request(backend: str, model: str, **changes: Any) -> TakeRequest:
+    """A take for `backend:model`: a 5 s 16:9 720p clip of a cat, seed 1, unless changed."""
+    base: dict[str, Any] = dict(
+        project="p",
+        shot="s",
+        variant="v",
+        prompt="a cat",
+        backend=backend,
+        model=model,
+        duration_s=5.0,
+        aspect="16:9",
+        resolution="720p",
+        seed=1,
+    )
+    return TakeRequest(**{**base, **changes})
