@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -79,12 +80,26 @@ class _PollInterval:
         return self.default if override is None else override
 
 
+@dataclass(frozen=True)
+class Connection:
+    """How a backend reaches its provider: the key's environment variable, the variable that
+    overrides the base URL and the URL it replaces, and the official SDK (import and pip
+    names)."""
+
+    key_env: str
+    base_url_env: str | None
+    default_url: str
+    sdk: str
+    package: str = ""
+
+
 class ProviderBackend(Backend):
     """A backend that talks to a paid provider through its official SDK.
 
     `poll_interval_s` is overridden for every provider backend by TAKELAB_POLL_INTERVAL_S
     when that is set; assigning the class attribute (as tests do) still wins over it."""
 
+    connection: ClassVar[Connection | None] = None  # sets the five attributes below
     key_env: ClassVar[str]  # the provider's usual environment variable
     fallback_key_env: ClassVar[str | None] = None  # read when key_env is unset
     # The variable that overrides the provider's base URL, and the URL it replaces. Read
@@ -101,6 +116,14 @@ class ProviderBackend(Backend):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        link = cls.__dict__.get("connection")
+        if isinstance(link, Connection):
+            cls.key_env, cls.base_url_env, cls.default_url = (
+                link.key_env,
+                link.base_url_env,
+                link.default_url,
+            )
+            cls.sdk_module, cls.sdk_package = link.sdk, link.package or link.sdk
         own = cls.__dict__.get("poll_interval_s")
         if isinstance(own, int | float):  # a subclass's own value, overridable the same way
             cls.poll_interval_s = _PollInterval(float(own))  # type: ignore[assignment]
@@ -253,6 +276,18 @@ class ProviderBackend(Backend):
     def create_once(self, create: Callable[[], T], model: str) -> T:
         """Send a create call exactly once, its failure classified (see `submit_once`)."""
         return submit_once(self.name, create, model=model)
+
+    def returned_id(self, job_id: str | None, what: str) -> str:
+        """The job id a create call returned; SubmitError when there is none (the call
+        reached the provider and may have started a job: the take becomes uncertain)."""
+        if not job_id:
+            raise SubmitError(
+                self.name,
+                f"the create call returned no {what}",
+                reached_provider=True,
+                code="no-job-id",
+            )
+        return job_id
 
     def not_sent(self, exc: Exception) -> SubmitError:
         """A request that failed before it was sent (an unreadable image, a bad setting)."""

@@ -40,7 +40,7 @@ from takelab.backends._fal_apps import (
     queue_url,
     request_url,
 )
-from takelab.backends._provider import ProviderBackend
+from takelab.backends._provider import Connection, ProviderBackend
 from takelab.backends._retry import status_of, transient_delay
 from takelab.errors import BackendError, UsageError
 
@@ -74,12 +74,9 @@ class FalBackend(ProviderBackend):
         "Kling $1.40 per 5 s, Pika $0.45 per 5 s, Wan $0.10/s at 720p, Hunyuan $0.40 and"
         " LTX $0.02 a clip (fal's pages, 2026); failed or blocked jobs $0"
     )
-    key_env: ClassVar[str] = "FAL_KEY"
-    base_url_env: ClassVar[str | None] = QUEUE_URL_ENV
-    default_url: ClassVar[str] = "https://queue.fal.run"
-    sdk_module: ClassVar[str] = "fal_client"
-    sdk_package: ClassVar[str] = "fal-client"
-    poll_interval_s: ClassVar[float] = 5.0
+    connection = Connection(
+        "FAL_KEY", QUEUE_URL_ENV, "https://queue.fal.run", "fal_client", "fal-client"
+    )
 
     def request_problems(self, request: TakeRequest, caps: Capabilities) -> list[str]:
         problems = caps.problems(request)

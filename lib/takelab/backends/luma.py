@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend
+from takelab.backends._provider import Connection, ProviderBackend
 from takelab.backends.models import with_features
-from takelab.errors import BackendError, SubmitError, TakelabError
+from takelab.errors import BackendError, TakelabError
 
 if TYPE_CHECKING:
     from lumaai import LumaAI
@@ -67,12 +67,9 @@ class LumaBackend(ProviderBackend):
         "$0.40 / $0.71 / $1.59 per 5 s at 540p / 720p / 1080p (3rd-party, Oct 2025);"
         " 9 s is 9/5 of it; failed or moderated generations are not charged"
     )
-    key_env: ClassVar[str] = "LUMAAI_API_KEY"
-    base_url_env: ClassVar[str | None] = "LUMAAI_BASE_URL"
-    default_url: ClassVar[str] = "https://api.lumalabs.ai/dream-machine/v1"
-    sdk_module: ClassVar[str] = "lumaai"
-    sdk_package: ClassVar[str] = "lumaai"
-    poll_interval_s: ClassVar[float] = 5.0
+    connection = Connection(
+        "LUMAAI_API_KEY", "LUMAAI_BASE_URL", "https://api.lumalabs.ai/dream-machine/v1", "lumaai"
+    )
     deadline_s: ClassVar[float] = 1200.0
 
     def request_hint(self, request: TakeRequest) -> str | None:
@@ -105,14 +102,7 @@ class LumaBackend(ProviderBackend):
         if request.negative:
             log.warning("luma has no negative prompt; %r is not sent", request.negative)
         generation = self.create_once(lambda: client.generations.create(**params), request.model)
-        if not generation.id:
-            raise SubmitError(
-                self.name,
-                "the create call returned no generation id",
-                reached_provider=True,
-                code="no-job-id",
-            )
-        return generation.id
+        return self.returned_id(generation.id, "generation id")
 
     def _get(self, job_id: str) -> Generation:
         client = self._client()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import IMAGE_TYPES, ProviderBackend
+from takelab.backends._provider import IMAGE_TYPES, Connection, ProviderBackend
 from takelab.backends.models import with_features
 from takelab.errors import BackendError, UsageError
 
@@ -57,11 +57,7 @@ class OpenAIVideosBackend(ProviderBackend):
         "sora-2 $0.10/s, sora-2-pro $0.30-0.50/s (last OpenAI prices); retired 2026-09-24:"
         " needs a compatible gateway in OPENAI_BASE_URL"
     )
-    key_env: ClassVar[str] = "OPENAI_API_KEY"
-    base_url_env: ClassVar[str | None] = BASE_URL_ENV
-    default_url: ClassVar[str] = OFFICIAL_URL
-    sdk_module: ClassVar[str] = "openai"
-    sdk_package: ClassVar[str] = "openai"
+    connection = Connection("OPENAI_API_KEY", BASE_URL_ENV, OFFICIAL_URL, "openai")
     prompt_style: ClassVar[str] = "openai"
 
     def check_ready(self) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend
+from takelab.backends._provider import Connection, ProviderBackend
 from takelab.backends._retry import RETRYABLE
 from takelab.backends.models import with_features
 from takelab.errors import BackendError, OutputGoneError
@@ -72,12 +72,9 @@ class ReplicateBackend(ProviderBackend):
         "Kling v2.1 Master $0.28 per second of video (3rd-party, 2026);"
         " failed or blocked predictions $0"
     )
-    key_env: ClassVar[str] = "REPLICATE_API_TOKEN"
-    base_url_env: ClassVar[str | None] = "REPLICATE_BASE_URL"
-    default_url: ClassVar[str] = "https://api.replicate.com"
-    sdk_module: ClassVar[str] = "replicate"
-    sdk_package: ClassVar[str] = "replicate"
-    poll_interval_s: ClassVar[float] = 5.0
+    connection = Connection(
+        "REPLICATE_API_TOKEN", "REPLICATE_BASE_URL", "https://api.replicate.com", "replicate"
+    )
     reconcile_pages: ClassVar[int] = 5
 
     def model_input(self, request: TakeRequest) -> dict[str, Any]:

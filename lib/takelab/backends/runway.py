@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend, image_data_uri
+from takelab.backends._provider import Connection, ProviderBackend, image_data_uri
 from takelab.backends.models import with_features
 from takelab.errors import BackendError, UsageError
 
@@ -74,11 +74,9 @@ class RunwayBackend(ProviderBackend):
         "credits at $0.01 (gen4.5 12/s, gen4_turbo 5/s, veo3.1 <=40/s, veo3.1_fast <=15/s);"
         " the cost Runway reports is recorded"
     )
-    key_env: ClassVar[str] = "RUNWAYML_API_SECRET"
-    base_url_env: ClassVar[str | None] = BASE_URL_ENV
-    default_url: ClassVar[str] = "https://api.dev.runwayml.com"
-    sdk_module: ClassVar[str] = "runwayml"
-    sdk_package: ClassVar[str] = "runwayml"
+    connection = Connection(
+        "RUNWAYML_API_SECRET", BASE_URL_ENV, "https://api.dev.runwayml.com", "runwayml"
+    )
 
     def __init__(self, model: str | None = None) -> None:
         super().__init__(model)

@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend
+from takelab.backends._provider import Connection, ProviderBackend
 from takelab.backends._veo_status import first_video, job_status
 from takelab.backends.models import with_features
 from takelab.errors import (
     BackendError,
     MissingKeyError,
-    SubmitError,
     TakelabError,
     UnusableOutputError,
 )
@@ -62,6 +61,8 @@ _VEO3_IDS = (
 _SIZES = {**dict.fromkeys(_VEO3_IDS, _VEO3), "veo-2.0-generate-001": _VEO2}
 # What each model does beyond sizes (audio, references, last frame, extend): the table.
 CAPABILITIES = {m: with_features("veo", m, c) for m, c in _SIZES.items()}
+BASE_URL_ENV = "GOOGLE_VERTEX_BASE_URL"
+VERTEX_URL = "https://aiplatform.googleapis.com"
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
 LOCATION_ENV = "GOOGLE_CLOUD_LOCATION"
 DEFAULT_LOCATION = "us-central1"
@@ -78,12 +79,10 @@ class VeoBackend(ProviderBackend):
         "$0.15-0.40/s by model (3rd-party prices, 2026); videos withheld by safety filters"
         " are not charged"
     )
-    key_env: ClassVar[str] = "GEMINI_API_KEY"
+    connection = Connection(
+        "GEMINI_API_KEY", BASE_URL_ENV, VERTEX_URL, "google.genai", "google-genai"
+    )
     fallback_key_env: ClassVar[str | None] = "GOOGLE_API_KEY"
-    base_url_env: ClassVar[str | None] = "GOOGLE_VERTEX_BASE_URL"
-    default_url: ClassVar[str] = "https://aiplatform.googleapis.com"
-    sdk_module: ClassVar[str] = "google.genai"
-    sdk_package: ClassVar[str] = "google-genai"
     poll_interval_s: ClassVar[float] = 10.0
     deadline_s: ClassVar[float] = 1200.0
     timeout_s: ClassVar[float] = 120.0  # per HTTP call; finished polls carry the video
@@ -190,14 +189,7 @@ class VeoBackend(ProviderBackend):
             ),
             request.model,
         )
-        if not operation.name:
-            raise SubmitError(
-                self.name,
-                "the create call returned no operation name",
-                reached_provider=True,
-                code="no-job-id",
-            )
-        return operation.name
+        return self.returned_id(operation.name, "operation name")
 
     def _operation(self, job_id: str) -> GenerateVideosOperation:
         from google.genai import types
