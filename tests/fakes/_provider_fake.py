@@ -42,13 +42,16 @@ class ProviderFake:
     CREATE: ClassVar[tuple[str, str]]  # method and path pattern of the create call
     POLL: ClassVar[tuple[str, str]]  # ... and of the status call
     OUTPUT: ClassVar[tuple[str, str]]  # ... and of the route that serves a finished video
-    OUTCOMES: ClassVar[dict[str, str]]  # success / failed / blocked -> the fake's outcome
+    OUTCOMES: ClassVar[tuple[str, str, str]]  # success, failed, blocked: the fake's words
+    ROUTES: ClassVar[tuple[tuple[str, str, str], ...]]  # (method, path pattern, handler name)
     AUTH: ClassVar[tuple[str, str]] = ("authorization", "Bearer ")  # header, value prefix
     AUTH_MESSAGE: ClassVar[str] = "Invalid API key"
 
     def __post_init__(self) -> None:
         if not self.outcome:
-            self.outcome = self.OUTCOMES["success"]
+            self.outcome = self.OUTCOMES[0]
+        for method, pattern, handler in self.ROUTES:
+            self.server.route(method, pattern)(getattr(self, handler))
 
     def error(self, status: int, message: str) -> Any:
         """An error body in the provider's shape."""
@@ -103,7 +106,7 @@ class ProviderFake:
 
     def reset(self) -> None:
         """Back to an empty store with default switches (the server keeps running)."""
-        self.outcome, self.hold, self.expire_outputs = self.OUTCOMES["success"], False, False
+        self.outcome, self.hold, self.expire_outputs = self.OUTCOMES[0], False, False
         self.jobs_made.clear()
         self.clear_server()
 
@@ -116,7 +119,7 @@ class ProviderFake:
     # -- the switches ------------------------------------------------------------------------
 
     def finish_with(self, kind: str) -> None:
-        self.outcome = self.OUTCOMES[kind]
+        self.outcome = self.OUTCOMES[("success", "failed", "blocked").index(kind)]
 
     def hold_jobs(self) -> None:
         self.hold = True

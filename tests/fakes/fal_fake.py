@@ -46,29 +46,21 @@ class FalFake(ProviderFake):
     jobs: dict[str, Job] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    CREATE: ClassVar[tuple[str, str]] = ("POST", SUBMIT)
-    POLL: ClassVar[tuple[str, str]] = ("GET", STATUS)
-    OUTPUT: ClassVar[tuple[str, str]] = ("GET", FILE)
-    OUTCOMES: ClassVar[dict[str, str]] = {
-        "success": "ok",
-        "failed": "failure",
-        "blocked": "moderation",
-    }
+    ROUTES = (
+        ("POST", SUBMIT, "_submit"),
+        ("GET", STATUS, "_status"),
+        ("GET", RESULT, "_result"),
+        ("PUT", CANCEL, "_cancel"),
+        ("GET", FILE, "_file"),
+    )
+    OUTCOMES = ("ok", "failure", "moderation")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", SUBMIT), ("GET", STATUS), ("GET", FILE)
     AUTH: ClassVar[tuple[str, str]] = ("authorization", "Key ")
     AUTH_MESSAGE: ClassVar[str] = "No user found for Key ID and Secret"
 
     @property
     def jobs_made(self) -> dict[str, Any]:
         return self.jobs
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        s = self.server
-        s.route("POST", SUBMIT)(self._submit)
-        s.route("GET", STATUS)(self._status)
-        s.route("GET", RESULT)(self._result)
-        s.route("PUT", CANCEL)(self._cancel)
-        s.route("GET", FILE)(self._file)
 
     @property
     def url(self) -> str:

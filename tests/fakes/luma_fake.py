@@ -18,7 +18,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import parse_qs
 
 from fakes._provider_fake import EXPIRED_XML, ProviderFake
@@ -42,14 +42,14 @@ class LumaFake(ProviderFake):
     steps: int = 2
     generations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    CREATE: ClassVar[tuple[str, str]] = ("POST", CREATE)
-    POLL: ClassVar[tuple[str, str]] = ("GET", GET)
-    OUTPUT: ClassVar[tuple[str, str]] = ("GET", VIDEO)
-    OUTCOMES: ClassVar[dict[str, str]] = {
-        "success": "succeed",
-        "failed": "fail",
-        "blocked": "blocked",
-    }
+    ROUTES = (
+        ("POST", CREATE, "_create"),
+        ("GET", GET, "_get"),
+        ("GET", LIST, "_list"),
+        ("GET", VIDEO, "_video"),
+    )
+    OUTCOMES = ("succeed", "fail", "blocked")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", CREATE), ("GET", GET), ("GET", VIDEO)
 
     @property
     def jobs_made(self) -> dict[str, Any]:
@@ -60,10 +60,6 @@ class LumaFake(ProviderFake):
         self.lock = threading.Lock()
         self.polls: dict[str, int] = {}
         self.outcomes: dict[str, str] = {}
-        self.server.route("POST", CREATE)(self._create)
-        self.server.route("GET", GET)(self._get)
-        self.server.route("GET", LIST)(self._list)
-        self.server.route("GET", VIDEO)(self._video)
 
     @property
     def base_url(self) -> str:
@@ -81,7 +77,7 @@ class LumaFake(ProviderFake):
                     self.outcomes[gid] = outcome
 
     def release_jobs(self) -> None:
-        self.release(self.OUTCOMES["success"])
+        self.release(self.OUTCOMES[0])
 
     def reset(self) -> None:
         super().reset()

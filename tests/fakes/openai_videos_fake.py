@@ -84,27 +84,19 @@ class OpenAIVideosFake(ProviderFake):
     jobs: dict[str, Job] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    CREATE: ClassVar[tuple[str, str]] = ("POST", VIDEOS)
-    POLL: ClassVar[tuple[str, str]] = ("GET", VIDEO)
-    OUTPUT: ClassVar[tuple[str, str]] = ("GET", CONTENT)
-    OUTCOMES: ClassVar[dict[str, str]] = {
-        "success": "success",
-        "failed": "failure",
-        "blocked": "moderation",
-    }
+    ROUTES = (
+        ("POST", VIDEOS, "_create"),
+        ("GET", VIDEOS, "_list"),
+        ("GET", VIDEO, "_get"),
+        ("GET", CONTENT, "_content"),
+    )
+    OUTCOMES = ("success", "failure", "moderation")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", VIDEOS), ("GET", VIDEO), ("GET", CONTENT)
     AUTH_MESSAGE: ClassVar[str] = "Incorrect API key provided."
 
     @property
     def jobs_made(self) -> dict[str, Any]:
         return self.jobs
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        s = self.server
-        s.route("POST", VIDEOS)(self._create)
-        s.route("GET", VIDEOS)(self._list)
-        s.route("GET", VIDEO)(self._get)
-        s.route("GET", CONTENT)(self._content)
 
     def error(self, status: int, message: str) -> Any:
         code = "invalid_api_key" if status == 401 else None

@@ -59,28 +59,20 @@ class ReplicateFake(ProviderFake):
     predictions: dict[str, Prediction] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    CREATE: ClassVar[tuple[str, str]] = ("POST", CREATE)
-    POLL: ClassVar[tuple[str, str]] = ("GET", GET)
-    OUTPUT: ClassVar[tuple[str, str]] = ("GET", FILE)
-    OUTCOMES: ClassVar[dict[str, str]] = {
-        "success": "ok",
-        "failed": "failure",
-        "blocked": "moderation",
-    }
+    ROUTES = (
+        ("POST", CREATE, "_create"),
+        ("GET", LIST, "_list"),
+        ("GET", GET, "_get"),
+        ("POST", CANCEL, "_cancel"),
+        ("GET", FILE, "_file"),
+    )
+    OUTCOMES = ("ok", "failure", "moderation")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", CREATE), ("GET", GET), ("GET", FILE)
     AUTH_MESSAGE: ClassVar[str] = "You did not pass a valid authentication token"
 
     @property
     def jobs_made(self) -> dict[str, Any]:
         return self.predictions
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        s = self.server
-        s.route("POST", CREATE)(self._create)
-        s.route("GET", LIST)(self._list)
-        s.route("GET", GET)(self._get)
-        s.route("POST", CANCEL)(self._cancel)
-        s.route("GET", FILE)(self._file)
 
     def error(self, status: int, message: str) -> Any:
         titles = {401: "Unauthenticated", 402: "Insufficient credit", 422: "Invalid input"}

@@ -73,28 +73,20 @@ class RunwayFake(ProviderFake):
     tasks: dict[str, Task] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    CREATE: ClassVar[tuple[str, str]] = ("POST", TEXT_TO_VIDEO)
-    POLL: ClassVar[tuple[str, str]] = ("GET", TASK)
-    OUTPUT: ClassVar[tuple[str, str]] = ("GET", OUTPUT)
-    OUTCOMES: ClassVar[dict[str, str]] = {
-        "success": "success",
-        "failed": "failure",
-        "blocked": "safety",
-    }
+    ROUTES = (
+        ("POST", TEXT_TO_VIDEO, "_create_text"),
+        ("POST", IMAGE_TO_VIDEO, "_create_image"),
+        ("GET", TASK, "_get"),
+        ("DELETE", TASK, "_delete"),
+        ("GET", OUTPUT, "_output"),
+    )
+    OUTCOMES = ("success", "failure", "safety")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", TEXT_TO_VIDEO), ("GET", TASK), ("GET", OUTPUT)
     AUTH_MESSAGE: ClassVar[str] = "Invalid API key."
 
     @property
     def jobs_made(self) -> dict[str, Any]:
         return self.tasks
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        s = self.server
-        s.route("POST", TEXT_TO_VIDEO)(lambda r: self._create(r, TEXT_MODELS))
-        s.route("POST", IMAGE_TO_VIDEO)(lambda r: self._create(r, IMAGE_MODELS))
-        s.route("GET", TASK)(self._get)
-        s.route("DELETE", TASK)(self._delete)
-        s.route("GET", OUTPUT)(self._output)
 
     def error(self, status: int, message: str) -> Any:
         return {"error": message}
@@ -120,6 +112,12 @@ class RunwayFake(ProviderFake):
         if req.headers.get("x-runway-version") != API_VERSION:
             return Response(400, {"error": "The X-Runway-Version header is missing or invalid."})
         return None
+
+    def _create_text(self, req: Request) -> Response:
+        return self._create(req, TEXT_MODELS)
+
+    def _create_image(self, req: Request) -> Response:
+        return self._create(req, IMAGE_MODELS)
 
     def _create(self, req: Request, models: dict[str, tuple[set[str], set[int]]]) -> Response:
         refused = self._refused(req)

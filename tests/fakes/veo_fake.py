@@ -87,14 +87,13 @@ class VeoFake(ProviderFake):
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
     operations: dict[str, Operation] = field(default_factory=dict)
 
-    CREATE: ClassVar[tuple[str, str]] = ("POST", CREATE)
-    POLL: ClassVar[tuple[str, str]] = ("POST", FETCH)
-    OUTPUT: ClassVar[tuple[str, str]] = ("GET", FILE)
-    OUTCOMES: ClassVar[dict[str, str]] = {
-        "success": "succeed",
-        "failed": "fail",
-        "blocked": "blocked",
-    }
+    ROUTES = (
+        ("POST", CREATE, "_create"),
+        ("POST", FETCH, "_fetch"),
+        ("GET", FILE, "_file"),
+    )
+    OUTCOMES = ("succeed", "fail", "blocked")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", CREATE), ("POST", FETCH), ("GET", FILE)
     AUTH: ClassVar[tuple[str, str]] = ("x-goog-api-key", "")
     AUTH_MESSAGE: ClassVar[str] = (
         "Request had invalid authentication credentials. Expected OAuth 2 access"
@@ -108,9 +107,6 @@ class VeoFake(ProviderFake):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.lock = threading.Lock()
-        self.server.route("POST", CREATE)(self._create)
-        self.server.route("POST", FETCH)(self._fetch)
-        self.server.route("GET", FILE)(self._file)
 
     def error(self, status: int, message: str) -> Any:
         return google_error(status, message, REASONS.get(status, "FAILED_PRECONDITION"))
@@ -124,7 +120,7 @@ class VeoFake(ProviderFake):
                     op.outcome = outcome
 
     def release_jobs(self) -> None:
-        self.release(self.OUTCOMES["success"])
+        self.release(self.OUTCOMES[0])
 
     def throttle_polls(self, status: int = 429, retry_after: str = "2", count: int = 2) -> None:
         self.server.fail(
