@@ -17,7 +17,7 @@ pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
-from takelab.backends import JobState, JobStatus, TakeRequest, get_backend, local_diffusers
+from takelab.backends import JobState, JobStatus, TakeRequest, _diffusers_worker, get_backend
 from takelab.backends import _diffusers_models as models
 from takelab.backends.local_diffusers import DiffusersBackend
 from takelab.errors import BackendError, LocalModelError, OutputGoneError, UsageError
@@ -200,7 +200,7 @@ def test_a_take_past_the_time_limit_is_stopped_and_charged_its_reservation(
 def test_a_take_waits_for_the_one_generation_at_a_time(tmp_path: Path) -> None:
     backend = DiffusersBackend("ltx")
     backend.submit(request("ltx", seed=5))  # loads the model, so the next submit is quick
-    with local_diffusers._GENERATE:  # another take is generating
+    with _diffusers_worker.GENERATE:  # another take is generating
         job_id = backend.submit(request("ltx", seed=6))
         time.sleep(0.2)
         assert backend.poll(job_id).state is JobState.QUEUED
@@ -216,14 +216,14 @@ def test_a_missing_model_is_a_clear_error_before_anything_runs(
     if where == "not-a-model":
         folder.mkdir(parents=True)
     monkeypatch.setenv("TAKELAB_DIFFUSERS_LTX", str(folder))
-    jobs = len(local_diffusers._JOBS)
+    jobs = len(_diffusers_worker.JOBS)
     with pytest.raises(LocalModelError) as err:
         DiffusersBackend("ltx").submit(request("ltx", seed=7))
     text = str(err.value)
     assert "TAKELAB_DIFFUSERS_LTX" in text and str(folder) in text
     assert ("no such folder" if where == "missing" else "model_index.json") in text
     assert err.value.variable == "TAKELAB_DIFFUSERS_LTX"
-    assert len(local_diffusers._JOBS) == jobs  # nothing started
+    assert len(_diffusers_worker.JOBS) == jobs  # nothing started
 
 
 def test_svd_needs_a_first_frame() -> None:

@@ -3,25 +3,22 @@ resumption, and the retired Sora models."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fakes.openai_videos_fake import CONTENT, VIDEO, VIDEOS, OpenAIVideosFake
+from fakes.contract import fake_fixture, journal, write_project
+from fakes.contract import sweep as sweep_on
+from fakes.openai_videos_fake import CONTENT, VIDEOS, OpenAIVideosFake
 from takelab.backends import JobState, TakeRequest
-from takelab.backends.models import ModelRetiredError
+from takelab.backends.lifecycle import ModelRetiredError
 from takelab.backends.openai_videos import OpenAIVideosBackend
-from takelab.errors import BackendError, MissingKeyError, SubmitError, UsageError
-from takelab.home import Home
-from takelab.journal.store import Journal, TakeState
+from takelab.errors import BackendError, SubmitError, UsageError
 from takelab.media import io as media
-from takelab.sweep.run import SweepResult, run_sweep
-from takelab.tracking.tracker import Tracker
+from takelab.sweep.run import SweepResult
 
 KEY = "canary-secret-123"
 PRICE = 0.80  # sora-2, 8 s at $0.10/s
@@ -31,59 +28,18 @@ PROMPT = (
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[OpenAIVideosFake]:
-    # One server per module: starting and stopping one costs half a second.
-    with OpenAIVideosFake(KEY).running() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: OpenAIVideosFake, monkeypatch: pytest.MonkeyPatch) -> OpenAIVideosFake:
-    server.reset()
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("takelab.envfile.dotenv_paths", lambda: [])
-    monkeypatch.setattr(OpenAIVideosBackend, "poll_interval_s", 0.01)
-    return server
+fake = fake_fixture("openai-videos")
 
 
 def project(tmp_path: Path, *, duration: float = 8, extra: str = "") -> Path:
-    path = tmp_path / "ov.yaml"
-    path.write_text(
-        f"""\
-project: ov
-defaults:
-  duration: {duration:g}
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: cat
-    variants:
-      - id: v1
-        prompt: {PROMPT}
-{extra}"""
+    variant = f"        prompt: {PROMPT}\n"
+    return write_project(
+        tmp_path, "ov", duration=duration, shot="cat", variant=variant, extra=extra
     )
-    return path
 
 
-def sweep(path: Path, backend: str = "openai-videos") -> SweepResult:
-    return run_sweep(path, backends=[backend], progress=False, concurrency=1)
-
-
-def take_run(take_id: str) -> Any:
-    client = Tracker(Home.from_env()).client
-    exp = client.get_experiment_by_name("ov")
-    assert exp is not None
-    runs = client.search_runs([exp.experiment_id], f"tags.`takelab.take_id` = '{take_id}'")
-    assert len(runs) == 1
-    return runs[0]
-
-
-def journal() -> Journal:
-    return Journal(Home.from_env().journal)
+def sweep(path: Path) -> SweepResult:
+    return sweep_on(path, "openai-videos")
 
 
 def request(**changes: Any) -> TakeRequest:
@@ -102,181 +58,34 @@ def request(**changes: Any) -> TakeRequest:
     return TakeRequest(**{**base, **changes})
 
 
-# -- through run_sweep ---------------------------------------------------------------------
+# Create, poll, download, each error class, moderation, resume by id and a dropped create
+# are the contract of every provider: tests/test_backend_contract.py. Here: the protocol's own.
 
 
-def test_take_lands_decodes_and_costs_the_table_price(
-    fake: OpenAIVideosFake, tmp_path: Path
-) -> None:
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "done", out.message
-    take = Home.from_env().take_dir(out.take_id) / "take.mp4"
-    assert out.path == str(take)
-    assert media.check_decodes(take).duration_s > 0
-    assert fake.creates == 1
-    (job,) = fake.jobs.values()
+def test_a_job_is_sent_as_the_protocols_form_fields(fake: OpenAIVideosFake) -> None:
+    backend = OpenAIVideosBackend()
+    job = fake.jobs[backend.submit(request())]
     assert job.fields == {"prompt": PROMPT, "model": "sora-2", "seconds": "8", "size": "1280x720"}
-    assert len(fake.server.log) >= 4  # create, polls, content
-    run = take_run(out.take_id)
-    assert run.data.tags["takelab.status"] == "done"
-    assert run.data.metrics["cost_usd"] == pytest.approx(PRICE)
-    assert journal().spent() == pytest.approx(PRICE)
-
-    again = sweep(path).outcomes
-    assert [o.status for o in again] == ["cached"]
-    assert fake.creates == 1
-
-
-@pytest.mark.parametrize(
-    ("outcome", "state", "code", "message"),
-    [
-        ("moderation", "blocked", "moderation_blocked", "blocked by our moderation system"),
-        ("failure", "failed", "internal_error", "internal error"),
-    ],
-)
-def test_failed_jobs_keep_the_code_and_message_and_cost_nothing(
-    fake: OpenAIVideosFake, tmp_path: Path, outcome: str, state: str, code: str, message: str
-) -> None:
-    fake.outcome = outcome
-    (out,) = sweep(project(tmp_path)).outcomes
-    assert out.status == state
-    record = journal().get(out.take_id)
-    assert record is not None and record.state == state
-    assert record.error_code == code
-    assert message in (record.error_message or "")
-    assert record.cost_usd == 0
-    run = take_run(out.take_id)
-    assert run.data.tags["takelab.status"] == state
-    assert run.data.metrics["cost_usd"] == 0
-    assert journal().spent() == 0
-
-
-def test_transient_poll_errors_wait_as_asked_and_finish(
-    fake: OpenAIVideosFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr(OpenAIVideosBackend, "_sleep", lambda self, s: slept.append(s))
-    for status, kind in ((429, "requests"), (503, "server_error")):
-        body = {"error": {"message": "Try again later.", "type": kind, "param": None, "code": None}}
-        fake.server.fail("GET", VIDEO, status, body=body, headers={"Retry-After": "3"})
-    (out,) = sweep(project(tmp_path)).outcomes
-    assert out.status == "done", out.message
-    assert fake.creates == 1
-    assert len([s for s in slept if s >= 3]) == 2
-
-
-def test_a_create_whose_reply_is_lost_is_uncertain_then_found_never_repeated(
-    fake: OpenAIVideosFake, tmp_path: Path
-) -> None:
-    started = time.time()
-    fake.server.fail("POST", VIDEOS, None, after=True)
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "uncertain"
-    assert fake.creates == 1  # the job exists on the server
-    assert journal().spent() == pytest.approx(PRICE)  # held until the user resolves it
-    # The rerun finds the job by listing (reconcile) and finishes it: still one create.
-    (again,) = sweep(path).outcomes
-    assert again.status == "done", again.message
-    assert fake.creates == 1
-    assert journal().spent() == pytest.approx(PRICE)
-
-    # The job is found by what was sent; a repeat (same request) is listed too, and the
-    # runner tells them apart by the job ids the journal already knows.
-    backend = OpenAIVideosBackend()
-    record = journal().get(out.take_id)
-    assert record is not None
-    (job_id,) = fake.jobs
-    assert backend.find_jobs(record.request, since=started) == [job_id]
-    assert backend.find_jobs(record.request.model_copy(update={"duration_s": 4.0})) == []
-    repeat = backend.submit(record.request.model_copy(update={"seed": 2}))
-    assert backend.find_jobs(record.request, since=started) == [repeat, job_id]
-
-
-def test_a_refused_create_fails_at_no_cost(fake: OpenAIVideosFake, tmp_path: Path) -> None:
-    body = {
-        "error": {
-            "message": "Invalid value for 'size'.",
-            "type": "invalid_request_error",
-            "param": "size",
-            "code": "invalid_value",
-        }
-    }
-    fake.server.fail("POST", VIDEOS, 400, body=body)
-    (out,) = sweep(project(tmp_path)).outcomes
-    assert out.status == "failed"
-    record = journal().get(out.take_id)
-    assert record is not None
-    assert record.error_code == "http-400"
-    assert "Invalid value for 'size'" in (record.error_message or "")
-    assert record.cost_usd == 0
-    assert journal().spent() == 0
-    assert fake.creates == 0
-
-
-def test_a_missing_key_is_named_before_any_request(
-    fake: OpenAIVideosFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY")
-    with pytest.raises(MissingKeyError, match="OPENAI_API_KEY"):
-        sweep(project(tmp_path))
-    assert fake.server.log == []
-
-
-def test_a_duration_the_protocol_does_not_allow_is_stopped_by_lint(
-    fake: OpenAIVideosFake, tmp_path: Path
-) -> None:
-    (out,) = sweep(project(tmp_path, duration=10)).outcomes
-    assert out.status == "lint"
-    assert "too-long" in out.message
-    assert fake.server.log == []
-    backend = OpenAIVideosBackend()
-    for call in (backend.price, backend.create_args):
-        with pytest.raises(UsageError, match=r"4, 8, 12 s"):
-            call(request(duration_s=10.0))
+    assert backend.price(request()) == pytest.approx(PRICE)
+    with pytest.raises(UsageError, match=r"4, 8, 12 s"):
+        backend.create_args(request(duration_s=10.0))
     with pytest.raises(UsageError, match=r"720p"):
         backend.price(request(resolution="1080p"))  # sora-2 has no 1792x1024
 
 
-def test_the_key_is_never_written_anywhere(
-    fake: OpenAIVideosFake, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_a_repeat_of_the_same_request_is_listed_too_newest_first(
+    fake: OpenAIVideosFake,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    assert sweep(project(tmp_path)).outcomes[0].status == "done"
-    fake.outcome = "moderation"
-    fake.server.fail("POST", VIDEOS, None, after=True)
-    more = "".join(f"      - id: {v}\n        prompt: {PROMPT}, {v}\n" for v in ("v2", "v3"))
-    statuses = [o.status for o in sweep(project(tmp_path, extra=more)).outcomes]
-    assert statuses == ["cached", "uncertain", "blocked"]
-    assert fake.server.saw_header_value(KEY)  # it was sent, as it must be
-    home = Home.from_env()
-    files = [p for p in home.root.rglob("*") if p.is_file()]
-    assert home.journal in files and home.mlflow_db in files
-    for p in files:
-        assert KEY.encode() not in p.read_bytes(), p
-    assert KEY not in caplog.text
+    # The runner tells a lost job from a repeat by the job ids the journal already knows.
+    started = time.time()
+    backend = OpenAIVideosBackend()
+    first = backend.submit(request())
+    repeat = backend.submit(request(seed=2))  # no seed in the protocol: the same request
+    assert backend.find_jobs(request(), since=started) == [repeat, first]
+    assert backend.find_jobs(request(duration_s=4.0)) == []
 
 
-def test_a_job_past_the_deadline_is_resumed_by_id(
-    fake: OpenAIVideosFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(OpenAIVideosBackend, "deadline_s", 0.1)
-    fake.hold = True
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "pending"
-    record = journal().get(out.take_id)
-    (job_id,) = fake.jobs
-    assert record is not None and record.state is TakeState.SUBMITTED
-    assert record.job_id == job_id
-    assert journal().spent() == pytest.approx(PRICE)
-
-    fake.hold = False
-    (again,) = sweep(path).outcomes
-    assert again.status == "done", again.message
-    assert fake.creates == 1
-    assert take_run(out.take_id).data.metrics["cost_usd"] == pytest.approx(PRICE)
+# -- through run_sweep ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("base_url", [None, "https://api.openai.com/v1"])
@@ -330,55 +139,6 @@ def test_pro_sizes_a_first_frame_and_the_content_download(
     assert not list(tmp_path.glob("*.part"))
     (headers,) = [h for m, p, h in fake.server.log if m == "GET" and re.fullmatch(CONTENT, p)]
     assert headers["authorization"] == f"Bearer {KEY}"  # content comes from the API itself
-
-
-def test_a_wrong_key_or_a_closed_port_creates_nothing(
-    fake: OpenAIVideosFake, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "not-the-key")
-    with pytest.raises(SubmitError, match="HTTP 401") as err:
-        OpenAIVideosBackend().submit(request())
-    assert err.value.reached_provider is False
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    with pytest.raises(SubmitError, match="could not connect") as err:
-        OpenAIVideosBackend().submit(request())
-    assert err.value.reached_provider is False
-    assert fake.creates == 0
-
-
-def test_an_expired_video_fails_the_take_charged_and_settled(
-    fake: OpenAIVideosFake, tmp_path: Path
-) -> None:
-    """The job completed, but `download_content` answers 404 in OpenAI's error shape (its
-    content is past `expires_at`): the video was made and billed, so the take ends failed at
-    the table price, and a rerun neither creates nor downloads again."""
-    fake.expire_outputs = True
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "failed", out.message
-    record = journal().get(out.take_id)
-    assert record is not None and record.state is TakeState.FAILED
-    assert record.error_code == "output-expired"
-    assert "has expired" in (record.error_message or "")
-    assert record.cost_usd == pytest.approx(PRICE)  # the protocol reports no cost
-    assert journal().spent() == pytest.approx(PRICE)
-    run = take_run(out.take_id)
-    assert run.data.tags["takelab.status"] == "failed"
-    assert run.data.metrics["cost_usd"] == pytest.approx(PRICE)
-    home = Home.from_env()
-    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
-    assert fake.creates == 1
-    downloads = fake.server.count("GET", f"^{CONTENT}$")
-    assert downloads == 1  # a 404 is not retried
-    seen = len(fake.server.log)
-
-    fake.expire_outputs = False
-    (again,) = sweep(path).outcomes
-    assert again.status == "failed"
-    assert fake.creates == 1
-    assert fake.server.count("GET", f"^{CONTENT}$") == downloads
-    assert len(fake.server.log) == seen  # settled: the server is not asked anything
-    assert journal().spent() == pytest.approx(PRICE)
 
 
 def test_an_uncertain_create_that_made_no_job_is_released_after_the_grace_period(

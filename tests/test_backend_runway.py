@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fakes.runway_fake import IMAGE_TO_VIDEO, OUTPUT, TASK, TEXT_TO_VIDEO, RunwayFake
+from fakes.contract import fake_fixture, journal, write_project
+from fakes.contract import sweep as sweep_on
+from fakes.runway_fake import IMAGE_TO_VIDEO, OUTPUT, TEXT_TO_VIDEO, RunwayFake
 from takelab.backends import JobState, TakeRequest
 from takelab.backends.runway import RunwayBackend
-from takelab.errors import MissingKeyError, SubmitError, UsageError
-from takelab.home import Home
-from takelab.journal.store import Journal, TakeState
+from takelab.errors import SubmitError, UsageError
+from takelab.journal.store import TakeState
 from takelab.media import io as media
-from takelab.sweep.run import SweepResult, run_sweep
-from takelab.tracking.tracker import Tracker
+from takelab.sweep.run import SweepResult
 
 KEY = "canary-secret-123"
 PRICE = 0.60  # gen4.5, 5 s: 12 credits/s at $0.01
@@ -27,57 +25,18 @@ PROMPT = (
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunwayFake]:
-    # One server per module: starting and stopping one costs half a second.
-    with RunwayFake(KEY).running() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: RunwayFake, monkeypatch: pytest.MonkeyPatch) -> RunwayFake:
-    server.reset()
-    monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
-    monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
-    monkeypatch.setattr("takelab.envfile.dotenv_paths", lambda: [])
-    monkeypatch.setattr(RunwayBackend, "poll_interval_s", 0.01)
-    return server
+fake = fake_fixture("runway")
 
 
 def project(tmp_path: Path, *, duration: float = 5, extra: str = "") -> Path:
-    path = tmp_path / "rw.yaml"
-    path.write_text(
-        f"""\
-project: rw
-defaults:
-  duration: {duration:g}
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: walk
-    variants:
-      - id: v1
-        prompt: {PROMPT}
-{extra}"""
+    variant = f"        prompt: {PROMPT}\n"
+    return write_project(
+        tmp_path, "rw", duration=duration, shot="walk", variant=variant, extra=extra
     )
-    return path
 
 
 def sweep(path: Path, backend: str = "runway") -> SweepResult:
-    return run_sweep(path, backends=[backend], progress=False, concurrency=1)
-
-
-def take_run(take_id: str) -> Any:
-    client = Tracker(Home.from_env()).client
-    exp = client.get_experiment_by_name("rw")
-    assert exp is not None
-    runs = client.search_runs([exp.experiment_id], f"tags.`takelab.take_id` = '{take_id}'")
-    assert len(runs) == 1
-    return runs[0]
-
-
-def journal() -> Journal:
-    return Journal(Home.from_env().journal)
+    return sweep_on(path, backend)
 
 
 def request(**changes: Any) -> TakeRequest:
@@ -96,92 +55,41 @@ def request(**changes: Any) -> TakeRequest:
     return TakeRequest(**{**base, **changes})
 
 
-# -- through run_sweep ---------------------------------------------------------------------
+# Create, poll, download, each error class, moderation, resume by id and a dropped create
+# are the contract of every provider: tests/test_backend_contract.py. Here: Runway's own.
 
 
-def test_take_lands_decodes_and_costs_what_runway_reports(fake: RunwayFake, tmp_path: Path) -> None:
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "done", out.message
-    take = Home.from_env().take_dir(out.take_id) / "take.mp4"
-    assert out.path == str(take)
-    assert media.check_decodes(take).duration_s > 0
-    assert fake.creates == 1
-    (task,) = fake.tasks.values()
+def test_a_task_is_sent_in_runways_names_and_its_output_fetched_without_the_key(
+    fake: RunwayFake, tmp_path: Path
+) -> None:
+    backend = RunwayBackend()
+    job = backend.submit(request())
+    task = fake.tasks[job]
+    assert task.endpoint == "text_to_video"
     assert task.body == {
         "model": "gen4.5",
         "promptText": PROMPT,
         "ratio": "1280:720",
         "duration": 5,
-        "seed": 1,
+        "seed": 7,
     }
+    while not (status := backend.poll(job)).state.terminal:
+        pass
+    assert status.state is JobState.SUCCEEDED
+    assert status.cost_usd == pytest.approx(PRICE)  # what Runway reports, not the table
+    assert media.check_decodes(backend.fetch(job, tmp_path / "t.mp4")).duration_s > 0
     # The signed output URL is fetched without the API key.
-    assert all("authorization" not in h for h in fake.requests("GET", OUTPUT))
-    run = take_run(out.take_id)
-    assert run.data.tags["takelab.status"] == "done"
-    assert run.data.metrics["cost_usd"] == pytest.approx(PRICE)
-    assert journal().spent() == pytest.approx(PRICE)
-
-    again = sweep(path).outcomes
-    assert [o.status for o in again] == ["cached"]
-    assert fake.creates == 1
+    assert all("authorization" not in h for h in fake.headers_seen("GET", OUTPUT))
 
 
-@pytest.mark.parametrize(
-    ("outcome", "state", "code", "message", "cost"),
-    [
-        ("safety", "blocked", "SAFETY.INPUT.TEXT", "flagged by content moderation", PRICE),
-        ("failure", "failed", "INTERNAL.BAD_OUTPUT.CODE01", "unexpected error", 0.0),
-    ],
-)
-def test_failed_tasks_keep_runways_code_message_and_charge(
-    fake: RunwayFake, tmp_path: Path, outcome: str, state: str, code: str, message: str, cost: float
-) -> None:
-    # Runway charges moderation failures (cost.credits) and refunds others (0 credits).
-    fake.outcome = outcome
-    (out,) = sweep(project(tmp_path)).outcomes
-    assert out.status == state
-    record = journal().get(out.take_id)
-    assert record is not None and record.state == state
-    assert record.error_code == code
-    assert message in (record.error_message or "")
-    assert record.cost_usd == pytest.approx(cost)
-    run = take_run(out.take_id)
-    assert run.data.tags["takelab.status"] == state
-    assert run.data.metrics["cost_usd"] == pytest.approx(cost)
-    assert journal().spent() == pytest.approx(cost)
+def test_each_model_allows_its_own_durations(fake: RunwayFake) -> None:
+    with pytest.raises(UsageError, match=r"2, 3, 4, 5, 6, 7, 8, 9, 10 s"):
+        RunwayBackend().create_args(request(duration_s=12.0))
+    with pytest.raises(UsageError, match=r"4, 6, 8 s"):
+        RunwayBackend("veo3.1").price(request(model="veo3.1", duration_s=5.0))
 
 
-def test_transient_poll_errors_wait_as_asked_and_finish(
-    fake: RunwayFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr(RunwayBackend, "_sleep", lambda self, s: slept.append(s))
-    for status in (429, 503):
-        body = {"error": "Too many requests." if status == 429 else "Service unavailable."}
-        fake.server.fail("GET", TASK, status, body=body, headers={"Retry-After": "3"})
-    (out,) = sweep(project(tmp_path)).outcomes
-    assert out.status == "done", out.message
-    assert fake.creates == 1
-    assert len([s for s in slept if s >= 3]) == 2
-
-
-def test_a_create_whose_reply_is_lost_is_uncertain_and_never_repeated(
-    fake: RunwayFake, tmp_path: Path
-) -> None:
-    fake.server.fail("POST", TEXT_TO_VIDEO, None, after=True)
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "uncertain"
-    assert fake.creates == 1  # the task exists at Runway
-    assert journal().spent() == pytest.approx(PRICE)  # held until the user resolves it
-    (again,) = sweep(path).outcomes
-    assert again.status == "uncertain"
-    assert fake.creates == 1
-    assert journal().spent() == pytest.approx(PRICE)
-    # One line says why, and the commands that settle it.
-    assert "takelab resolve" in again.message and "--resubmit" in again.message
-    assert "--abandon" in again.message and f"${PRICE:.2f}" in again.message
+# -- through run_sweep ---------------------------------------------------------------------
 
 
 def test_resubmit_asks_naming_the_cost_then_sends_the_take_once_more(
@@ -224,87 +132,6 @@ def test_abandon_books_the_price_and_never_sends_again(fake: RunwayFake, tmp_pat
     assert journal().spent() == pytest.approx(PRICE)
     (again,) = sweep(path).outcomes
     assert again.status == "failed" and fake.creates == 1
-
-
-def test_a_refused_create_fails_at_no_cost(fake: RunwayFake, tmp_path: Path) -> None:
-    issues = [{"code": "invalid", "path": ["ratio"], "message": "Invalid ratio"}]
-    fake.server.fail(
-        "POST", TEXT_TO_VIDEO, 400, body={"error": "Validation of body failed", "issues": issues}
-    )
-    (out,) = sweep(project(tmp_path)).outcomes
-    assert out.status == "failed"
-    record = journal().get(out.take_id)
-    assert record is not None
-    assert record.error_code == "http-400"
-    assert "Validation of body failed" in (record.error_message or "")
-    assert record.cost_usd == 0
-    assert journal().spent() == 0
-    assert fake.creates == 0
-
-
-def test_a_missing_key_is_named_before_any_request(
-    fake: RunwayFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("RUNWAYML_API_SECRET")
-    with pytest.raises(MissingKeyError, match="RUNWAYML_API_SECRET"):
-        sweep(project(tmp_path))
-    assert fake.server.log == []
-
-
-def test_a_duration_runway_does_not_allow_is_stopped_by_lint(
-    fake: RunwayFake, tmp_path: Path
-) -> None:
-    (out,) = sweep(project(tmp_path, duration=12)).outcomes
-    assert out.status == "lint"
-    assert "too-long" in out.message
-    assert fake.server.log == []
-    backend = RunwayBackend()
-    for call in (backend.price, backend.create_args):
-        with pytest.raises(UsageError, match=r"2, 3, 4, 5, 6, 7, 8, 9, 10 s"):
-            call(request(duration_s=12.0))
-    with pytest.raises(UsageError, match=r"4, 6, 8 s"):
-        RunwayBackend("veo3.1").price(request(model="veo3.1", duration_s=5.0))
-
-
-def test_the_key_is_never_written_anywhere(
-    fake: RunwayFake, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    path = project(tmp_path)
-    assert sweep(path).outcomes[0].status == "done"
-    fake.outcome = "safety"
-    fake.server.fail("POST", TEXT_TO_VIDEO, None, after=True)
-    more = "".join(f"      - id: {v}\n        prompt: {PROMPT}, {v}\n" for v in ("v2", "v3"))
-    statuses = [o.status for o in sweep(project(tmp_path, extra=more)).outcomes]
-    assert statuses == ["cached", "uncertain", "blocked"]
-    assert fake.server.saw_header_value(KEY)  # it was sent, as it must be
-    home = Home.from_env()
-    files = [p for p in home.root.rglob("*") if p.is_file()]
-    assert home.journal in files and home.mlflow_db in files
-    for p in files:
-        assert KEY.encode() not in p.read_bytes(), p
-    assert KEY not in caplog.text
-
-
-def test_a_job_past_the_deadline_is_resumed_by_id(
-    fake: RunwayFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(RunwayBackend, "deadline_s", 0.1)
-    fake.hold = True
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "pending"
-    record = journal().get(out.take_id)
-    (task_id,) = fake.tasks
-    assert record is not None and record.state is TakeState.SUBMITTED
-    assert record.job_id == task_id
-    assert journal().spent() == pytest.approx(PRICE)
-
-    fake.hold = False
-    (again,) = sweep(path).outcomes
-    assert again.status == "done", again.message
-    assert fake.creates == 1
-    assert take_run(out.take_id).data.metrics["cost_usd"] == pytest.approx(PRICE)
 
 
 # -- the backend directly ------------------------------------------------------------------
@@ -364,55 +191,6 @@ def test_an_unreported_moderation_charge_is_taken_from_runways_estimate(
         pass
     assert status.state is JobState.BLOCKED
     assert status.cost_usd == pytest.approx(PRICE)  # estimatedCost: 60 credits
-
-
-def test_a_wrong_key_or_a_closed_port_creates_nothing(
-    fake: RunwayFake, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("RUNWAYML_API_SECRET", "not-the-key")
-    with pytest.raises(SubmitError, match="HTTP 401") as err:
-        RunwayBackend().submit(request())
-    assert err.value.reached_provider is False
-    monkeypatch.setenv("RUNWAYML_BASE_URL", "http://127.0.0.1:9")
-    with pytest.raises(SubmitError, match="could not connect") as err:
-        RunwayBackend().submit(request())
-    assert err.value.reached_provider is False
-    assert fake.creates == 0
-
-
-def test_an_expired_output_url_fails_the_take_charged_and_settled(
-    fake: RunwayFake, tmp_path: Path
-) -> None:
-    """The task succeeded, but its signed output URL answers 403 (expired): Runway charged
-    for the video, so the take ends failed at the cost Runway reports, and a rerun neither
-    creates nor downloads again."""
-    fake.expire_outputs = True
-    path = project(tmp_path)
-    (out,) = sweep(path).outcomes
-    assert out.status == "failed", out.message
-    record = journal().get(out.take_id)
-    assert record is not None and record.state is TakeState.FAILED
-    assert record.error_code == "output-expired"
-    assert "403" in (record.error_message or "")
-    assert record.cost_usd == pytest.approx(PRICE)  # cost.credits of the finished task
-    assert journal().spent() == pytest.approx(PRICE)
-    run = take_run(out.take_id)
-    assert run.data.tags["takelab.status"] == "failed"
-    assert run.data.metrics["cost_usd"] == pytest.approx(PRICE)
-    home = Home.from_env()
-    assert list(home.takes.iterdir()) == [] and list(home.tmp.iterdir()) == []
-    assert fake.creates == 1
-    downloads = fake.count("GET", OUTPUT)
-    assert downloads == 1  # a 403 is not retried
-    seen = len(fake.server.log)
-
-    fake.expire_outputs = False
-    (again,) = sweep(path).outcomes
-    assert again.status == "failed"
-    assert fake.creates == 1
-    assert fake.count("GET", OUTPUT) == downloads
-    assert len(fake.server.log) == seen  # settled: Runway is not asked anything
-    assert journal().spent() == pytest.approx(PRICE)
 
 
 def test_veo31_on_runway_takes_a_first_and_last_frame_as_keyframes(

@@ -147,7 +147,7 @@ def test_a_retired_model_is_refused_naming_its_replacement(
 
 
 def test_every_backend_class_has_a_price_note() -> None:
-    from takelab.backends._registry import backend_class
+    from takelab.backends import backend_class
 
     for name in ("previz", *PROVIDERS):
         assert backend_class(name).price_note.strip(), name

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from takelab.backends._base import Backend, JobState, JobStatus
+from takelab.backends import Backend, JobState, JobStatus
 from takelab.backends.polling import LATENCIES, LatencyBook, PollSchedule
 from takelab.sweep.take import wait_for_job
 

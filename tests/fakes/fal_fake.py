@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from fakes._server import FakeServer, Request, Response, sample_mp4
+from fakes._provider_fake import ProviderFake
+from fakes._server import Request, Response, sample_mp4
 
 SUBMIT = r"/(?P<app>fal-ai/[^?]+)"
 STATUS = r"/(?P<owner>[^/]+)/(?P<alias>[^/]+)/requests/(?P<rid>[^/]+)/status"
@@ -35,50 +35,42 @@ class Job:
 
 
 @dataclass
-class FalFake:
-    """The queue, its jobs and switches for how the next jobs end."""
+class FalFake(ProviderFake):
+    """The queue, its jobs and switches for how the next jobs end: `outcome` (ok,
+    moderation, failure), `polls_to_finish` (status GETs before COMPLETED), `hold`,
+    `expire_outputs` (media URLs answer 404 as expired fal media do), `retired` (apps that
+    answer 404 "no longer available")."""
 
-    key: str = "canary-secret-123"
-    outcome: str = "ok"  # ok | moderation | failure, for jobs submitted from now on
-    polls_to_finish: int = 2  # status GETs before COMPLETED (queued, then in progress)
-    hold: bool = False  # keep every job in progress until released
-    expire_outputs: bool = False  # the result's media URLs answer 404, as expired fal media do
-    retired: set[str] = field(default_factory=set)  # apps that answer 404 "no longer available"
-    server: FakeServer = field(default_factory=FakeServer)
+    polls_to_finish: int = 2
+    retired: set[str] = field(default_factory=set)
     jobs: dict[str, Job] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def __post_init__(self) -> None:
-        s = self.server
-        s.route("POST", SUBMIT)(self._submit)
-        s.route("GET", STATUS)(self._status)
-        s.route("GET", RESULT)(self._result)
-        s.route("PUT", CANCEL)(self._cancel)
-        s.route("GET", FILE)(self._file)
+    ROUTES = (
+        ("POST", SUBMIT, "_submit"),
+        ("GET", STATUS, "_status"),
+        ("GET", RESULT, "_result"),
+        ("PUT", CANCEL, "_cancel"),
+        ("GET", FILE, "_file"),
+    )
+    OUTCOMES = ("ok", "failure", "moderation")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", SUBMIT), ("GET", STATUS), ("GET", FILE)
+    AUTH: ClassVar[tuple[str, str]] = ("authorization", "Key ")
+    AUTH_MESSAGE: ClassVar[str] = "No user found for Key ID and Secret"
 
-    @contextmanager
-    def running(self) -> Iterator[FalFake]:
-        with self.server.running():
-            yield self
+    @property
+    def jobs_made(self) -> dict[str, Any]:
+        return self.jobs
 
     @property
     def url(self) -> str:
         return self.server.url + "/"
 
     @property
-    def creates(self) -> int:
-        return self.server.count("POST", f"^{SUBMIT}$")  # FakeServer keys routes anchored
-
-    @property
-    def requests(self) -> int:
-        return len(self.server.log)
+    def api_url(self) -> str:
+        return self.url
 
     # -- protocol ---------------------------------------------------------------------
-
-    def _denied(self, req: Request) -> Response | None:
-        if req.headers.get("authorization") != f"Key {self.key}":
-            return Response(401, {"detail": "No user found for Key ID and Secret"})
-        return None
 
     def _urls(self, app: str, rid: str) -> dict[str, str]:
         owner, alias = app.split("/")[:2]
@@ -90,7 +82,7 @@ class FalFake:
         }
 
     def _submit(self, req: Request) -> Response:
-        if denied := self._denied(req):
+        if denied := self.denied(req):
             return denied
         app = req.match["app"]
         if app in self.retired:
@@ -128,7 +120,7 @@ class FalFake:
         )
 
     def _job(self, req: Request) -> Job | Response:
-        if denied := self._denied(req):
+        if denied := self.denied(req):
             return denied
         job = self.jobs.get(req.match["rid"])
         if job is None:

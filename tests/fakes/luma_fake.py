@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from fakes._server import FakeServer, Request, Response, sample_mp4
+from fakes._provider_fake import EXPIRED_XML, ProviderFake
+from fakes._server import Request, Response, sample_mp4
 
 BASE = "/dream-machine/v1"
 CREATE = BASE + "/generations/video"
@@ -32,83 +31,63 @@ LIST = BASE + "/generations"
 VIDEO = r"/cdn/(?P<id>[0-9a-f-]{36})\.mp4"
 MODERATION_REASON = "400: prompt not allowed because advanced moderation failed"
 FAILED_REASON = "Job failed: internal error"
-# What S3 behind a CDN answers for a signed URL past its expiry.
-EXPIRED_XML = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-    b"<Message>Request has expired</Message></Error>"
-)
 
 
 @dataclass
-class LumaFake:
-    """Generations move one state per poll: `steps` polls queued/dreaming, then the outcome.
-    `expire_outputs` (True): video URLs answer 403, as a signed CDN URL past its expiry does."""
+class LumaFake(ProviderFake):
+    """Generations move one state per poll: `steps` polls queued/dreaming, then the outcome
+    (succeed, blocked, fail; hang: until released). `expire_outputs` (True): video URLs
+    answer 403, as a signed CDN URL past its expiry does."""
 
-    key: str = "canary-secret-123"
     steps: int = 2
-    outcome: str = "succeed"  # succeed, blocked, fail, hang
-    expire_outputs: bool = False
-    server: FakeServer = field(default_factory=FakeServer)
     generations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    ROUTES = (
+        ("POST", CREATE, "_create"),
+        ("GET", GET, "_get"),
+        ("GET", LIST, "_list"),
+        ("GET", VIDEO, "_video"),
+    )
+    OUTCOMES = ("succeed", "fail", "blocked")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", CREATE), ("GET", GET), ("GET", VIDEO)
+
+    @property
+    def jobs_made(self) -> dict[str, Any]:
+        return self.generations
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.lock = threading.Lock()
         self.polls: dict[str, int] = {}
         self.outcomes: dict[str, str] = {}
-        self.server.route("POST", CREATE)(self._create)
-        self.server.route("GET", GET)(self._get)
-        self.server.route("GET", LIST)(self._list)
-        self.server.route("GET", VIDEO)(self._video)
-
-    @contextmanager
-    def running(self) -> Iterator[LumaFake]:
-        with self.server.running():
-            yield self
 
     @property
     def base_url(self) -> str:
         return self.server.url + BASE
 
     @property
-    def creates(self) -> int:
-        return self.server.count("POST", f"^{CREATE}$")
-
-    @property
-    def requests(self) -> int:
-        return len(self.server.log)
+    def api_url(self) -> str:
+        return self.base_url
 
     def release(self, outcome: str = "succeed") -> None:
         with self.lock:
-            self.outcome = outcome
+            self.outcome, self.hold = outcome, False
             for gid, o in self.outcomes.items():
                 if o == "hang":
                     self.outcomes[gid] = outcome
 
-    def drop_create_reply(self) -> None:
-        self.server.fail("POST", CREATE, None, after=True)
+    def release_jobs(self) -> None:
+        self.release(self.OUTCOMES[0])
 
-    def refuse_create(self, status: int = 400, detail: str = "bad request") -> None:
-        self.server.fail("POST", CREATE, status, body={"detail": detail})
-
-    def throttle_polls(self, status: int = 429, retry_after: str = "2", count: int = 2) -> None:
-        self.server.fail(
-            "GET",
-            GET,
-            status,
-            count=count,
-            body={"detail": "Too many requests" if status == 429 else "Service unavailable"},
-            headers={"Retry-After": retry_after},
-        )
+    def reset(self) -> None:
+        super().reset()
+        self.polls.clear()
+        self.outcomes.clear()
 
     # -- handlers ------------------------------------------------------------------------
 
-    def _unauthorized(self, req: Request) -> Response | None:
-        if req.headers.get("authorization") == f"Bearer {self.key}":
-            return None
-        return Response(401, {"detail": "Invalid API key"})
-
     def _create(self, req: Request) -> Response:
-        if (denied := self._unauthorized(req)) is not None:
+        if denied := self.denied(req):
             return denied
         body = req.json()
         problems = []
@@ -138,7 +117,7 @@ class LumaFake:
         return Response(201, generation)
 
     def _get(self, req: Request) -> Response:
-        if (denied := self._unauthorized(req)) is not None:
+        if denied := self.denied(req):
             return denied
         gid = req.match["id"]
         with self.lock:
@@ -149,7 +128,7 @@ class LumaFake:
             outcome = self.outcomes[gid]
             if gen["state"] in ("completed", "failed"):
                 pass
-            elif outcome == "hang" or self.polls[gid] <= self.steps:
+            elif outcome == "hang" or self.hold or self.polls[gid] <= self.steps:
                 gen["state"] = "queued" if self.polls[gid] <= 1 else "dreaming"
             elif outcome == "succeed":
                 gen["state"] = "completed"
@@ -164,7 +143,7 @@ class LumaFake:
             return Response(200, dict(gen))
 
     def _list(self, req: Request) -> Response:
-        if (denied := self._unauthorized(req)) is not None:
+        if denied := self.denied(req):
             return denied
         query = parse_qs(req.query)
         limit = int(query.get("limit", ["10"])[0])

@@ -13,14 +13,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
-from fakes._server import FakeServer, Request, Response, sample_mp4
+from fakes._provider_fake import ProviderFake
+from fakes._server import Request, Response, sample_mp4
 
 VIDEOS = "/v1/videos"
 VIDEO = r"/v1/videos/(video_[0-9a-f]+)"
@@ -75,35 +75,40 @@ class Job:
 
 
 @dataclass
-class OpenAIVideosFake:
+class OpenAIVideosFake(ProviderFake):
     """The video job store with switches: `outcome` ("success", "moderation", "failure") for
     new jobs, `hold` (jobs never finish while set), `polls_to_finish`, `expire_outputs`
     (True: completed jobs' content is past `expires_at` and answers 404)."""
 
-    key: str
-    outcome: str = "success"
-    hold: bool = False
     polls_to_finish: int = 3
-    expire_outputs: bool = False
-    server: FakeServer = field(default_factory=FakeServer)
     jobs: dict[str, Job] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def __post_init__(self) -> None:
-        s = self.server
-        s.route("POST", VIDEOS)(self._create)
-        s.route("GET", VIDEOS)(self._list)
-        s.route("GET", VIDEO)(self._get)
-        s.route("GET", CONTENT)(self._content)
+    ROUTES = (
+        ("POST", VIDEOS, "_create"),
+        ("GET", VIDEOS, "_list"),
+        ("GET", VIDEO, "_get"),
+        ("GET", CONTENT, "_content"),
+    )
+    OUTCOMES = ("success", "failure", "moderation")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", VIDEOS), ("GET", VIDEO), ("GET", CONTENT)
+    AUTH_MESSAGE: ClassVar[str] = "Incorrect API key provided."
 
-    @contextmanager
-    def running(self) -> Iterator[OpenAIVideosFake]:
-        with self.server.running():
-            yield self
+    @property
+    def jobs_made(self) -> dict[str, Any]:
+        return self.jobs
+
+    def error(self, status: int, message: str) -> Any:
+        code = "invalid_api_key" if status == 401 else None
+        return error(status, message, code=code).body
 
     @property
     def base_url(self) -> str:
         return f"{self.server.url}/v1"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url
 
     @property
     def creates(self) -> int:
@@ -111,26 +116,14 @@ class OpenAIVideosFake:
         return len(self.jobs)
 
     def reset(self) -> None:
-        """Back to a fresh store with default switches (the server keeps running)."""
-        self.outcome, self.hold, self.polls_to_finish = "success", False, 3
-        self.expire_outputs = False
-        self.jobs.clear()
-        with self.server.lock:
-            self.server.calls.clear()
-            self.server.log.clear()
-            self.server.faults.clear()
+        super().reset()
+        self.polls_to_finish = 3
 
     # -- handlers ------------------------------------------------------------------------
 
-    def _refused(self, req: Request) -> Response | None:
-        if req.headers.get("authorization") != f"Bearer {self.key}":
-            return error(401, "Incorrect API key provided.", code="invalid_api_key")
-        return None
-
     def _create(self, req: Request) -> Response:
-        refused = self._refused(req)
-        if refused:
-            return refused
+        if denied := self.denied(req):
+            return denied
         ctype = req.headers.get("content-type", "")
         if not ctype.startswith("multipart/form-data"):
             return error(400, "Expected multipart/form-data.", code=None)
@@ -164,9 +157,8 @@ class OpenAIVideosFake:
         return Response(200, job.json())
 
     def _get(self, req: Request) -> Response:
-        refused = self._refused(req)
-        if refused:
-            return refused
+        if denied := self.denied(req):
+            return denied
         job = self.jobs.get(req.match.group(1))
         if job is None:
             return error(404, "Video not found.", code="not_found")
@@ -180,9 +172,8 @@ class OpenAIVideosFake:
         return Response(200, job.json())
 
     def _content(self, req: Request) -> Response:
-        refused = self._refused(req)
-        if refused:
-            return refused
+        if denied := self.denied(req):
+            return denied
         job = self.jobs.get(req.match.group(1))
         if job is None:
             return error(404, "Video not found.", code="not_found")
@@ -196,9 +187,8 @@ class OpenAIVideosFake:
         return Response(200, sample_mp4(), {"Content-Type": "video/mp4"})
 
     def _list(self, req: Request) -> Response:
-        refused = self._refused(req)
-        if refused:
-            return refused
+        if denied := self.denied(req):
+            return denied
         query = {k: v[0] for k, v in parse_qs(req.query).items()}
         jobs = sorted(self.jobs.values(), key=lambda j: (j.created_at, j.id))
         if query.get("order", "desc") == "desc":

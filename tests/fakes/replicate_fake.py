@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
-from fakes._server import FakeServer, Request, Response, sample_mp4
+from fakes._provider_fake import ProviderFake
+from fakes._server import Request, Response, sample_mp4
 
 CREATE = r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions"
 GET = r"/v1/predictions/(?P<id>[^/]+)"
@@ -45,47 +45,38 @@ class Prediction:
 
 
 @dataclass
-class ReplicateFake:
-    """Predictions, their progress and switches for how the next ones end."""
+class ReplicateFake(ProviderFake):
+    """Predictions, their progress and switches for how the next ones end: `outcome` (ok,
+    moderation, failure), `polls_to_finish` (GETs before a terminal status), `hold`.
+    `expire_outputs`: output files answer 404, as replicate.delivery does once an API
+    prediction's files are removed (an hour after it finished); `remove_data` also empties
+    the prediction itself (output, input and logs null, `data_removed` true), as Replicate
+    does at the same time."""
 
-    key: str = "canary-secret-123"
-    outcome: str = "ok"  # ok | moderation | failure, for predictions created from now on
-    polls_to_finish: int = 2  # GETs before a terminal status
-    hold: bool = False  # keep every prediction processing until released
-    # Output files answer 404, as replicate.delivery does once an API prediction's files are
-    # removed (an hour after it finished); `remove_data` also empties the prediction itself
-    # (output, input and logs null, `data_removed` true), as Replicate does at the same time.
-    expire_outputs: bool = False
+    polls_to_finish: int = 2
     remove_data: bool = False
     page_size: int = 2
-    server: FakeServer = field(default_factory=FakeServer)
     predictions: dict[str, Prediction] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def __post_init__(self) -> None:
-        s = self.server
-        s.route("POST", CREATE)(self._create)
-        s.route("GET", LIST)(self._list)
-        s.route("GET", GET)(self._get)
-        s.route("POST", CANCEL)(self._cancel)
-        s.route("GET", FILE)(self._file)
-
-    @contextmanager
-    def running(self) -> Iterator[ReplicateFake]:
-        with self.server.running():
-            yield self
+    ROUTES = (
+        ("POST", CREATE, "_create"),
+        ("GET", LIST, "_list"),
+        ("GET", GET, "_get"),
+        ("POST", CANCEL, "_cancel"),
+        ("GET", FILE, "_file"),
+    )
+    OUTCOMES = ("ok", "failure", "moderation")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", CREATE), ("GET", GET), ("GET", FILE)
+    AUTH_MESSAGE: ClassVar[str] = "You did not pass a valid authentication token"
 
     @property
-    def url(self) -> str:
-        return self.server.url
+    def jobs_made(self) -> dict[str, Any]:
+        return self.predictions
 
-    @property
-    def creates(self) -> int:
-        return self.server.count("POST", f"^{CREATE}$")  # FakeServer keys routes anchored
-
-    @property
-    def requests(self) -> int:
-        return len(self.server.log)
+    def error(self, status: int, message: str) -> Any:
+        titles = {401: "Unauthenticated", 402: "Insufficient credit", 422: "Invalid input"}
+        return {"title": titles.get(status, "Error"), "detail": message, "status": status}
 
     def add(self, model: str, prompt: str, outcome: str = "ok") -> Prediction:
         """A prediction made outside takelab (for listing and reconcile)."""
@@ -98,18 +89,6 @@ class ReplicateFake:
         return p
 
     # -- protocol ---------------------------------------------------------------------
-
-    def _denied(self, req: Request) -> Response | None:
-        if req.headers.get("authorization") != f"Bearer {self.key}":
-            return Response(
-                401,
-                {
-                    "title": "Unauthenticated",
-                    "detail": "You did not pass a valid authentication token",
-                    "status": 401,
-                },
-            )
-        return None
 
     def _json(self, p: Prediction) -> dict[str, Any]:
         done = not self.hold and p.polls > self.polls_to_finish
@@ -155,7 +134,7 @@ class ReplicateFake:
         return None
 
     def _create(self, req: Request) -> Response:
-        if denied := self._denied(req):
+        if denied := self.denied(req):
             return denied
         data = req.json().get("input")
         if problem := self._invalid(data):
@@ -166,7 +145,7 @@ class ReplicateFake:
         return Response(201, self._json(p))
 
     def _get(self, req: Request) -> Response:
-        if denied := self._denied(req):
+        if denied := self.denied(req):
             return denied
         p = self.predictions.get(req.match["id"])
         if p is None:
@@ -175,7 +154,7 @@ class ReplicateFake:
         return Response(200, self._json(p))
 
     def _list(self, req: Request) -> Response:
-        if denied := self._denied(req):
+        if denied := self.denied(req):
             return denied
         offset = int(parse_qs(req.query).get("cursor", ["0"])[0])
         newest = sorted(self.predictions.values(), key=lambda p: p.created_at, reverse=True)
@@ -192,7 +171,7 @@ class ReplicateFake:
         return Response(200, sample_mp4(), {"Content-Type": "video/mp4"})
 
     def _cancel(self, req: Request) -> Response:
-        if denied := self._denied(req):
+        if denied := self.denied(req):
             return denied
         p = self.predictions.get(req.match["id"])
         if p is None:

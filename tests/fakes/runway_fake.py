@@ -11,13 +11,12 @@ URL on the same server that serves a real MP4 without needing the key. Errors ar
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from fakes._server import FakeServer, Request, Response, sample_mp4
+from fakes._provider_fake import EXPIRED_XML, ProviderFake
+from fakes._server import Request, Response, sample_mp4
 
 API_VERSION = "2024-11-06"
 TEXT_TO_VIDEO = "/v1/text_to_video"
@@ -47,11 +46,6 @@ IMAGE_MODELS = {
     "veo3.1": (VEO_RATIOS, {4, 6, 8}),
     "veo3.1_fast": (VEO_RATIOS, {4, 6, 8}),
 }
-# What S3 behind a CDN answers for a signed URL past its expiry.
-EXPIRED_XML = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-    b"<Message>Request has expired</Message></Error>"
-)
 OUTCOMES = {
     # outcome -> (failure, failureCode, charged)
     "safety": ("The prompt was flagged by content moderation.", "SAFETY.INPUT.TEXT", True),
@@ -76,39 +70,35 @@ class Task:
 
 
 @dataclass
-class RunwayFake:
+class RunwayFake(ProviderFake):
     """Runway's task API with switches: `outcome` ("success", "safety", "failure") for new
     tasks, `hold` (tasks never finish while set), `polls_to_finish`, `report_cost` (False:
     terminal tasks leave out `cost`, as older API versions did), `expire_outputs` (True:
     output URLs answer 403 as an expired signed URL on Runway's storage does)."""
 
-    key: str
-    outcome: str = "success"
-    hold: bool = False
     polls_to_finish: int = 3
     report_cost: bool = True
-    expire_outputs: bool = False
-    server: FakeServer = field(default_factory=FakeServer)
     tasks: dict[str, Task] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def __post_init__(self) -> None:
-        s = self.server
-        s.route("POST", TEXT_TO_VIDEO)(lambda r: self._create(r, TEXT_MODELS))
-        s.route("POST", IMAGE_TO_VIDEO)(lambda r: self._create(r, IMAGE_MODELS))
-        s.route("POST", VIDEO_TO_VIDEO)(lambda r: self._create(r, VIDEO_MODELS))
-        s.route("GET", TASK)(self._get)
-        s.route("DELETE", TASK)(self._delete)
-        s.route("GET", OUTPUT)(self._output)
-
-    @contextmanager
-    def running(self) -> Iterator[RunwayFake]:
-        with self.server.running():
-            yield self
+    ROUTES = (
+        ("POST", TEXT_TO_VIDEO, "_create_text"),
+        ("POST", IMAGE_TO_VIDEO, "_create_image"),
+        ("POST", VIDEO_TO_VIDEO, "_create_video"),
+        ("GET", TASK, "_get"),
+        ("DELETE", TASK, "_delete"),
+        ("GET", OUTPUT, "_output"),
+    )
+    OUTCOMES = ("success", "failure", "safety")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", TEXT_TO_VIDEO), ("GET", TASK), ("GET", OUTPUT)
+    AUTH_MESSAGE: ClassVar[str] = "Invalid API key."
 
     @property
-    def url(self) -> str:
-        return self.server.url
+    def jobs_made(self) -> dict[str, Any]:
+        return self.tasks
+
+    def error(self, status: int, message: str) -> Any:
+        return {"error": message}
 
     def count(self, method: str, pattern: str) -> int:
         """Requests that reached the route registered for `pattern`."""
@@ -119,29 +109,27 @@ class RunwayFake:
         """Tasks made: create calls that reached the job store (refused ones make none)."""
         return len(self.tasks)
 
-    def requests(self, method: str, pattern: str) -> list[dict[str, str]]:
-        """Headers of every request seen on a path (including refused ones)."""
-        rx = re.compile(f"^{pattern}$")
-        return [h for m, p, h in self.server.log if m == method and rx.match(p)]
-
     def reset(self) -> None:
-        """Back to a fresh store with default switches (the server keeps running)."""
-        self.outcome, self.hold, self.polls_to_finish, self.report_cost = "success", False, 3, True
-        self.expire_outputs = False
-        self.tasks.clear()
-        with self.server.lock:
-            self.server.calls.clear()
-            self.server.log.clear()
-            self.server.faults.clear()
+        super().reset()
+        self.polls_to_finish, self.report_cost = 3, True
 
     # -- handlers ------------------------------------------------------------------------
 
     def _refused(self, req: Request) -> Response | None:
-        if req.headers.get("authorization") != f"Bearer {self.key}":
-            return Response(401, {"error": "Invalid API key."})
+        if denied := self.denied(req):
+            return denied
         if req.headers.get("x-runway-version") != API_VERSION:
             return Response(400, {"error": "The X-Runway-Version header is missing or invalid."})
         return None
+
+    def _create_text(self, req: Request) -> Response:
+        return self._create(req, TEXT_MODELS)
+
+    def _create_image(self, req: Request) -> Response:
+        return self._create(req, IMAGE_MODELS)
+
+    def _create_video(self, req: Request) -> Response:
+        return self._create(req, VIDEO_MODELS)
 
     def _create(self, req: Request, models: dict[str, tuple[set[str], set[int]]]) -> Response:
         refused = self._refused(req)

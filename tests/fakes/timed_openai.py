@@ -36,9 +36,8 @@ class TimedOpenAIVideosFake(OpenAIVideosFake):
                 job.status = "in_progress"
             # The parent moves on by poll count: keep it from finishing a job early.
             job.polls = 0
-        refused = self._refused(req)
-        if refused:
-            return refused
+        if denied := self.denied(req):
+            return denied
         if job is None:
             return Response(404, {"error": {"message": "Video not found.", "code": "not_found"}})
         return Response(200, job.json())

@@ -23,12 +23,11 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from fakes._server import FakeServer, Request, Response, sample_mp4
+from fakes._provider_fake import ProviderFake
+from fakes._server import Request, Response, sample_mp4
 
 CREATE = r"/v1beta1/publishers/google/models/(?P<model>[^/:]+):predictLongRunning"
 FETCH = (
@@ -66,86 +65,76 @@ class Operation:
     polls: int = 0
 
 
-@dataclass
-class VeoFake:
-    """Operations advance one step per poll: `steps` polls running, then the outcome."""
+# google.rpc status names for the HTTP statuses the fake answers with.
+REASONS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    402: "FAILED_PRECONDITION",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 
-    key: str = "canary-secret-123"
+
+@dataclass
+class VeoFake(ProviderFake):
+    """Operations advance one step per poll: `steps` polls running, then the outcome
+    (succeed, blocked, fail; hang: until released)."""
+
     steps: int = 2
-    outcome: str = "succeed"
-    expire_outputs: bool = False
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
-    server: FakeServer = field(default_factory=FakeServer)
     operations: dict[str, Operation] = field(default_factory=dict)
 
+    ROUTES = (
+        ("POST", CREATE, "_create"),
+        ("POST", FETCH, "_fetch"),
+        ("GET", FILE, "_file"),
+    )
+    OUTCOMES = ("succeed", "fail", "blocked")  # success, failed, blocked
+    CREATE, POLL, OUTPUT = ("POST", CREATE), ("POST", FETCH), ("GET", FILE)
+    AUTH: ClassVar[tuple[str, str]] = ("x-goog-api-key", "")
+    AUTH_MESSAGE: ClassVar[str] = (
+        "Request had invalid authentication credentials. Expected OAuth 2 access"
+        " token, login cookie or other valid authentication credential."
+    )
+
+    @property
+    def jobs_made(self) -> dict[str, Any]:
+        return self.operations
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.lock = threading.Lock()
-        self.server.route("POST", CREATE)(self._create)
-        self.server.route("POST", FETCH)(self._fetch)
-        self.server.route("GET", FILE)(self._file)
 
-    @contextmanager
-    def running(self) -> Iterator[VeoFake]:
-        with self.server.running():
-            yield self
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def creates(self) -> int:
-        """Create calls that reached the handler (each made an operation)."""
-        return self.server.count("POST", f"^{CREATE}$")
-
-    @property
-    def requests(self) -> int:
-        return len(self.server.log)
+    def error(self, status: int, message: str) -> Any:
+        return google_error(status, message, REASONS.get(status, "FAILED_PRECONDITION"))
 
     def release(self, outcome: str = "succeed") -> None:
         """Let hanging operations finish with `outcome` on their next poll."""
         with self.lock:
-            self.outcome = outcome
+            self.outcome, self.hold = outcome, False
             for op in self.operations.values():
                 if op.outcome == "hang":
                     op.outcome = outcome
 
-    def drop_create_reply(self) -> None:
-        """The next create makes its operation, then the connection drops before the reply."""
-        self.server.fail("POST", CREATE, None, after=True)
-
-    def refuse_create(self, status: int = 400, message: str = "bad request") -> None:
-        reason = "INVALID_ARGUMENT" if status == 400 else "FAILED_PRECONDITION"
-        self.server.fail("POST", CREATE, status, body=google_error(status, message, reason))
+    def release_jobs(self) -> None:
+        self.release(self.OUTCOMES[0])
 
     def throttle_polls(self, status: int = 429, retry_after: str = "2", count: int = 2) -> None:
-        reason = "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE"
         self.server.fail(
-            "POST",
-            FETCH,
+            *self.POLL,
             status,
             count=count,
-            body=google_error(status, "try again later", reason),
+            body=self.error(status, "try again later"),
             headers={"Retry-After": retry_after},
         )
 
     # -- handlers ------------------------------------------------------------------------
 
-    def _unauthorized(self, req: Request) -> Response | None:
-        if req.headers.get("x-goog-api-key") == self.key:
-            return None
-        return Response(
-            401,
-            google_error(
-                401,
-                "Request had invalid authentication credentials. Expected OAuth 2 access"
-                " token, login cookie or other valid authentication credential.",
-                "UNAUTHENTICATED",
-            ),
-        )
-
     def _create(self, req: Request) -> Response:
-        if (denied := self._unauthorized(req)) is not None:
+        if denied := self.denied(req):
             return denied
         model = req.match["model"]
         if model in self.retired:
@@ -188,7 +177,7 @@ class VeoFake:
         return Response(200, {"name": name})
 
     def _fetch(self, req: Request) -> Response:
-        if (denied := self._unauthorized(req)) is not None:
+        if denied := self.denied(req):
             return denied
         name = req.json().get("operationName", "")
         with self.lock:
@@ -196,7 +185,7 @@ class VeoFake:
             if op is None:
                 return Response(404, google_error(404, f"Operation {name} not found", "NOT_FOUND"))
             op.polls += 1
-            if op.outcome == "hang" or op.polls <= self.steps:
+            if op.outcome == "hang" or self.hold or op.polls <= self.steps:
                 return Response(200, {"name": name})
             outcome = op.outcome
         kind = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"

@@ -6,7 +6,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -186,21 +186,25 @@ class Capabilities(BaseModel):
         out = []
         if self.image_input:
             out.append("image-only" if self.image_required else "first frame")
-        if self.end_frame:
-            out.append("last frame")
-        if self.max_references:
-            out.append(f"{self.max_references} refs")
-        if self.audio:
-            out.append("audio")
-        if self.dialogue:
-            out.append("dialogue")
-        if self.extend:
-            out.append("extend")
-        if self.multi_shot:
-            out.append("multi-shot")
-        if self.seed:
-            out.append("seed")
-        return out
+        out += feature_words(self)
+        return [*out, "seed"] if self.seed else out
+
+
+def feature_words(f: Any, *, roles: bool = False) -> list[str]:
+    """What a model does beyond sizes (Capabilities or the model table's Features), as
+    words: 'audio', 'dialogue', '3 refs', 'last frame', 'extend', 'multi-shot'."""
+    refs = f"{f.max_references} refs" if f.max_references else None
+    if refs and roles:
+        refs += f" ({'/'.join(f.reference_roles)})"
+    named = (
+        (f.audio, "audio"),
+        (f.dialogue, "dialogue"),
+        (refs, refs),
+        (f.end_frame, "last frame"),
+        (f.extend, "extend"),
+        (f.multi_shot, "multi-shot"),
+    )
+    return [str(word) for on, word in named if on]
 
 
 # A provider job's states are TakeStatus values (queued, running, succeeded, failed, blocked).
@@ -215,6 +219,16 @@ class JobStatus(BaseModel):
     error_code: str | None = None
     error_message: str | None = None
     cost_usd: float | None = Field(None, description="what the provider says it charged")
+
+    @classmethod
+    def ended(
+        cls, code: str, message: str, *, blocked: bool = False, cost_usd: float | None = None
+    ) -> JobStatus:
+        """A job that ended without a video: failed, or blocked by moderation."""
+        state = JobState.BLOCKED if blocked else JobState.FAILED
+        return cls(
+            state=state, progress=None, error_code=code, error_message=message, cost_usd=cost_usd
+        )
 
 
 class Backend(ABC):

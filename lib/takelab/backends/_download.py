@@ -21,10 +21,14 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from takelab.errors import UnusableOutputError
 from takelab.settings import settings
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_DOWNLOAD_ENV = "TAKELAB_MAX_DOWNLOAD_MB"
 DEFAULT_MAX_MB = 1024.0  # a 10 s 4k clip is a few hundred MB at most
@@ -92,16 +96,17 @@ def download(
     *,
     headers: Mapping[str, str] | None = None,
     timeout_s: float = 120.0,
-    attempts: int = 5,
     sleep: Callable[[float], None] | None = None,
     origin: str | None = None,
     backend: str = "download",
+    client: httpx.Client | None = None,
 ) -> Path:
     """Stream `url` to `dest` through a `.part` file under the rules above, retrying
-    transient failures. `origin` is the provider's API URL (see ProviderBackend.api_url)."""
+    transient failures. `origin` is the provider's API URL (see ProviderBackend.api_url);
+    `client`, a pooled client to reuse (ProviderBackend.http), else a new one per call."""
     import httpx
 
-    from takelab.backends._provider import with_retries
+    from takelab.backends._retry import with_retries
 
     part = dest.with_name(dest.name + ".part")
     cap = max_download_bytes()
@@ -111,7 +116,8 @@ def download(
         try:
             for hop in range(MAX_REDIRECTS + 1):
                 check_url(current, origin=origin, backend=backend, redirect=hop > 0)
-                with httpx.stream(
+                stream = client.stream if client is not None else httpx.stream
+                with stream(
                     "GET", current, headers=sent, timeout=timeout_s, follow_redirects=False
                 ) as resp:
                     if resp.is_redirect:
@@ -129,7 +135,7 @@ def download(
         finally:
             part.unlink(missing_ok=True)
 
-    return with_retries(once, what=f"download {url.split('?')[0]}", attempts=attempts, sleep=sleep)
+    return with_retries(once, what=f"download {url.split('?')[0]}", sleep=sleep)
 
 
 def _check_length(value: str | None, cap: int, backend: str) -> None:

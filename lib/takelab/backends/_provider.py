@@ -1,49 +1,52 @@
-"""What every provider backend shares, written once: keys, SDK import errors, prices,
-retries that honour Retry-After, classifying a failed create call, and downloads that
-stream to a temporary file before moving into place.
+"""What every provider backend shares, written once, so that a provider's own file holds only
+building its request and mapping its status and errors:
 
-TAKELAB_POLL_INTERVAL_S, when set, replaces every provider backend's seconds between polls
-(read at each wait), e.g. to poll a local fake or gateway quickly from the command line.
+- keys and SDK import errors, base-URL overrides and where the key goes;
+- the capability check of a request against the model's `Capabilities` (one table per
+  backend, `capability_table`), and the table price;
+- the one retry policy (`retrying`, see _retry.py) and the one create call (`create_once`);
+- poll intervals (TAKELAB_POLL_INTERVAL_S, when set, replaces every provider backend's
+  seconds between polls, read at each wait) and the deadline;
+- downloads, bounded and streamed to a temporary file through one pooled HTTP client per
+  backend (see _download.py).
 """
 
 from __future__ import annotations
 
-import email.utils
+import base64
 import importlib
 import logging
-import random
-import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from takelab.backends._base import Backend, TakeRequest
+from takelab.backends._base import Backend, Capabilities, TakeRequest
+from takelab.backends._download import download, write_stream
+from takelab.backends._retry import submit_once, transient_delay, with_retries
 from takelab.backends.prices import price_usd
-from takelab.errors import (
-    BackendError,
-    MissingKeyError,
-    ModelRetired,
-    OutputGoneError,
-    SubmitError,
-    UnusableOutputError,
-)
-from takelab.scrub import scrub
+from takelab.errors import BackendError, MissingKeyError, SubmitError, UsageError
 from takelab.secrets import Endpoint, endpoint, get_secret
 from takelab.settings import settings
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _CLIENTS_LOCK = threading.Lock()
 
-# Statuses after which a request certainly created nothing (the provider said no).
-REFUSED = {400, 401, 402, 403, 404, 405, 409, 413, 415, 422, 429}
-RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504}
-
-
 POLL_INTERVAL_ENV = "TAKELAB_POLL_INTERVAL_S"
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 
 
 def poll_interval_override() -> float | None:
@@ -64,34 +67,66 @@ class _PollInterval:
         return self.default if override is None else override
 
 
+@dataclass(frozen=True)
+class Connection:
+    """How a backend reaches its provider: the key's environment variable, the variable that
+    overrides the base URL and the URL it replaces, and the official SDK (import and pip
+    names)."""
+
+    key_env: str
+    base_url_env: str | None
+    default_url: str
+    sdk: str
+    package: str = ""
+
+
 class ProviderBackend(Backend):
     """A backend that talks to a paid provider through its official SDK.
 
     `poll_interval_s` is overridden for every provider backend by TAKELAB_POLL_INTERVAL_S
     when that is set; assigning the class attribute (as tests do) still wins over it."""
 
+    connection: ClassVar[Connection | None] = None  # sets the five attributes below
     key_env: ClassVar[str]  # the provider's usual environment variable
+    fallback_key_env: ClassVar[str | None] = None  # read when key_env is unset
     # The variable that overrides the provider's base URL, and the URL it replaces. Read
     # through `secrets.endpoint`: the environment or the user's settings, never a `.env`.
     base_url_env: ClassVar[str | None] = None
     default_url: ClassVar[str] = ""
     sdk_module: ClassVar[str]  # import name of the official SDK
     sdk_package: ClassVar[str]  # pip name of the official SDK
+    # model -> what it accepts; the backend's `models` are its keys.
+    capability_table: ClassVar[Mapping[str, Capabilities]] = {}
     poll_interval_s: ClassVar[float] = _PollInterval(5.0)  # type: ignore[assignment]
     deadline_s: ClassVar[float] = 1800.0
+    timeout_s: ClassVar[float] = 60.0  # per HTTP call
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        link = cls.__dict__.get("connection")
+        if isinstance(link, Connection):
+            cls.key_env, cls.base_url_env, cls.default_url = (
+                link.key_env,
+                link.base_url_env,
+                link.default_url,
+            )
+            cls.sdk_module, cls.sdk_package = link.sdk, link.package or link.sdk
         own = cls.__dict__.get("poll_interval_s")
         if isinstance(own, int | float):  # a subclass's own value, overridable the same way
             cls.poll_interval_s = _PollInterval(float(own))  # type: ignore[assignment]
+        if "capability_table" in cls.__dict__ and "models" not in cls.__dict__:
+            cls.models = tuple(cls.capability_table)
+
+    # -- keys, SDK, clients ----------------------------------------------------------------
 
     def key(self) -> str:
-        """The API key, from the environment or `.env`; never stored on the instance."""
-        value = get_secret(self.key_env)
-        if not value:
-            raise MissingKeyError(self.name, self.key_env)
-        return value
+        """The API key, from the environment or `.env`; never stored on the instance. The
+        error names `key_env` (the variable the provider documents)."""
+        for env in (self.key_env, self.fallback_key_env):
+            value = get_secret(env) if env else None
+            if value:
+                return value
+        raise MissingKeyError(self.name, self.key_env)
 
     def sdk(self) -> ModuleType:
         """The SDK module, with a clear install hint when it is missing."""
@@ -109,8 +144,8 @@ class ProviderBackend(Backend):
         self.key()
 
     def shared_client(self, make: Callable[[], T], name: str = "sdk") -> T:
-        """The SDK client `make` builds, made once per backend instance (a sweep holds one
-        per backend and model): its connections are pooled and its SSL context built once,
+        """The client `make` builds, made once per backend instance (a sweep holds one per
+        backend and model): its connections are pooled and its SSL context built once,
         instead of once per create, poll and download. The key read by `make` lives only
         inside that client, which is never pickled (a Ray worker builds its own)."""
         with _CLIENTS_LOCK:
@@ -120,10 +155,34 @@ class ProviderBackend(Backend):
             client: T = clients[name]
             return client
 
+    def sdk_client(self, cls: Callable[..., T], key_arg: str = "api_key") -> T:
+        """The SDK's client class `cls` (Stainless-style: key, base URL, timeout, retries)
+        built once per instance, without retries of its own: a create is never repeated
+        blindly, and reads retry under `retrying`. The key lives only in the client."""
+        return self.shared_client(
+            lambda: cls(
+                **{key_arg: self.key()},
+                base_url=self.api_url(),
+                timeout=self.timeout_s,
+                max_retries=0,
+            )
+        )
+
+    def http(self) -> httpx.Client:
+        """The pooled HTTP client this backend downloads with (no key: output URLs are
+        signed or public, and redirects are followed by hand, each one checked)."""
+        import httpx
+
+        return self.shared_client(
+            lambda: httpx.Client(timeout=self.timeout_s * 2, follow_redirects=False), "http"
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_clients", None)
         return state
+
+    # -- where requests go -----------------------------------------------------------------
 
     def base_url_override(self) -> Endpoint | None:
         """The base-URL override in effect, with where it came from; None: the default."""
@@ -148,10 +207,46 @@ class ProviderBackend(Backend):
             f" own host {default or '(none)'} ({self.base_url_env} from {found.source})"
         )
 
+    # -- what a model accepts, and its price -------------------------------------------------
+
+    def capabilities_of(self, model: str) -> Capabilities:
+        """The model's capabilities; UsageError naming the models for one not listed."""
+        caps = self.capability_table.get(model)
+        if caps is None:
+            raise UsageError(
+                f"{self.name} has no model {model!r}",
+                hint=f"choose one of: {', '.join(self.capability_table)}",
+            )
+        return caps
+
+    def capabilities(self) -> Capabilities:
+        return self.capabilities_of(self.model)
+
+    def request_problems(self, request: TakeRequest, caps: Capabilities) -> list[str]:
+        """Why the model cannot take this request (a backend adds its own rules)."""
+        return caps.problems(request)
+
+    def request_hint(self, request: TakeRequest) -> str | None:
+        """A hint for a refused request, where the provider has one."""
+        return None
+
+    def check_request(self, request: TakeRequest) -> Capabilities:
+        """The model's capabilities, or UsageError naming every setting it cannot take
+        (with the allowed values) before anything is sent or priced."""
+        caps = self.capabilities_of(request.model)
+        problems = self.request_problems(request, caps)
+        if problems:
+            raise UsageError(
+                f"{self.name}:{request.model}: " + "; ".join(problems),
+                hint=self.request_hint(request),
+            )
+        return caps
+
     def price(self, request: TakeRequest) -> float:
         # Sound is priced where the provider charges for it; asking for the backend's
         # default (None) counts as sound on a model that makes it: the worst case.
-        audio = request.audio is not False and self.capabilities().audio
+        caps = self.check_request(request)
+        audio = request.audio is not False and caps.audio
         return price_usd(
             self.name, request.model, request.duration_s, request.resolution, audio=audio
         )
@@ -162,6 +257,73 @@ class ProviderBackend(Backend):
 
         info = model_info(cls.name, model)
         return info.shutdown if info and info.status is Status.RETIRED else None
+
+    # -- calls: one create, retried reads, downloads -----------------------------------------
+
+    def create_once(self, create: Callable[[], T], model: str) -> T:
+        """Send a create call exactly once, its failure classified (see `submit_once`)."""
+        return submit_once(self.name, create, model=model)
+
+    def returned_id(self, job_id: str | None, what: str) -> str:
+        """The job id a create call returned; SubmitError when there is none (the call
+        reached the provider and may have started a job: the take becomes uncertain)."""
+        if not job_id:
+            raise SubmitError(
+                self.name,
+                f"the create call returned no {what}",
+                reached_provider=True,
+                code="no-job-id",
+            )
+        return job_id
+
+    def not_sent(self, exc: Exception) -> SubmitError:
+        """A request that failed before it was sent (an unreadable image, a bad setting)."""
+        return SubmitError(self.name, str(exc), reached_provider=False, code="invalid-request")
+
+    def retrying(
+        self,
+        call: Callable[[], T],
+        what: str,
+        delay_of: Callable[[BaseException], float | None] = transient_delay,
+    ) -> T:
+        """A read-only call (poll, list, result, download) under the one retry policy."""
+        return with_retries(call, what=f"{self.name} {what}", delay_of=delay_of, sleep=self._sleep)
+
+    def download(self, url: str, dest: Path) -> Path:
+        """Fetch an output URL into `dest` at once (provider URLs expire), without the key."""
+        return download(
+            url,
+            dest,
+            client=self.http(),
+            sleep=self._sleep,
+            origin=self.api_url(),
+            backend=self.name,
+        )
+
+    def write_stream(self, chunks: Iterable[bytes], dest: Path) -> Path:
+        """Write a video streamed by the SDK into `dest`, under the size cap."""
+        return write_stream(chunks, dest, backend=self.name)
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def image_data_uri(path: Path, backend: str, *, limit: int | None = None) -> str:
+    """An image file as a base64 data URI (PNG, JPEG or WebP), as providers take inline."""
+    mime = IMAGE_TYPES.get(path.suffix.lower())
+    if mime is None:
+        raise UsageError(
+            f"{backend} takes PNG, JPEG or WebP images, not {path.name}",
+            hint="convert the image to .png or .jpg",
+        )
+    uri = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    if limit is not None and len(uri) > limit:
+        raise UsageError(
+            f"{path.name} is too large to send ({len(uri) / 1e6:.1f} MB encoded,"
+            f" limit {limit / 1024 / 1024:g} MB)",
+            hint=f"use a smaller image (under about {limit * 3 / 4 / 1024 / 1024:.1f} MB)",
+        )
+    return uri
 
 
 def endpoint_notices(backends: Sequence[Any]) -> list[str]:
@@ -186,185 +348,3 @@ def endpoint_notices(backends: Sequence[Any]) -> list[str]:
             " your settings file (TAKELAB_SETTINGS)"
         )
     return notices
-
-
-def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds to wait from a Retry-After (or retry-after-ms) header, if present."""
-    if not headers:
-        return None
-    lower = {k.lower(): v for k, v in headers.items()}
-    if "retry-after-ms" in lower:
-        try:
-            return max(0.0, float(lower["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
-    value = lower.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
-
-
-def status_of(exc: BaseException) -> int | None:
-    """The HTTP status of an SDK or httpx error, if it carries one."""
-    for attr in ("status_code", "status", "code"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int) and 100 <= value < 600:
-            return value
-    response = getattr(exc, "response", None)
-    value = getattr(response, "status_code", None)
-    return value if isinstance(value, int) else None
-
-
-def headers_of(exc: BaseException) -> Mapping[str, str] | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    return headers if isinstance(headers, Mapping) else None
-
-
-def is_connect_error(exc: BaseException) -> bool:
-    """True when the request cannot have left this machine (DNS, refused connection)."""
-    import httpx
-
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, httpx.ConnectError | ConnectionRefusedError):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False
-
-
-def transient_delay(exc: BaseException) -> float | None:
-    """How long to wait before retrying a read-only call after `exc`, or None: don't."""
-    import httpx
-
-    status = status_of(exc)
-    if status is not None:
-        if status in RETRYABLE:
-            return retry_after_seconds(headers_of(exc)) or 0.0
-        return None
-    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
-        return 0.0
-    name = type(exc).__name__
-    if name in ("APIConnectionError", "APITimeoutError"):
-        return 0.0
-    return None
-
-
-def with_retries(
-    call: Callable[[], T],
-    *,
-    what: str,
-    attempts: int = 6,
-    base_delay_s: float = 0.5,
-    max_delay_s: float = 30.0,
-    delay_of: Callable[[BaseException], float | None] = transient_delay,
-    sleep: Callable[[float], None] | None = None,
-) -> T:
-    """Call a read-only operation (poll, download), retrying transient failures with
-    exponential backoff and jitter, waiting at least what Retry-After asks."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return call()
-        except Exception as exc:
-            hint = delay_of(exc)
-            if hint is None or attempt == attempts:
-                raise
-            backoff = min(max_delay_s, base_delay_s * 2 ** (attempt - 1))
-            delay = max(hint, backoff * (0.5 + random.random() / 2))
-            log.info("%s failed (%s); retry %d in %.1fs", what, scrub(exc), attempt, delay)
-            (sleep or time.sleep)(delay)
-    raise AssertionError("unreachable")
-
-
-RETIRED_WORDS = re.compile(
-    r"no longer available|has been (retired|shut ?down|deprecated)|is retired|"
-    r"was shut ?down|model .*not found",
-    re.IGNORECASE,
-)
-
-
-def submit_once(backend: str, create: Callable[[], T], *, model: str = "") -> T:
-    """Run a create call exactly once and classify its failure for the journal.
-
-    The provider saying no (4xx), or a connection that never opened, created nothing:
-    `SubmitError(reached_provider=False)`. Anything else (5xx, a timeout, a dropped
-    connection) may have started a billed job: `reached_provider=True`, never retried.
-    """
-    try:
-        return create()
-    except Exception as exc:
-        status = status_of(exc)
-        message = provider_message(exc)
-        if status in (404, 410) and RETIRED_WORDS.search(message):
-            raise ModelRetired(backend, model or "?", message) from exc
-        if status is not None and status in REFUSED:
-            blocked = looks_like_moderation(message)
-            raise SubmitError(
-                backend,
-                f"the provider refused the request (HTTP {status}): {message}",
-                reached_provider=False,
-                code="moderation" if blocked else f"http-{status}",
-                blocked=blocked,
-            ) from exc
-        if status is None and is_connect_error(exc):
-            raise SubmitError(
-                backend, f"could not connect: {message}", reached_provider=False, code="connect"
-            ) from exc
-        code = f"http-{status}" if status is not None else type(exc).__name__
-        raise SubmitError(
-            backend,
-            f"the create call failed after it may have reached the provider: {message}",
-            reached_provider=True,
-            code=code,
-            hint="the take is marked uncertain; check the provider's dashboard before rerunning",
-        ) from exc
-
-
-MODERATION = re.compile(
-    r"moderat|content[ _-]?polic|safety|nsfw|flagged|inappropriate|usage guidelines"
-    r"|responsible ai|prohibited|public figure",
-    re.IGNORECASE,
-)
-
-
-def looks_like_moderation(text: str | None) -> bool:
-    """Whether a provider's error text reads as a moderation refusal."""
-    return bool(text and MODERATION.search(text))
-
-
-def provider_message(exc: BaseException) -> str:
-    """A short, scrubbed message from an SDK error (providers echo keys in errors)."""
-    return scrub(_raw_message(exc))[:500]
-
-
-def _raw_message(exc: BaseException) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            msg = err.get("message") or err.get("detail") or err.get("error")
-            if msg:
-                return str(msg)[:2000]
-        elif isinstance(err, str):
-            return err[:2000]
-    return (str(exc).strip() or type(exc).__name__)[:2000]
-
-
-GONE = {403, 404, 410}
-
-
-def is_gone(exc: BaseException) -> bool:
-    """Whether a failed download means the output expired, was deleted or cannot be used
-    (not transient: fetching again would not help)."""
-    return isinstance(exc, OutputGoneError | UnusableOutputError) or status_of(exc) in GONE
-
-
-# Downloads live in _download.py; re-exported here, where the backends import them from.
-from takelab.backends._download import download as download  # noqa: E402
-from takelab.backends._download import write_stream as write_stream  # noqa: E402

@@ -30,69 +30,6 @@ def register(name: str) -> Callable[[Factory], Factory]:
     return deco
 
 
-@register("previz")
-def _previz() -> type[Backend]:
-    from takelab.backends.previz import PrevizBackend
-
-    return PrevizBackend
-
-
-@register("runway")
-def _runway() -> type[Backend]:
-    from takelab.backends.runway import RunwayBackend
-
-    return RunwayBackend
-
-
-@register("veo")
-def _veo() -> type[Backend]:
-    from takelab.backends.veo import VeoBackend
-
-    return VeoBackend
-
-
-@register("luma")
-def _luma() -> type[Backend]:
-    from takelab.backends.luma import LumaBackend
-
-    return LumaBackend
-
-
-@register("luma-agents")
-def _luma_agents() -> type[Backend]:
-    from takelab.backends.luma_agents import LumaAgentsBackend
-
-    return LumaAgentsBackend
-
-
-@register("fal")
-def _fal() -> type[Backend]:
-    from takelab.backends.fal import FalBackend
-
-    return FalBackend
-
-
-@register("replicate")
-def _replicate() -> type[Backend]:
-    from takelab.backends.replicate import ReplicateBackend
-
-    return ReplicateBackend
-
-
-@register("openai-videos")
-def _openai_videos() -> type[Backend]:
-    from takelab.backends.openai_videos import OpenAIVideosBackend
-
-    return OpenAIVideosBackend
-
-
-@register("diffusers")
-def _diffusers() -> type[Backend]:
-    from takelab.backends.local_diffusers import DiffusersBackend
-
-    return DiffusersBackend
-
-
 def _load_target(target: str, name: str) -> type[Backend]:
     module_name, _, attr = target.partition(":")
     try:
@@ -107,6 +44,23 @@ def _load_target(target: str, name: str) -> type[Backend]:
     return cls
 
 
+# The built-in backends: name -> where their class lives, imported only when asked for.
+BUILT_IN = {
+    "previz": "takelab.backends.previz:PrevizBackend",
+    "runway": "takelab.backends.runway:RunwayBackend",
+    "veo": "takelab.backends.veo:VeoBackend",
+    "luma": "takelab.backends.luma:LumaBackend",
+    "luma-agents": "takelab.backends.luma_agents:LumaAgentsBackend",
+    "fal": "takelab.backends.fal:FalBackend",
+    "replicate": "takelab.backends.replicate:ReplicateBackend",
+    "openai-videos": "takelab.backends.openai_videos:OpenAIVideosBackend",
+    "diffusers": "takelab.backends.local_diffusers:DiffusersBackend",
+}
+_FACTORIES.update(
+    {name: functools.partial(_load_target, target, name) for name, target in BUILT_IN.items()}
+)
+
+
 @functools.lru_cache(maxsize=1)
 def _entry_points() -> tuple[tuple[str, str], ...]:
     """(name, target) of the `takelab.backends` entry points, read once per process: the
@@ -118,11 +72,11 @@ def _entry_points() -> tuple[tuple[str, str], ...]:
 def _external() -> dict[str, Factory]:
     found: dict[str, Factory] = {}
     for ep_name, ep_value in _entry_points():
-        found[ep_name] = lambda v=ep_value, n=ep_name: _load_target(v, n)  # type: ignore[misc]
+        found[ep_name] = functools.partial(_load_target, ep_value, ep_name)
     for item in filter(None, settings().backends.split(",")):
         name, sep, target = item.strip().partition("=")
         if sep:
-            found[name] = lambda t=target, n=name: _load_target(t, n)  # type: ignore[misc]
+            found[name] = functools.partial(_load_target, target, name)
     return found
 
 
@@ -158,7 +112,7 @@ def backend_class(name: str) -> type[Backend]:
 def get_backend(spec: str) -> Backend:
     """A backend instance for `NAME[:MODEL]`; a retired model is refused here, before
     anything can be sent, and a deprecated one warns (the model table in `models.py`)."""
-    from takelab.backends.models import check_lifecycle
+    from takelab.backends.lifecycle import check_lifecycle
 
     name, model = parse_spec(spec)
     cls = backend_class(name)
@@ -170,3 +124,19 @@ def get_backend(spec: str) -> Backend:
     backend = cls(model)
     check_lifecycle(name, backend.model, allow_retired=backend.serves_retired())
     return backend
+
+
+def key_env_names() -> tuple[str, ...]:
+    """Every environment variable a registered backend reads an API key from (`key_env`
+    and `fallback_key_env` of each class; no provider SDK is imported), for scrubbing."""
+    names: list[str] = []
+    for backend in available_backends():
+        try:
+            cls = backend_class(backend)
+        except Exception:  # a broken third-party backend is reported when it is used
+            continue
+        for attr in ("key_env", "fallback_key_env"):
+            value = getattr(cls, attr, None)
+            if isinstance(value, str) and value:
+                names.append(value)
+    return tuple(dict.fromkeys(names))

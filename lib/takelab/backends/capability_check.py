@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from takelab.backends import Backend, Capabilities
-from takelab.backends._registry import available_backends
+from takelab.backends import Backend, Capabilities, available_backends
 from takelab.backends.models import models_that
 from takelab.errors import PromptFileError
 from takelab.project.model import Project, Shot, Variant

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends._provider import Connection, ProviderBackend
 from takelab.backends.models import with_features
-from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+from takelab.errors import BackendError, TakelabError
 
 if TYPE_CHECKING:
     from lumaai import LumaAI
@@ -49,9 +48,8 @@ _RAY = Capabilities(
     image_input=False,
     audio=False,
 )
-CAPABILITIES: dict[str, Capabilities] = {"ray-2": _RAY, "ray-flash-2": _RAY}
 # What each model does beyond sizes (audio, references...) comes from the model table.
-CAPABILITIES = {m: with_features("luma", m, c) for m, c in CAPABILITIES.items()}
+CAPABILITIES = {m: with_features("luma", m, _RAY) for m in ("ray-2", "ray-flash-2")}
 
 # How Luma words a generation refused by its moderation.
 _MODERATION = re.compile(r"moderat|flagged|not allowed|prohibited|violat|nsfw|unsafe", re.I)
@@ -64,49 +62,22 @@ class LumaBackend(ProviderBackend):
     lists_jobs: ClassVar[bool] = True
     name: ClassVar[str] = "luma"
     default_model: ClassVar[str] = "ray-2"
-    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    capability_table: ClassVar[dict[str, Capabilities]] = CAPABILITIES
     price_note: ClassVar[str] = (
         "$0.40 / $0.71 / $1.59 per 5 s at 540p / 720p / 1080p (3rd-party, Oct 2025);"
         " 9 s is 9/5 of it; failed or moderated generations are not charged"
     )
-    key_env: ClassVar[str] = "LUMAAI_API_KEY"
-    base_url_env: ClassVar[str | None] = "LUMAAI_BASE_URL"
-    default_url: ClassVar[str] = "https://api.lumalabs.ai/dream-machine/v1"
-    sdk_module: ClassVar[str] = "lumaai"
-    sdk_package: ClassVar[str] = "lumaai"
-    poll_interval_s: ClassVar[float] = 5.0
+    connection = Connection(
+        "LUMAAI_API_KEY", "LUMAAI_BASE_URL", "https://api.lumalabs.ai/dream-machine/v1", "lumaai"
+    )
     deadline_s: ClassVar[float] = 1200.0
-    timeout_s: ClassVar[float] = 60.0
 
-    @staticmethod
-    def _sleep(seconds: float) -> None:
-        time.sleep(seconds)
-
-    def capabilities(self) -> Capabilities:
-        return CAPABILITIES.get(self.model, _RAY)
-
-    def _check(self, request: TakeRequest) -> Capabilities:
-        caps = CAPABILITIES.get(request.model)
-        if caps is None:
-            raise UsageError(
-                f"luma: unknown model {request.model!r}",
-                hint=f"choose one of: {', '.join(self.models)}",
-            )
-        problems = caps.problems(request)
-        if problems:
-            raise UsageError(
-                f"luma:{request.model}: " + "; ".join(problems),
-                hint="Luma takes first frames only as image URLs" if request.image_sha256 else None,
-            )
-        return caps
-
-    def price(self, request: TakeRequest) -> float:
-        self._check(request)
-        return super().price(request)
+    def request_hint(self, request: TakeRequest) -> str | None:
+        return "Luma takes first frames only as image URLs" if request.image_sha256 else None
 
     def create_params(self, request: TakeRequest) -> dict[str, Any]:
         """The arguments of `generations.create` for a take; UsageError if not allowed."""
-        self._check(request)
+        self.check_request(request)
         return {
             "model": request.model,
             "prompt": request.prompt,
@@ -116,47 +87,26 @@ class LumaBackend(ProviderBackend):
         }
 
     def _client(self) -> LumaAI:
+        """The SDK client (see `sdk_client`): no retries of its own."""
         self.sdk()
         from lumaai import LumaAI
 
-        # No SDK retries: a retried create can bill twice, and polls retry in with_retries,
-        # which honours Retry-After.
-        return self.shared_client(
-            lambda: LumaAI(
-                auth_token=self.key(),
-                base_url=self.api_url(),
-                max_retries=0,
-                timeout=self.timeout_s,
-            )
-        )
+        return self.sdk_client(LumaAI, key_arg="auth_token")
 
     def submit(self, request: TakeRequest) -> str:
         try:
             params = self.create_params(request)
             client = self._client()
         except TakelabError as exc:
-            raise SubmitError(
-                self.name, str(exc), reached_provider=False, code="invalid-request"
-            ) from exc
+            raise self.not_sent(exc) from exc
         if request.negative:
             log.warning("luma has no negative prompt; %r is not sent", request.negative)
-        generation = submit_once(
-            self.name, lambda: client.generations.create(**params), model=request.model
-        )
-        if not generation.id:
-            raise SubmitError(
-                self.name,
-                "the create call returned no generation id",
-                reached_provider=True,
-                code="no-job-id",
-            )
-        return generation.id
+        generation = self.create_once(lambda: client.generations.create(**params), request.model)
+        return self.returned_id(generation.id, "generation id")
 
     def _get(self, job_id: str) -> Generation:
         client = self._client()
-        return with_retries(
-            lambda: client.generations.get(job_id), what=f"luma poll {job_id}", sleep=self._sleep
-        )
+        return self.retrying(lambda: client.generations.get(job_id), f"poll {job_id}")
 
     def poll(self, job_id: str) -> JobStatus:
         return job_status(self._get(job_id))
@@ -168,7 +118,7 @@ class LumaBackend(ProviderBackend):
             raise BackendError(
                 self.name, f"generation {job_id} has no video (state {generation.state})"
             )
-        return download(url, dest, sleep=self._sleep, origin=self.api_url(), backend=self.name)
+        return self.download(url, dest)
 
     def find_jobs(
         self, request: TakeRequest, *, since: float | None = None, pages: int = 5
@@ -186,10 +136,8 @@ class LumaBackend(ProviderBackend):
 
         found: list[str] = []
         for page in range(pages):
-            listing = with_retries(
-                partial(client.generations.list, limit=100, offset=page * 100),
-                what="luma list",
-                sleep=self._sleep,
+            listing = self.retrying(
+                partial(client.generations.list, limit=100, offset=page * 100), "list"
             )
             for gen in listing.generations:
                 if too_old(gen.created_at):

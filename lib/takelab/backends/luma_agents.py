@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends._provider import IMAGE_TYPES, Connection, ProviderBackend
 from takelab.backends.models import with_features
-from takelab.errors import BackendError, SubmitError, TakelabError, UsageError
+from takelab.errors import BackendError, TakelabError, UsageError
 
 if TYPE_CHECKING:
     from luma_agents import Luma
@@ -42,12 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NAME = "luma-agents"
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
 IMAGE_LIMIT = 50 * 1024 * 1024  # Luma's error guide: 413 above 50 MB
 
 _RAY3 = Capabilities(
@@ -78,42 +71,25 @@ class LumaAgentsBackend(ProviderBackend):
 
     name: ClassVar[str] = NAME
     default_model: ClassVar[str] = "ray-3.2"
-    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    capability_table: ClassVar[dict[str, Capabilities]] = CAPABILITIES
     price_note: ClassVar[str] = (
         "$0.72 / $1.08 / $2.16 per 5 s block at 540p / 720p / 1080p (3rd-party, Dec 2026);"
         " 10 s is two blocks; failed or moderated generations are not charged"
     )
-    key_env: ClassVar[str] = "LUMA_AGENTS_API_KEY"
-    base_url_env: ClassVar[str | None] = "LUMA_BASE_URL"
-    default_url: ClassVar[str] = "https://agents.lumalabs.ai/v1"
-    sdk_module: ClassVar[str] = "luma_agents"
-    sdk_package: ClassVar[str] = "luma-agents"
-    poll_interval_s: ClassVar[float] = 5.0
+    connection = Connection(
+        "LUMA_AGENTS_API_KEY",
+        "LUMA_BASE_URL",
+        "https://agents.lumalabs.ai/v1",
+        "luma_agents",
+        "luma-agents",
+    )
     deadline_s: ClassVar[float] = 1200.0
-    timeout_s: ClassVar[float] = 60.0
 
-    @staticmethod
-    def _sleep(seconds: float) -> None:
-        time.sleep(seconds)
-
-    def capabilities(self) -> Capabilities:
-        return CAPABILITIES[self.model]
-
-    def check_request(self, request: TakeRequest) -> None:
-        """Raise UsageError naming what Ray 3.2 cannot take, before anything is sent."""
-        caps = CAPABILITIES.get(request.model)
-        if caps is None:
-            hint = f"choose one of: {', '.join(self.models)}"
-            raise UsageError(f"{NAME}: unknown model {request.model!r}", hint=hint)
+    def request_problems(self, request: TakeRequest, caps: Capabilities) -> list[str]:
         problems = caps.problems(request)
         if request.extend and request.image_sha256:
             problems.append("extend starts from the parent take; a first frame (image:) cannot")
-        if problems:
-            raise UsageError(f"{NAME}:{request.model}: " + "; ".join(problems))
-
-    def price(self, request: TakeRequest) -> float:
-        self.check_request(request)
-        return super().price(request)
+        return problems
 
     def create_params(self, request: TakeRequest) -> dict[str, Any]:
         """The arguments of `generations.create` for a take; UsageError if not allowed."""
@@ -137,47 +113,26 @@ class LumaAgentsBackend(ProviderBackend):
         }
 
     def _client(self) -> Luma:
+        """The SDK client (see `sdk_client`): no retries of its own."""
         self.sdk()
         from luma_agents import Luma
 
-        # No SDK retries: a retried create can bill twice; polls retry in with_retries,
-        # which honours Retry-After.
-        return self.shared_client(
-            lambda: Luma(
-                auth_token=self.key(),
-                base_url=self.api_url(),
-                max_retries=0,
-                timeout=self.timeout_s,
-            )
-        )
+        return self.sdk_client(Luma, key_arg="auth_token")
 
     def submit(self, request: TakeRequest) -> str:
         try:
             params = self.create_params(request)
             client = self._client()
         except (TakelabError, OSError) as exc:  # nothing was sent
-            raise SubmitError(
-                self.name, str(exc), reached_provider=False, code="invalid-request"
-            ) from exc
+            raise self.not_sent(exc) from exc
         if request.negative:
             log.warning("%s has no negative prompt; %r is not sent", NAME, request.negative)
-        generation = submit_once(
-            self.name, lambda: client.generations.create(**params), model=request.model
-        )
-        if not generation.id:
-            raise SubmitError(
-                self.name,
-                "the create call returned no generation id",
-                reached_provider=True,
-                code="no-job-id",
-            )
-        return generation.id
+        generation = self.create_once(lambda: client.generations.create(**params), request.model)
+        return self.returned_id(generation.id, "generation id")
 
     def _get(self, job_id: str) -> Generation:
         client = self._client()
-        return with_retries(
-            lambda: client.generations.get(job_id), what=f"{NAME} poll {job_id}", sleep=self._sleep
-        )
+        return self.retrying(lambda: client.generations.get(job_id), f"poll {job_id}")
 
     def poll(self, job_id: str) -> JobStatus:
         return job_status(self._get(job_id))
@@ -189,8 +144,7 @@ class LumaAgentsBackend(ProviderBackend):
             raise BackendError(
                 self.name, f"generation {job_id} has no video (state {generation.state})"
             )
-        # A presigned URL on Luma's storage: downloaded without the key.
-        return download(url, dest, sleep=self._sleep, origin=self.api_url(), backend=self.name)
+        return self.download(url, dest)  # a presigned URL on Luma's storage: no key
 
 
 def parent_generation(request: TakeRequest) -> str:

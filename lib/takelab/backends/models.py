@@ -4,22 +4,18 @@ sizes (audio, dialogue, references, last frame, extend, multi-shot), each with a
 and the date it was checked. Prices live beside it in `prices.py` under the same key;
 `model_rows()` joins the two for `takelab backends`.
 
-A retired model is refused before anything is sent (`check_lifecycle`), naming its
-replacement; a deprecated one is allowed with a warning that gives its shutdown date.
+What a retired or deprecated model means for a take is in `lifecycle.py`.
 """
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from takelab.backends._base import Capabilities
+from takelab.backends._base import Capabilities, feature_words
 from takelab.backends.prices import UNPRICED, find_price
-from takelab.errors import ModelRetiredError as ModelRetiredError  # defined with every error
-
-log = logging.getLogger(__name__)
 
 
 class Status(StrEnum):
@@ -78,6 +74,7 @@ KLING3 = Features(audio=True, dialogue=True, multi_shot=True)
 KLING3_I2V = Features(audio=True, dialogue=True, multi_shot=True, end_frame=True)
 FAL_KLING3 = "fal.ai model pages for fal-ai/kling-video/v3 (schema and pricing)"
 SILENT = Features()
+SPEAKS = Features(audio=True, dialogue=True)
 RUNWAY = "runwayml 5.24 SDK create() overloads; Runway API reference"
 RUNWAY_VEO = Features(audio=True, dialogue=True, end_frame=True)
 
@@ -109,32 +106,18 @@ _ROWS: tuple[ModelInfo, ...] = (
             "veo",
             model,
             Status.RETIRED,
-            VEO31,
+            features,
             GOOGLE_DEPRECATIONS,
             "2026-12-06",
-            shutdown="2026-10-22",
-            replacement=replacement,
+            shutdown=shutdown,
+            replacement=f"veo:{replacement}",
         )
-        for model, replacement in (
-            ("veo-3.1-generate-preview", "veo:veo-3.1-generate-001"),
-            ("veo-3.1-fast-generate-preview", "veo:veo-3.1-fast-generate-001"),
-            ("veo-3.1-lite-generate-preview", "veo:veo-3.1-fast-generate-001"),
-        )
-    ),
-    *(
-        ModelInfo(
-            "veo",
-            model,
-            Status.RETIRED,
-            Features(audio=True, dialogue=True),
-            GOOGLE_DEPRECATIONS,
-            "2026-12-06",
-            shutdown="2026-06-30",
-            replacement=replacement,
-        )
-        for model, replacement in (
-            ("veo-3.0-generate-001", "veo:veo-3.1-generate-001"),
-            ("veo-3.0-fast-generate-001", "veo:veo-3.1-fast-generate-001"),
+        for model, features, shutdown, replacement in (
+            ("veo-3.1-generate-preview", VEO31, "2026-10-22", "veo-3.1-generate-001"),
+            ("veo-3.1-fast-generate-preview", VEO31, "2026-10-22", "veo-3.1-fast-generate-001"),
+            ("veo-3.1-lite-generate-preview", VEO31, "2026-10-22", "veo-3.1-fast-generate-001"),
+            ("veo-3.0-generate-001", SPEAKS, "2026-06-30", "veo-3.1-generate-001"),
+            ("veo-3.0-fast-generate-001", SPEAKS, "2026-06-30", "veo-3.1-fast-generate-001"),
         )
     ),
     ModelInfo(
@@ -232,7 +215,7 @@ _ROWS: tuple[ModelInfo, ...] = (
             "openai-videos",
             model,
             Status.RETIRED,
-            Features(audio=True, dialogue=True),
+            SPEAKS,
             "OpenAI's Videos API shutdown notice",
             "2026-09",
             shutdown="2026-09-24",
@@ -255,19 +238,7 @@ def with_features(backend: str, model: str, caps: Capabilities) -> Capabilities:
     info = model_info(backend, model)
     if info is None:
         return caps
-    f = info.features
-    return caps.model_copy(
-        update={
-            "audio": f.audio,
-            "dialogue": f.dialogue,
-            "max_references": f.max_references,
-            "reference_roles": f.reference_roles,
-            "end_frame": f.end_frame,
-            "end_frame_alone": f.end_frame_alone,
-            "extend": f.extend,
-            "multi_shot": f.multi_shot,
-        }
-    )
+    return caps.model_copy(update=dataclasses.asdict(info.features))
 
 
 def models_that(backend_names: list[str], need: str) -> list[str]:
@@ -281,22 +252,6 @@ def models_that(backend_names: list[str], need: str) -> list[str]:
         if value:
             out.append(info.spec)
     return out
-
-
-def check_lifecycle(backend: str, model: str, *, allow_retired: bool = False) -> None:
-    """Refuse a retired model (naming the replacement); warn about a deprecated one."""
-    info = model_info(backend, model)
-    if info is None:
-        return
-    if info.status is Status.RETIRED and not allow_retired:
-        raise ModelRetiredError(info)
-    if info.status is Status.DEPRECATED:
-        log.warning(
-            "%s is deprecated and shuts down on %s%s",
-            info.spec,
-            info.shutdown or "a date not announced",
-            f"; move to {info.replacement}" if info.replacement else "",
-        )
 
 
 def model_rows() -> list[dict[str, Any]]:
@@ -328,17 +283,4 @@ def model_rows() -> list[dict[str, Any]]:
 
 
 def _words(f: Features) -> list[str]:
-    out = []
-    if f.audio:
-        out.append("audio")
-    if f.dialogue:
-        out.append("dialogue")
-    if f.max_references:
-        out.append(f"{f.max_references} refs ({'/'.join(f.reference_roles)})")
-    if f.end_frame:
-        out.append("last frame")
-    if f.extend:
-        out.append("extend")
-    if f.multi_shot:
-        out.append("multi-shot")
-    return out or ["silent"]
+    return feature_words(f, roles=True) or ["silent"]

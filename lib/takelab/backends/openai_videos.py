@@ -9,16 +9,14 @@ nothing. It has no seed, so the seed of a take names a repeat.
 from __future__ import annotations
 
 import logging
-import time
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend, submit_once, with_retries, write_stream
+from takelab.backends._provider import IMAGE_TYPES, Connection, ProviderBackend
 from takelab.backends.models import with_features
-from takelab.errors import BackendError, SubmitError, UsageError
+from takelab.errors import BackendError, UsageError
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -35,23 +33,13 @@ SIZES: dict[tuple[str, str], str] = {
     ("16:9", "1080p"): "1792x1024",
     ("9:16", "1080p"): "1024x1792",
 }
-CAPABILITIES: dict[str, Capabilities] = {
-    "sora-2": Capabilities(durations=DURATIONS, seed=False, image_input=True, audio=True),
-    "sora-2-pro": Capabilities(
-        durations=DURATIONS,
-        resolutions=("720p", "1080p"),
-        seed=False,
-        image_input=True,
-        audio=True,
-    ),
-}
+_SORA = Capabilities(durations=DURATIONS, seed=False, image_input=True, audio=True)
 # What each model does beyond sizes (audio, references...) comes from the model table.
-CAPABILITIES = {m: with_features("openai-videos", m, c) for m, c in CAPABILITIES.items()}
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
+CAPABILITIES = {
+    "sora-2": with_features("openai-videos", "sora-2", _SORA),
+    "sora-2-pro": with_features(
+        "openai-videos", "sora-2-pro", _SORA.model_copy(update={"resolutions": ("720p", "1080p")})
+    ),
 }
 MODERATION_WORDS = ("moderation", "content_policy", "content_filter", "safety")
 RECONCILE_SKEW_S = 300.0  # clock difference allowed between this machine and the server
@@ -64,26 +52,13 @@ class OpenAIVideosBackend(ProviderBackend):
     lists_jobs: ClassVar[bool] = True
     name: ClassVar[str] = "openai-videos"
     default_model: ClassVar[str] = "sora-2"
-    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    capability_table: ClassVar[dict[str, Capabilities]] = CAPABILITIES
     price_note: ClassVar[str] = (
         "sora-2 $0.10/s, sora-2-pro $0.30-0.50/s (last OpenAI prices); retired 2026-09-24:"
         " needs a compatible gateway in OPENAI_BASE_URL"
     )
-    key_env: ClassVar[str] = "OPENAI_API_KEY"
-    base_url_env: ClassVar[str | None] = BASE_URL_ENV
-    default_url: ClassVar[str] = OFFICIAL_URL
-    sdk_module: ClassVar[str] = "openai"
-    sdk_package: ClassVar[str] = "openai"
-    timeout_s: ClassVar[float] = 60.0
-
+    connection = Connection("OPENAI_API_KEY", BASE_URL_ENV, OFFICIAL_URL, "openai")
     prompt_style: ClassVar[str] = "openai"
-
-    def capabilities(self) -> Capabilities:
-        return CAPABILITIES[self.model]
-
-    def price(self, request: TakeRequest) -> float:
-        self.settings(request)
-        return super().price(request)
 
     def check_ready(self) -> None:
         self.check_served(self.model)
@@ -116,15 +91,7 @@ class OpenAIVideosBackend(ProviderBackend):
 
     def settings(self, request: TakeRequest) -> tuple[str, str]:
         """`seconds` and `size` for this request; UsageError naming what is allowed if none."""
-        caps = CAPABILITIES.get(request.model)
-        if caps is None:
-            raise UsageError(
-                f"openai-videos has no model {request.model!r}",
-                hint=f"choose one of: {', '.join(CAPABILITIES)}",
-            )
-        problems = caps.problems(request)
-        if problems:
-            raise UsageError(f"openai-videos:{request.model}: " + "; ".join(problems))
+        self.check_request(request)
         return f"{request.duration_s:g}", SIZES[(request.aspect, request.resolution)]
 
     def create_args(self, request: TakeRequest) -> dict[str, Any]:
@@ -151,83 +118,70 @@ class OpenAIVideosBackend(ProviderBackend):
 
     # -- the four calls ------------------------------------------------------------------
 
-    def client(self, *, max_retries: int) -> OpenAI:
-        """An SDK client; the key is read now and lives only inside the client."""
+    def client(self) -> OpenAI:
+        """The SDK client (see `sdk_client`): no retries of its own."""
         self.sdk()
         from openai import OpenAI
 
-        client = self.shared_client(
-            lambda: OpenAI(api_key=self.key(), base_url=self.base_url(), timeout=self.timeout_s)
-        )
-        return client.with_options(max_retries=max_retries)  # shares the pooled connections
+        return self.sdk_client(OpenAI)
 
     def submit(self, request: TakeRequest) -> str:
         try:
             self.check_served(request.model)
             args = self.create_args(request)
-            client = self.client(max_retries=0)  # a create is never repeated blindly
+            client = self.client()
         except OSError as exc:  # the image could not be read: nothing was sent
             # (a TakelabError from here needs no wrapping: the runner books it as not sent)
-            raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
-        with nullcontext(client):  # the shared client stays open for the next call
-            video = submit_once(
-                self.name, lambda: client.videos.create(**args), model=request.model
-            )
+            raise self.not_sent(exc) from exc
+        video = self.create_once(lambda: client.videos.create(**args), request.model)
         return str(video.id)
 
     def retrieve(self, job_id: str) -> dict[str, Any]:
-        """The video job as the server reports it now, as JSON, retrying transient failures.
-        JSON rather than the SDK's model: gateways may leave out fields the SDK requires."""
-        with nullcontext(self.client(max_retries=0)) as client:  # shared: never closed here
-            video = with_retries(
-                lambda: client.videos.retrieve(job_id),
-                what=f"poll video {job_id}",
-                sleep=self._sleep,
-            )
+        """The video job as the server reports it now, as JSON: gateways may leave out
+        fields the SDK's model requires."""
+        client = self.client()
+        video = self.retrying(lambda: client.videos.retrieve(job_id), f"poll video {job_id}")
         return video.to_dict(mode="json")
 
     def poll(self, job_id: str) -> JobStatus:
         return video_status(self.retrieve(job_id))
 
     def fetch(self, job_id: str, dest: Path) -> Path:
-        with nullcontext(self.client(max_retries=0)) as client:  # shared: never closed here
+        client = self.client()
 
-            def once() -> Path:
-                stream = client.videos.with_streaming_response.download_content
-                with stream(job_id, variant="video") as response:
-                    return write_stream(response.iter_bytes(1 << 20), dest, backend=self.name)
+        def once() -> Path:
+            stream = client.videos.with_streaming_response.download_content
+            with stream(job_id, variant="video") as response:
+                return self.write_stream(response.iter_bytes(1 << 20), dest)
 
-            return with_retries(once, what=f"download video {job_id}", sleep=self._sleep)
+        return self.retrying(once, f"download video {job_id}")
 
     def find_jobs(self, request: TakeRequest, *, since: float | None = None) -> list[str]:
         """Listed jobs that match what `request` sends (prompt, model, seconds, size),
         created after `since` (a Unix time), newest first."""
         seconds, size = self.settings(request)
+        wanted = (request.prompt, request.model, seconds, size)
         matches: list[str] = []
-        with nullcontext(self.client(max_retries=2)) as client:  # shared: never closed here
-            page = with_retries(
-                lambda: client.videos.list(order="desc", limit=100),
-                what="list videos",
-                sleep=self._sleep,
-            )
-            wanted = (request.prompt, request.model, seconds, size)
-            for n, item in enumerate(page):
+        client = self.client()
+        page = self.retrying(lambda: client.videos.list(order="desc", limit=100), "list")
+        seen = 0
+        while True:
+            for item in page.data:
                 video = item.to_dict(mode="json")
                 created = video.get("created_at")
-                too_old = (
+                if seen >= RECONCILE_LIMIT or (
                     since is not None
                     and isinstance(created, int | float)
-                    and (created < since - RECONCILE_SKEW_S)
-                )
-                if too_old or n >= RECONCILE_LIMIT:
-                    break
+                    and created < since - RECONCILE_SKEW_S
+                ):
+                    return matches
+                seen += 1
                 sent = tuple(str(video.get(k)) for k in ("prompt", "model", "seconds", "size"))
                 if sent == wanted:
                     matches.append(str(video["id"]))
-        return matches
-
-    def _sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+            if not page.has_next_page():
+                return matches
+            page = self.retrying(page.get_next_page, "list")
 
 
 def is_moderation(code: str | None) -> bool:

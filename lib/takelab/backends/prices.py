@@ -50,6 +50,7 @@ class Price:
 RUNWAY = "Runway API reference, April 2026 (credits at $0.01)"
 OPENAI = "(3rd) last published Sora 2 API prices, 2026"
 VEO = "(3rd) Gemini API video pricing pages, 2026"
+VEO_CUT = VEO + "; reported cut to $0.12/s in April 2026 (the higher kept: worst case)"
 LUMA = "(3rd) Luma Dream Machine API pricing, October 2025"
 FAL = "fal.ai model pages, 2026"
 LUMA3 = (
@@ -57,77 +58,61 @@ LUMA3 = (
     " $1.08 720p, $2.16 1080p; used as the worst case for generation too); docs.gmicloud.ai"
     " luma-ray-3-2-generate (a 10 s video bills as two 5 s blocks)"
 )
+# Luma: per 5 s clip by resolution, as multiples of 720p's $0.71 (9 s clips cost 9/5 of it).
+LUMA_RES = {"540p": 0.40 / 0.71, "720p": 1.0, "1080p": 1.59 / 0.71, "4k": 4 * 1.59 / 0.71}
+
+
+def _per_second(
+    backend: str,
+    date: str,
+    rows: dict[str, tuple[float, str]],
+    by_resolution: dict[str, float] | None = None,
+) -> tuple[Price, ...]:
+    """Rows of one backend charged per second: model -> (USD per second, source)."""
+    return tuple(
+        Price(backend, model, usd, by_resolution=by_resolution or {}, source=src, date=date)
+        for model, (usd, src) in rows.items()
+    )
+
 
 PRICES: tuple[Price, ...] = (
     Price("previz", "animatic", usd_per_second=0.0, source="built in, offline", date="2026"),
-    # Runway: credits per second x $0.01.
-    Price("runway", "gen4.5", usd_per_second=0.12, source=RUNWAY, date="2026-04"),
-    Price("runway", "gen4_turbo", usd_per_second=0.05, source=RUNWAY, date="2026-04"),
-    Price(
-        "runway", "veo3.1", usd_per_second=0.40, source=RUNWAY + "; 20-40 credits/s", date="2026-04"
-    ),
-    Price(
+    # Runway: credits per second x $0.01; a range is priced at its top.
+    *_per_second(
         "runway",
-        "veo3.1_fast",
-        usd_per_second=0.15,
-        source=RUNWAY + "; 10-15 credits/s",
-        date="2026-04",
-    ),
-    Price(
-        "runway",
-        "veo3",
-        usd_per_second=0.40,
-        source=RUNWAY + "; not offered by runwayml 5.24's create calls, so not a runway model",
-        date="2026-04",
-    ),
-    # Google Veo (Agent Platform); sound is included in the price.
-    Price("veo", "veo-3.1-generate-001", usd_per_second=0.40, source=VEO, date="2026"),
-    Price(
-        "veo",
-        "veo-3.1-fast-generate-001",
-        usd_per_second=0.15,
-        source=VEO + "; reported cut to $0.12/s in April 2026 (the higher kept: worst case)",
-        date="2026-04",
-    ),
-    # Retired ids keep their last price for the record; they are refused before a call.
-    Price("veo", "veo-3.1-generate-preview", usd_per_second=0.40, source=VEO, date="2026"),
-    Price("veo", "veo-3.1-lite-generate-preview", usd_per_second=0.15, source=VEO, date="2026"),
-    Price(
-        "veo",
-        "veo-3.1-fast-generate-preview",
-        usd_per_second=0.15,
-        source=VEO + "; reported cut to $0.12/s in April 2026",
-        date="2026-04",
-    ),
-    Price("veo", "veo-3.0-generate-001", usd_per_second=0.40, source=VEO, date="2026"),
-    Price("veo", "veo-3.0-fast-generate-001", usd_per_second=0.15, source=VEO, date="2026"),
-    Price("veo", "veo-2.0-generate-001", usd_per_second=0.35, source=VEO, date="2026"),
-    # Luma Dream Machine: per 5 s clip by resolution (9 s clips cost 9/5 of it).
-    Price(
-        "luma",
-        "ray-2",
-        usd_per_second=0.71 / 5,
-        by_resolution={
-            "540p": 0.40 / 0.71,
-            "720p": 1.0,
-            "1080p": 1.59 / 0.71,
-            "4k": 4 * 1.59 / 0.71,
+        "2026-04",
+        {
+            "gen4.5": (0.12, RUNWAY),
+            "gen4_turbo": (0.05, RUNWAY),
+            "veo3.1": (0.40, RUNWAY + "; 20-40 credits/s"),
+            "veo3.1_fast": (0.15, RUNWAY + "; 10-15 credits/s"),
+            "veo3": (0.40, RUNWAY + "; not offered by runwayml 5.24's create calls"),
         },
-        source=LUMA,
-        date="2025-10",
     ),
-    Price(
-        "luma",
-        "ray-flash-2",
-        usd_per_second=0.71 / 5,
-        by_resolution={
-            "540p": 0.40 / 0.71,
-            "720p": 1.0,
-            "1080p": 1.59 / 0.71,
-            "4k": 4 * 1.59 / 0.71,
+    # Google Veo (Agent Platform); sound is included in the price. Retired ids keep their
+    # last price for the record; they are refused before a call.
+    *_per_second(
+        "veo",
+        "2026",
+        {
+            "veo-3.1-generate-001": (0.40, VEO),
+            "veo-3.1-fast-generate-001": (0.15, VEO_CUT),
+            "veo-3.1-generate-preview": (0.40, VEO),
+            "veo-3.1-lite-generate-preview": (0.15, VEO),
+            "veo-3.1-fast-generate-preview": (0.15, VEO_CUT),
+            "veo-3.0-generate-001": (0.40, VEO),
+            "veo-3.0-fast-generate-001": (0.15, VEO),
+            "veo-2.0-generate-001": (0.35, VEO),
         },
-        source=LUMA + "; no flash price seen, ray-2's used as the worst case",
-        date="2025-10",
+    ),
+    *_per_second(
+        "luma",
+        "2025-10",
+        {
+            "ray-2": (0.71 / 5, LUMA),
+            "ray-flash-2": (0.71 / 5, LUMA + "; no flash price seen, ray-2's used (worst case)"),
+        },
+        by_resolution=LUMA_RES,
     ),
     # Luma Ray 3.2 (Agents API): per 5 s block by resolution; a 10 s video is two blocks
     # (gmicloud's Ray 3.2 page). Luma's own pricing page's video table was not readable
@@ -146,22 +131,15 @@ PRICES: tuple[Price, ...] = (
     *(
         Price(
             "fal",
-            f"fal-ai/kling-video/v3/standard/{kind}",
-            usd_per_second=0.084,
-            usd_per_second_audio=0.126,
-            source=FAL + "; $0.154/s with voice control (not used)",
+            f"fal-ai/kling-video/v3/{tier}/{kind}",
+            usd_per_second=silent,
+            usd_per_second_audio=sound,
+            source=FAL + f"; ${voice}/s with voice control (not used)",
             date="2026-12",
         )
-        for kind in ("text-to-video", "image-to-video")
-    ),
-    *(
-        Price(
-            "fal",
-            f"fal-ai/kling-video/v3/pro/{kind}",
-            usd_per_second=0.224,
-            usd_per_second_audio=0.336,
-            source=FAL + "; $0.392/s with voice control (not used)",
-            date="2026-12",
+        for tier, silent, sound, voice in (
+            ("standard", 0.084, 0.126, 0.154),
+            ("pro", 0.224, 0.336, 0.392),
         )
         for kind in ("text-to-video", "image-to-video")
     ),
@@ -191,7 +169,6 @@ PRICES: tuple[Price, ...] = (
     ),
     Price("fal", "fal-ai/hunyuan-video", usd_per_clip=0.40, source=FAL, date="2026"),
     Price("fal", "fal-ai/ltx-video", usd_per_clip=0.02, source=FAL, date="2026"),
-    # Replicate.
     Price(
         "replicate",
         "kwaivgi/kling-v2.1-master",
@@ -200,13 +177,7 @@ PRICES: tuple[Price, ...] = (
         date="2026",
     ),
     # OpenAI Videos API: shut down 2026-09-24; kept for compatible gateways.
-    Price(
-        "openai-videos",
-        "sora-2",
-        usd_per_second=0.10,
-        source=OPENAI,
-        date="2026",
-    ),
+    Price("openai-videos", "sora-2", usd_per_second=0.10, source=OPENAI, date="2026"),
     Price(
         "openai-videos",
         "sora-2-pro",

@@ -3,11 +3,10 @@
 The create call is `client.models.predictions.create(model="owner/name", input=...)`, one
 POST to `/v1/models/{owner}/{name}/predictions` (what `predictions.create(model=...)`
 delegates to, minus its dropping of `file_encoding_strategy`); a first-frame image goes
-inline as a data URI, so no upload call precedes the create. The SDK's RetryTransport
-retries only GET, PUT, DELETE and the like on 429/503/504 (honouring Retry-After), never
-POST, so the create is sent exactly once; `submit_once` classifies its failure. Polls,
-lists and downloads go through `with_retries` on top. The SDK reads REPLICATE_BASE_URL
-itself (a gateway, or the tests' fake).
+inline as a data URI, so no upload call precedes the create, which is sent exactly once;
+`create_once` classifies its failure. The SDK's own RetryTransport (GETs on 429/503/504)
+is set to one attempt: polls, lists and downloads retry under `retrying`, the one policy.
+The SDK reads REPLICATE_BASE_URL itself (a gateway, or the tests' fake).
 
 Money: Replicate bills these official models by output (per second of video), so a
 succeeded prediction records the table price and a failed or canceled one $0 (Replicate
@@ -20,16 +19,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends._provider import Connection, ProviderBackend
+from takelab.backends._retry import RETRYABLE
 from takelab.backends.models import with_features
-from takelab.errors import BackendError, OutputGoneError, UsageError
+from takelab.errors import BackendError, OutputGoneError
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -69,40 +67,19 @@ class ReplicateBackend(ProviderBackend):
     lists_jobs: ClassVar[bool] = True
     name: ClassVar[str] = "replicate"
     default_model: ClassVar[str] = KLING_MASTER
-    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    capability_table: ClassVar[dict[str, Capabilities]] = CAPABILITIES
     price_note: ClassVar[str] = (
         "Kling v2.1 Master $0.28 per second of video (3rd-party, 2026);"
         " failed or blocked predictions $0"
     )
-    key_env: ClassVar[str] = "REPLICATE_API_TOKEN"
-    base_url_env: ClassVar[str | None] = "REPLICATE_BASE_URL"
-    default_url: ClassVar[str] = "https://api.replicate.com"
-    sdk_module: ClassVar[str] = "replicate"
-    sdk_package: ClassVar[str] = "replicate"
-    poll_interval_s: ClassVar[float] = 5.0
-    timeout_s: ClassVar[float] = 60.0
+    connection = Connection(
+        "REPLICATE_API_TOKEN", "REPLICATE_BASE_URL", "https://api.replicate.com", "replicate"
+    )
     reconcile_pages: ClassVar[int] = 5
-
-    def capabilities(self) -> Capabilities:
-        if self.model not in CAPABILITIES:
-            raise UsageError(
-                f"unknown replicate model {self.model!r}",
-                hint=f"choose one of: {', '.join(CAPABILITIES)}",
-            )
-        return CAPABILITIES[self.model]
-
-    def _check(self, request: TakeRequest) -> None:
-        problems = self.capabilities().problems(request)
-        if problems:
-            raise UsageError(f"{self.spec}: " + "; ".join(problems))
-
-    def price(self, request: TakeRequest) -> float:
-        self._check(request)
-        return super().price(request)
 
     def model_input(self, request: TakeRequest) -> dict[str, Any]:
         """The prediction's `input`, or UsageError naming what the model allows."""
-        self._check(request)
+        self.check_request(request)
         data: dict[str, Any] = {
             "prompt": request.prompt,
             "duration": int(request.duration_s),
@@ -115,54 +92,62 @@ class ReplicateBackend(ProviderBackend):
             data["start_image"] = Path(request.image_path)
         return data
 
-    @contextmanager
-    def _client(self) -> Iterator[Client]:
+    def _client(self) -> Client:
         self.sdk()  # a clear install hint when replicate is missing
         import httpx
         from replicate.client import Client
 
-        # One client per backend instance: its connections are pooled across the sweep.
-        yield self.shared_client(
-            lambda: Client(
+        def transient(response: httpx.Response) -> None:
+            # A read answered 408/429/5xx raises here, with its headers (Retry-After), for
+            # `retrying`: the SDK's own error would drop them.
+            if response.request.method == "GET" and response.status_code in RETRYABLE:
+                response.read()
+                response.raise_for_status()
+
+        def make() -> Client:
+            client = Client(
                 api_token=self.key(),
                 base_url=self.api_url(),
                 timeout=httpx.Timeout(self.timeout_s, connect=10.0),
+                event_hooks={"response": [transient]},
             )
-        )
+            # One retry policy: the SDK wraps its transport in a RetryTransport (GETs on
+            # 429/503/504, its own backoff); one attempt there, and reads retry in `retrying`.
+            transport = getattr(client._client, "_transport", None)
+            if hasattr(transport, "max_attempts"):
+                transport.max_attempts = 1  # type: ignore[union-attr]
+            return client
+
+        # One client per backend instance: its connections are pooled across the sweep.
+        return self.shared_client(make)
 
     def submit(self, request: TakeRequest) -> str:
         # A TakelabError raised here means nothing was sent (the runner books it so).
         model_input = self.model_input(request)
         self.check_ready()
-        with self._client() as client:
-            prediction = submit_once(
-                self.name,
-                # The model namespace's create: `predictions.create(model=...)` drops
-                # file_encoding_strategy (SDK 1.0.7) and would upload the image first.
-                lambda: client.models.predictions.create(
-                    model=request.model, input=model_input, file_encoding_strategy="base64"
-                ),
-            )
+        client = self._client()
+        prediction = self.create_once(
+            # The model namespace's create: `predictions.create(model=...)` drops
+            # file_encoding_strategy (SDK 1.0.7) and would upload the image first.
+            lambda: client.models.predictions.create(
+                model=request.model, input=model_input, file_encoding_strategy="base64"
+            ),
+            request.model,
+        )
         return str(prediction.id)
 
     def _get(self, job_id: str) -> Prediction:
-        with self._client() as client:
-            prediction: Prediction = with_retries(
-                lambda: client.predictions.get(job_id), what=f"replicate prediction {job_id}"
-            )
+        client = self._client()
+        prediction: Prediction = self.retrying(
+            lambda: client.predictions.get(job_id), f"prediction {job_id}"
+        )
         return prediction
 
     def poll(self, job_id: str) -> JobStatus:
         p = self._get(job_id)
         state = STATES.get(p.status, JobState.RUNNING)
         if state is JobState.SUCCEEDED and output_url(p.output) is None and not data_removed(p):
-            return JobStatus(
-                state=JobState.FAILED,
-                error_code="no-video",
-                error_message="the prediction succeeded without a video URL",
-                progress=None,
-                cost_usd=None,
-            )
+            return JobStatus.ended("no-video", "the prediction succeeded without a video URL")
         if state is not JobState.FAILED:
             progress = p.progress.percentage if state is JobState.RUNNING and p.progress else None
             if state is JobState.SUCCEEDED:
@@ -170,13 +155,8 @@ class ReplicateBackend(ProviderBackend):
             return JobStatus(state=state, progress=progress, cost_usd=None)
         message = (p.error or p.status)[:500]
         blocked = p.status == "failed" and bool(MODERATION.search(message))
-        return JobStatus(
-            state=JobState.BLOCKED if blocked else JobState.FAILED,
-            error_code="moderation" if blocked else p.status,
-            error_message=message,
-            progress=None,
-            cost_usd=0.0,
-        )
+        code = "moderation" if blocked else p.status
+        return JobStatus.ended(code, message, blocked=blocked, cost_usd=0.0)
 
     def fetch(self, job_id: str, dest: Path) -> Path:
         p = self._get(job_id)
@@ -190,36 +170,29 @@ class ReplicateBackend(ProviderBackend):
             )
         if url is None:
             raise BackendError(self.name, f"prediction {job_id} has no video URL")
-        # Replicate.delivery URLs are public: no key sent.
-        return download(url, dest, origin=self.api_url(), backend=self.name)
+        return self.download(url, dest)  # replicate.delivery URLs are public: no key sent
 
     def cancel(self, job_id: str) -> None:
         """Cancel a prediction that has not finished."""
-        with self._client() as client:
-            client.predictions.cancel(job_id)
+        client = self._client()
+        self.retrying(lambda: client.predictions.cancel(job_id), f"cancel {job_id}")
 
     def find_jobs(self, request: TakeRequest, *, since: float | None = None) -> list[str]:
         """Predictions of this model with this prompt, created at or after `since` (Unix
         seconds, less a minute of clock skew), newest first."""
         found: list[str] = []
-        with self._client() as client:
-            page = with_retries(client.predictions.list, what="replicate predictions")
-            for _ in range(self.reconcile_pages):
-                for p in page.results:  # newest first
-                    created = _timestamp(p.created_at)
-                    if since is not None and created is not None and created < since - 60:
-                        return found
-                    if p.model == request.model and (p.input or {}).get("prompt") == (
-                        request.prompt
-                    ):
-                        found.append(str(p.id))
-                cursor = page.next
-                if not cursor:
+        client = self._client()
+        page = self.retrying(client.predictions.list, "list")
+        for _ in range(self.reconcile_pages):
+            for p in page.results:  # newest first
+                created = _timestamp(p.created_at)
+                if since is not None and created is not None and created < since - 60:
                     return found
-                page = with_retries(
-                    functools.partial(client.predictions.list, cursor),
-                    what="replicate predictions",
-                )
+                if p.model == request.model and (p.input or {}).get("prompt") == request.prompt:
+                    found.append(str(p.id))
+            if not page.next:
+                return found
+            page = self.retrying(functools.partial(client.predictions.list, page.next), "list")
         return found
 
 

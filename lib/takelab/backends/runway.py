@@ -8,19 +8,16 @@ moderation failures (`SAFETY.*`) are charged by Runway and recorded as blocked.
 
 from __future__ import annotations
 
-import base64
 import logging
-import time
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import ProviderBackend, download, submit_once, with_retries
+from takelab.backends._provider import Connection, ProviderBackend, image_data_uri
 from takelab.backends.models import with_features
 from takelab.backends.runway_extend import NO_SEED, extend_args
 from takelab.backends.runway_extend import SIZES as EXTEND_SIZES
-from takelab.errors import BackendError, SubmitError, UsageError
+from takelab.errors import BackendError, UsageError
 
 if TYPE_CHECKING:
     from runwayml import RunwayML
@@ -32,12 +29,6 @@ USD_PER_CREDIT = 0.01
 PROMPT_LIMIT = 1000  # UTF-16 code units, per the SDK's docs
 SEED_MAX = 4294967295
 DATA_URI_LIMIT = 5 * 1024 * 1024  # "base64 data URI ... up to 5MB"
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
 
 WHOLE_2_TO_10 = tuple(float(s) for s in range(2, 11))
 # (aspect, resolution) -> Runway's `ratio`, which names the output size in pixels.
@@ -81,43 +72,21 @@ class RunwayBackend(ProviderBackend):
 
     name: ClassVar[str] = "runway"
     default_model: ClassVar[str] = "gen4.5"
-    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    capability_table: ClassVar[dict[str, Capabilities]] = CAPABILITIES
     price_note: ClassVar[str] = (
         "credits at $0.01 (gen4.5 12/s, gen4_turbo 5/s, veo3.1 <=40/s, veo3.1_fast <=15/s);"
         " the cost Runway reports is recorded"
     )
-    key_env: ClassVar[str] = "RUNWAYML_API_SECRET"
-    base_url_env: ClassVar[str | None] = BASE_URL_ENV
-    default_url: ClassVar[str] = "https://api.dev.runwayml.com"
-    sdk_module: ClassVar[str] = "runwayml"
-    sdk_package: ClassVar[str] = "runwayml"
-    timeout_s: ClassVar[float] = 60.0
+    connection = Connection(
+        "RUNWAYML_API_SECRET", BASE_URL_ENV, "https://api.dev.runwayml.com", "runwayml"
+    )
 
     def __init__(self, model: str | None = None) -> None:
         super().__init__(model)
         # The most each task may charge, as Runway estimated it (see task_status).
         self._estimates: dict[str, float] = {}
 
-    def capabilities(self) -> Capabilities:
-        return CAPABILITIES[self.model]
-
-    def price(self, request: TakeRequest) -> float:
-        self.check_request(request)
-        return super().price(request)
-
     # -- mapping -------------------------------------------------------------------------
-
-    def check_request(self, request: TakeRequest) -> None:
-        """Raise UsageError naming the allowed values if Runway cannot take this request."""
-        caps = CAPABILITIES.get(request.model)
-        if caps is None:
-            raise UsageError(
-                f"runway has no model {request.model!r}",
-                hint=f"choose one of: {', '.join(CAPABILITIES)}",
-            )
-        problems = caps.problems(request)
-        if problems:
-            raise UsageError(f"runway:{request.model}: " + "; ".join(problems))
 
     def create_args(self, request: TakeRequest) -> tuple[str, dict[str, Any]]:
         """The endpoint (`text_to_video` or `image_to_video`) and the SDK arguments for it."""
@@ -156,58 +125,46 @@ class RunwayBackend(ProviderBackend):
                 log.warning("runway:%s takes no negative prompt; it is not sent", model)
         if request.end_image_path:
             # Keyframes (veo3.1 models): a list of images placed first and last.
-            frames = [{"uri": image_data_uri(Path(request.end_image_path)), "position": "last"}]
+            frames = [{"uri": _data_uri(request.end_image_path), "position": "last"}]
             if has_image:
-                first = image_data_uri(Path(request.image_path or ""))
+                first = _data_uri(request.image_path or "")
                 frames.insert(0, {"uri": first, "position": "first"})
             args["prompt_image"] = frames
             return "image_to_video", args
         if not has_image:
             return "text_to_video", args
-        args["prompt_image"] = image_data_uri(Path(request.image_path or ""))
+        args["prompt_image"] = _data_uri(request.image_path or "")
         return "image_to_video", args
 
     # -- the four calls ------------------------------------------------------------------
 
-    def client(self, *, max_retries: int) -> RunwayML:
-        """An SDK client; the key is read now and lives only inside the client."""
+    def client(self) -> RunwayML:
+        """The SDK client (see `sdk_client`): no retries of its own."""
         self.sdk()
         from runwayml import RunwayML
 
-        client = self.shared_client(
-            lambda: RunwayML(
-                api_key=self.key(),
-                base_url=self.api_url(),
-                timeout=self.timeout_s,
-            )
-        )
-        return client.with_options(max_retries=max_retries)  # shares the pooled connections
+        return self.sdk_client(RunwayML)
 
     def submit(self, request: TakeRequest) -> str:
         try:
             endpoint, args = self.create_args(request)
-            client = self.client(max_retries=0)  # a create is never repeated blindly
+            client = self.client()
         except OSError as exc:  # the image could not be read: nothing was sent
             # (a TakelabError from here needs no wrapping: the runner books it as not sent)
-            raise SubmitError(self.name, str(exc), reached_provider=False, code="not-sent") from exc
-        with nullcontext(client):  # the shared client stays open for the next call
-            resource = getattr(client, endpoint)  # text_to_video, image_to_video, video_to_video
-            task = submit_once(self.name, lambda: resource.create(**args), model=request.model)
+            raise self.not_sent(exc) from exc
+        resource = getattr(client, endpoint)  # text_to_video, image_to_video, video_to_video
+        task = self.create_once(lambda: resource.create(**args), request.model)
         estimate = credits_usd(task.to_dict().get("estimatedCost"))
         if estimate is not None:
             self._estimates[task.id] = estimate
         return str(task.id)
 
     def retrieve(self, job_id: str) -> dict[str, Any]:
-        """The task as Runway reports it now, as JSON with Runway's names, retrying transient
-        failures. JSON rather than the SDK's model: a task missing a field the SDK requires
-        (an older API version's terminal task without `cost`) is parsed as a `Pending`."""
-        with nullcontext(self.client(max_retries=0)) as client:  # shared: never closed here
-            task = with_retries(
-                lambda: client.tasks.retrieve(job_id),
-                what=f"poll runway task {job_id}",
-                sleep=self._sleep,
-            )
+        """The task as Runway reports it now, as JSON with Runway's names. JSON rather than
+        the SDK's model: a task missing a field the SDK requires (an older API version's
+        terminal task without `cost`) is parsed as a `Pending`."""
+        client = self.client()
+        task = self.retrying(lambda: client.tasks.retrieve(job_id), f"poll task {job_id}")
         return task.to_dict(mode="json")
 
     def poll(self, job_id: str) -> JobStatus:
@@ -222,35 +179,17 @@ class RunwayBackend(ProviderBackend):
         output = task.get("output")
         if task.get("status") != "SUCCEEDED" or not isinstance(output, list) or not output:
             raise BackendError(self.name, f"task {job_id} has no output ({task.get('status')})")
-        # A signed URL on Runway's storage: sent without the API key.
-        return download(
-            str(output[0]), dest, sleep=self._sleep, origin=self.api_url(), backend=self.name
-        )
+        return self.download(str(output[0]), dest)  # a signed URL: sent without the key
 
     def cancel(self, job_id: str) -> None:
         """Cancel a pending or running task (Runway refunds only tasks not yet running)."""
-        with nullcontext(self.client(max_retries=2)) as client:  # shared: never closed here
-            client.tasks.delete(job_id)
-
-    def _sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        client = self.client()
+        self.retrying(lambda: client.tasks.delete(job_id), f"cancel task {job_id}")
 
 
-def image_data_uri(path: Path) -> str:
-    """A first-frame image as the base64 data URI Runway accepts (up to 5 MB)."""
-    mime = IMAGE_TYPES.get(path.suffix.lower())
-    if mime is None:
-        raise UsageError(
-            f"runway takes PNG, JPEG or WebP first frames, not {path.name}",
-            hint="convert the image to .png or .jpg",
-        )
-    uri = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-    if len(uri) > DATA_URI_LIMIT:
-        raise UsageError(
-            f"{path.name} is too large to send ({len(uri) / 1e6:.1f} MB encoded, limit 5 MB)",
-            hint="use a smaller image (under about 3.7 MB)",
-        )
-    return uri
+def _data_uri(path: str) -> str:
+    """A first or last frame as the base64 data URI Runway accepts (up to 5 MB)."""
+    return image_data_uri(Path(path), "runway", limit=DATA_URI_LIMIT)
 
 
 def credits_usd(cost: Any) -> float | None:

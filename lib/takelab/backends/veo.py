@@ -9,9 +9,7 @@ sending anything. So this backend runs the client with `vertexai=True` and an AP
   `instances[0]` (prompt, first-frame image as base64) and `parameters`; the reply is a
   long-running operation whose `name` is the job id;
 - poll: POST `v1beta1/{model resource}:fetchPredictOperation` with the operation name,
-  until `done`; then `error`, or `response.videos[]` (the video inline as base64) with
-  `raiMediaFilteredCount` / `raiMediaFilteredReasons` for videos withheld by Google's
-  responsible-AI filters (blocked; not charged).
+  until `done` (read in _veo_status.py).
 
 The key comes from GEMINI_API_KEY, else GOOGLE_API_KEY (both read by the SDK too), and
 must be a Google Cloud API key allowed to use Vertex AI. The SDK reads a base URL
@@ -25,86 +23,49 @@ Cloud console before rerunning it.
 from __future__ import annotations
 
 import mimetypes
-import re
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from takelab.backends._base import Capabilities, JobState, JobStatus, TakeRequest
-from takelab.backends._provider import (
-    ProviderBackend,
-    download,
-    submit_once,
-    with_retries,
-    write_stream,
-)
+from takelab.backends._provider import Connection, ProviderBackend
+from takelab.backends._veo_status import first_video, job_status
 from takelab.backends.models import with_features
 from takelab.errors import (
     BackendError,
     MissingKeyError,
-    SubmitError,
     TakelabError,
     UnusableOutputError,
-    UsageError,
 )
 from takelab.secrets import get_secret
 
 if TYPE_CHECKING:
     from google.genai import Client
-    from google.genai.types import GenerateVideosConfig, GenerateVideosOperation, Image, Video
+    from google.genai.types import GenerateVideosConfig, GenerateVideosOperation, Image
 
 # Veo 3.x: 4, 6 or 8 s, 720p or 1080p, with audio. Veo 2: 5-8 s at 720p, silent.
 _VEO3 = Capabilities(
-    durations=(4.0, 6.0, 8.0),
-    min_duration_s=4.0,
-    max_duration_s=8.0,
-    aspects=("16:9", "9:16"),
-    resolutions=("720p", "1080p"),
-    seed=True,
-    image_input=True,
-    audio=True,
+    durations=(4.0, 6.0, 8.0), resolutions=("720p", "1080p"), image_input=True, audio=True
 )
-_VEO2 = Capabilities(
-    durations=(5.0, 6.0, 7.0, 8.0),
-    min_duration_s=5.0,
-    max_duration_s=8.0,
-    aspects=("16:9", "9:16"),
-    resolutions=("720p",),
-    seed=True,
-    image_input=True,
-    audio=False,
+_VEO2 = Capabilities(durations=(5.0, 6.0, 7.0, 8.0), image_input=True)
+# Retired ids stay listed so a project naming one gets the replacement, not "unknown".
+_VEO3_IDS = (
+    "veo-3.1-generate-001",
+    "veo-3.1-fast-generate-001",
+    "veo-3.1-generate-preview",
+    "veo-3.1-fast-generate-preview",
+    "veo-3.1-lite-generate-preview",
+    "veo-3.0-generate-001",
+    "veo-3.0-fast-generate-001",
 )
-_SIZES: dict[str, Capabilities] = {
-    "veo-3.1-generate-001": _VEO3,
-    "veo-3.1-fast-generate-001": _VEO3,
-    # Retired ids stay listed so a project naming one gets the replacement, not "unknown".
-    "veo-3.1-generate-preview": _VEO3,
-    "veo-3.1-fast-generate-preview": _VEO3,
-    "veo-3.1-lite-generate-preview": _VEO3,
-    "veo-3.0-generate-001": _VEO3,
-    "veo-3.0-fast-generate-001": _VEO3,
-    "veo-2.0-generate-001": _VEO2,
-}
+_SIZES = {**dict.fromkeys(_VEO3_IDS, _VEO3), "veo-2.0-generate-001": _VEO2}
 # What each model does beyond sizes (audio, references, last frame, extend): the table.
 CAPABILITIES = {m: with_features("veo", m, c) for m, c in _SIZES.items()}
+BASE_URL_ENV = "GOOGLE_VERTEX_BASE_URL"
+VERTEX_URL = "https://aiplatform.googleapis.com"
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
 LOCATION_ENV = "GOOGLE_CLOUD_LOCATION"
 DEFAULT_LOCATION = "us-central1"
-
-# google.rpc.Code names, for error codes a reader recognises.
-_RPC_CODES = {
-    1: "CANCELLED",
-    3: "INVALID_ARGUMENT",
-    4: "DEADLINE_EXCEEDED",
-    7: "PERMISSION_DENIED",
-    8: "RESOURCE_EXHAUSTED",
-    9: "FAILED_PRECONDITION",
-    13: "INTERNAL",
-    14: "UNAVAILABLE",
-}
-# How Google words a refusal on safety grounds when it fails the whole operation.
-_SAFETY_WORDS = re.compile(r"responsible ai|usage guidelines|sensitive words|safety", re.I)
 
 
 class VeoBackend(ProviderBackend):
@@ -113,17 +74,15 @@ class VeoBackend(ProviderBackend):
     name: ClassVar[str] = "veo"
     default_model: ClassVar[str] = "veo-3.1-fast-generate-001"
     prompt_style: ClassVar[str] = "veo"
-    models: ClassVar[tuple[str, ...]] = tuple(CAPABILITIES)
+    capability_table: ClassVar[dict[str, Capabilities]] = CAPABILITIES
     price_note: ClassVar[str] = (
         "$0.15-0.40/s by model (3rd-party prices, 2026); videos withheld by safety filters"
         " are not charged"
     )
-    key_env: ClassVar[str] = "GEMINI_API_KEY"
-    fallback_key_env: ClassVar[str] = "GOOGLE_API_KEY"
-    base_url_env: ClassVar[str | None] = "GOOGLE_VERTEX_BASE_URL"
-    default_url: ClassVar[str] = "https://aiplatform.googleapis.com"
-    sdk_module: ClassVar[str] = "google.genai"
-    sdk_package: ClassVar[str] = "google-genai"
+    connection = Connection(
+        "GEMINI_API_KEY", BASE_URL_ENV, VERTEX_URL, "google.genai", "google-genai"
+    )
+    fallback_key_env: ClassVar[str | None] = "GOOGLE_API_KEY"
     poll_interval_s: ClassVar[float] = 10.0
     deadline_s: ClassVar[float] = 1200.0
     timeout_s: ClassVar[float] = 120.0  # per HTTP call; finished polls carry the video
@@ -135,44 +94,13 @@ class VeoBackend(ProviderBackend):
         self._finished: dict[str, GenerateVideosOperation] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _sleep(seconds: float) -> None:
-        time.sleep(seconds)
-
-    def key(self) -> str:
-        """GEMINI_API_KEY, else GOOGLE_API_KEY; the error names GEMINI_API_KEY."""
-        for env in (self.key_env, self.fallback_key_env):
-            value = get_secret(env)
-            if value:
-                return value
-        raise MissingKeyError(self.name, self.key_env)
-
-    def capabilities(self) -> Capabilities:
-        return CAPABILITIES.get(self.model, _VEO3)
-
-    def _check(self, request: TakeRequest) -> Capabilities:
-        caps = CAPABILITIES.get(request.model)
-        if caps is None:
-            raise UsageError(
-                f"veo: unknown model {request.model!r}",
-                hint=f"choose one of: {', '.join(self.models)}",
-            )
-        problems = caps.problems(request)
-        if problems:
-            raise UsageError(f"veo:{request.model}: " + "; ".join(problems))
-        return caps
-
-    def price(self, request: TakeRequest) -> float:
-        self._check(request)
-        return super().price(request)
-
     # -- the request ---------------------------------------------------------------------
 
     def video_config(self, request: TakeRequest) -> GenerateVideosConfig:
         """The SDK config for a take; raises UsageError for settings the model refuses."""
         from google.genai import types
 
-        caps = self._check(request)
+        caps = self.check_request(request)
         return types.GenerateVideosConfig(
             number_of_videos=1,
             duration_seconds=int(request.duration_s),
@@ -204,10 +132,10 @@ class VeoBackend(ProviderBackend):
         `project` (GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION, with the machine's
         Google credentials), both through Agent Platform (`vertexai=True`): google-genai
         3.6 generates videos only there."""
-        for env in (self.key_env, self.fallback_key_env):
-            value = get_secret(env)
-            if value:
-                return "key", {"api_key": value}
+        try:
+            return "key", {"api_key": self.key()}
+        except MissingKeyError:
+            pass
         project = get_secret(PROJECT_ENV)
         if project:
             location = get_secret(LOCATION_ENV) or DEFAULT_LOCATION
@@ -254,35 +182,24 @@ class VeoBackend(ProviderBackend):
             )
             client = self._client()
         except (TakelabError, OSError, ValueError) as exc:
-            raise SubmitError(
-                self.name, str(exc), reached_provider=False, code="invalid-request"
-            ) from exc
-        operation = submit_once(
-            self.name,
+            raise self.not_sent(exc) from exc
+        operation = self.create_once(
             lambda: client.models.generate_videos(
                 model=request.model, source=source, config=config
             ),
-            model=request.model,
+            request.model,
         )
-        if not operation.name:
-            raise SubmitError(
-                self.name,
-                "the create call returned no operation name",
-                reached_provider=True,
-                code="no-job-id",
-            )
-        return operation.name
+        return self.returned_id(operation.name, "operation name")
 
     def _operation(self, job_id: str) -> GenerateVideosOperation:
         from google.genai import types
 
         client = self._client()
-        return with_retries(
+        return self.retrying(
             lambda: client.operations.get(
                 types.GenerateVideosOperation.model_validate({"name": job_id})
             ),
-            what=f"veo poll {job_id.rsplit('/', 1)[-1]}",
-            sleep=self._sleep,
+            f"poll {job_id.rsplit('/', 1)[-1]}",
         )
 
     def poll(self, job_id: str) -> JobStatus:
@@ -298,15 +215,13 @@ class VeoBackend(ProviderBackend):
             operation = self._finished.pop(job_id, None)
         if operation is None:
             operation = self._operation(job_id)
-        video = _first_video(operation)
+        video = first_video(operation)
         if video is None:
             raise BackendError(self.name, f"operation {job_id} has no video to fetch")
         if video.video_bytes:
-            return write_stream([video.video_bytes], dest, backend=self.name)
+            return self.write_stream([video.video_bytes], dest)
         if video.uri and video.uri.startswith(("https://", "http://")):
-            return download(
-                video.uri, dest, sleep=self._sleep, origin=self.api_url(), backend=self.name
-            )
+            return self.download(video.uri, dest)
         # Settled as failed with the reason, never left pending for every rerun.
         raise UnusableOutputError(
             self.name,
@@ -323,42 +238,3 @@ def _image(path: str | None) -> Image | None:
 
     mime = mimetypes.guess_type(path)[0] or "image/png"
     return types.Image(image_bytes=Path(path).read_bytes(), mime_type=mime)
-
-
-def _first_video(operation: GenerateVideosOperation) -> Video | None:
-    response = operation.response or operation.result
-    for generated in (response.generated_videos if response else None) or []:
-        if generated.video is not None:
-            return generated.video
-    return None
-
-
-def _ended(state: JobState, code: str, message: str) -> JobStatus:
-    # Google charges only for videos it returns.
-    return JobStatus(
-        state=state, progress=None, error_code=code, error_message=message, cost_usd=0.0
-    )
-
-
-def job_status(operation: GenerateVideosOperation) -> JobStatus:
-    """Map a Veo operation onto a JobStatus; filtered or failed videos cost nothing."""
-    if not operation.done:
-        return JobStatus(state=JobState.RUNNING, progress=None, cost_usd=None)
-    if operation.error:
-        code = operation.error.get("code")
-        message = str(operation.error.get("message") or "the operation failed")
-        name = _RPC_CODES.get(code, str(code)) if isinstance(code, int) else "error"
-        state = JobState.BLOCKED if _SAFETY_WORDS.search(message) else JobState.FAILED
-        return _ended(state, name, message)
-    if _first_video(operation) is not None:
-        # The price is the table's: Google reports no cost.
-        return JobStatus(state=JobState.SUCCEEDED, progress=1.0, cost_usd=None)
-    response = operation.response or operation.result
-    if response is not None and response.rai_media_filtered_count:
-        reasons = "; ".join(response.rai_media_filtered_reasons or [])
-        return _ended(
-            JobState.BLOCKED,
-            "rai-media-filtered",
-            reasons or "the video was withheld by Google's safety filters",
-        )
-    return _ended(JobState.FAILED, "no-video", "the operation finished without a video")

@@ -17,7 +17,7 @@ from takelab.errors import TakelabError
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def backends(fmt: str) -> None:
     """Backends, their capabilities and prices, then every model's status and price."""
-    from takelab.backends._registry import available_backends, backend_class
+    from takelab.backends import available_backends, backend_class
     from takelab.backends.models import model_rows
 
     models = model_rows()

@@ -282,7 +282,7 @@ def _poll_task(spec: str, job_id: str) -> JobStatus:
 
 
 def _fetch_task(spec: str, job_id: str) -> bytes:
-    from takelab.backends._provider import is_gone
+    from takelab.backends import is_gone
     from takelab.errors import OutputGoneError
 
     backend = worker_backend(spec)

@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from takelab.backends._provider import endpoint_notices
+from takelab.backends import endpoint_notices
 from takelab.gitinfo import GitState, git_state
 from takelab.home import Home, repo_root, resolve_project_path
 from takelab.journal import lost_jobs

@@ -13,8 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from takelab.backends import Backend, JobState, JobStatus
-from takelab.backends._provider import is_gone
+from takelab.backends import Backend, JobState, JobStatus, is_gone
 from takelab.backends.polling import LATENCIES, PollSchedule
 from takelab.errors import SubmitError, TakelabError, UnusableOutputError, VideoError
 from takelab.home import Home
