@@ -28,6 +28,7 @@ KEY_VARS = (
     "GOOGLE_API_KEY",
     "GOOGLE_CLOUD_PROJECT",
     "LUMAAI_API_KEY",
+    "LUMA_AGENTS_API_KEY",
     "FAL_KEY",
     "REPLICATE_API_TOKEN",
     "OPENAI_API_KEY",
@@ -152,7 +153,7 @@ def point_at(p: Provider, fake: ProviderFake, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(p.key_env, fake.key)
     monkeypatch.setenv(p.url_env, fake.api_url)
-    monkeypatch.setattr("takelab.secrets.dotenv_paths", lambda: [])
+    monkeypatch.setattr("takelab.envfile.dotenv_paths", lambda: [])
     monkeypatch.setattr(p.backend, "poll_interval_s", 0.01)
     slept: list[float] = []
     monkeypatch.setattr(p.backend, "_sleep", lambda self, s: slept.append(s))
