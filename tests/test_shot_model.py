@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from takelab.backends import get_backend
-from takelab.backends.models import MODELS, Status, model_rows
+from takelab.backends.lifecycle import model_rows
+from takelab.backends.models import MODELS, Status
 from takelab.cli import main
 from takelab.project.model import PromptFileError, load_project
 from takelab.sweep.plan import build_request, plan

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from takelab.backends import _diffusers_models as models
 from takelab.backends._base import JobState
-from takelab.backends.prices import LOCAL_MAX_S_ENV
+from takelab.backends._local_price import LOCAL_MAX_S_ENV
 
 
 class TooSlow(Exception):

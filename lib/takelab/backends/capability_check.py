@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from takelab.backends import Backend, Capabilities, available_backends
-from takelab.backends.models import models_that
+from takelab.backends.lifecycle import models_that
 from takelab.errors import PromptFileError
 from takelab.project.model import Project, Shot, Variant
 

@@ -24,7 +24,7 @@ from PIL import Image
 from takelab.backends import _diffusers_models as models
 from takelab.backends._base import Backend, Capabilities, JobState, JobStatus, TakeRequest
 from takelab.backends._diffusers_worker import JOBS, JOBS_LOCK, Job, Work, enqueue
-from takelab.backends.prices import (
+from takelab.backends._local_price import (
     GPU_USD_PER_HOUR,
     gpu_usd_per_hour,
     local_max_seconds,

@@ -12,10 +12,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from takelab.backends._base import Capabilities, feature_words
-from takelab.backends.prices import UNPRICED, find_price
+from takelab.backends._base import Capabilities
 
 
 class Status(StrEnum):
@@ -239,48 +237,3 @@ def with_features(backend: str, model: str, caps: Capabilities) -> Capabilities:
     if info is None:
         return caps
     return caps.model_copy(update=dataclasses.asdict(info.features))
-
-
-def models_that(backend_names: list[str], need: str) -> list[str]:
-    """`backend:model` specs of listed, usable models that have feature `need` (an
-    attribute of Features; for max_references, at least one)."""
-    out = []
-    for info in _ROWS:
-        if info.status is Status.RETIRED or info.backend not in backend_names:
-            continue
-        value = getattr(info.features, need)
-        if value:
-            out.append(info.spec)
-    return out
-
-
-def model_rows() -> list[dict[str, Any]]:
-    """Every model with its status, dates, features as words and prices, for display."""
-    rows = []
-    for info in _ROWS:
-        price = find_price(info.backend, info.model)
-        rows.append(
-            {
-                "backend": info.backend,
-                "model": info.model,
-                "status": str(info.status),
-                "shutdown": info.shutdown,
-                "replacement": info.replacement,
-                "instead": info.instead,
-                "usd_per_s": price.per_second(audio=False) if price else None,
-                "usd_per_clip": price.usd_per_clip if price else None,
-                "clip_s": price.clip_seconds if price else None,
-                "usd_per_s_audio": price.per_second(audio=True)
-                if price and info.features.audio
-                else None,
-                "can": _words(info.features),
-                "source": info.source,
-                "checked": info.date,
-                "price_source": price.source if price else UNPRICED.get(info.key),
-            }
-        )
-    return rows
-
-
-def _words(f: Features) -> list[str]:
-    return feature_words(f, roles=True) or ["silent"]

@@ -18,7 +18,7 @@ from takelab.errors import TakelabError
 def backends(fmt: str) -> None:
     """Backends, their capabilities and prices, then every model's status and price."""
     from takelab.backends import available_backends, backend_class
-    from takelab.backends.models import model_rows
+    from takelab.backends.lifecycle import model_rows
 
     models = model_rows()
 
