@@ -12,7 +12,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import house  # noqa: E402
+import house
 
 
 def test_no_module_or_package_cycle_and_every_house_rule_holds() -> None:
