@@ -25,13 +25,13 @@ import pytest
 
 from conftest import ROOT
 from fakes.hostile_fake import HostileRunway
+from provider_keys import KEY_VARS, PROJECT
 from takelab.doctor.diagnose import doctor
 from takelab.errors import PromptFileError
 from takelab.home import Home
 from takelab.journal.store import Journal, TakeState
 from takelab.project.model import load_project
 from takelab.sweep.run import run_sweep
-from test_faults_trust import KEY_VARS, PROJECT
 
 
 def takelab(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
