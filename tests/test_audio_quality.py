@@ -113,7 +113,7 @@ def test_qa_shows_sound_and_its_flags(tmp_path: Path) -> None:
 
 
 def test_take_metrics_carry_sound(tmp_path: Path) -> None:
-    from takelab.sweep.take import _quality
+    from takelab.sweep.landing import quality as _quality
 
     req = TakeRequest(
         project="p",
