@@ -64,8 +64,8 @@ def test_running_a_notebook_leaves_git_clean(tmp_path: Path, takelab_home: Path)
     params = next(c for c in source.cells if "parameters" in c.metadata.get("tags", []))
     params.source = (
         params.source.replace("prompts/tokyo-rain.yaml", "prompts/mini.yaml")
-        .replace("variants = []", 'variants = ["walk/v1"]')
-        .replace("seeds = 2", "seeds = 1")
+        .replace('"variants": []', '"variants": ["walk/v1"]')
+        .replace('"seeds": 2', '"seeds": 1')
     )
     shutil.copy(ROOT / ".gitattributes", repo / ".gitattributes")
     notebook = repo / "notebooks" / "02_sweep.ipynb"
