@@ -19,7 +19,7 @@ from takelab.backends._base import JobState
 from takelab.backends._local_price import LOCAL_MAX_S_ENV
 
 
-class TooSlow(Exception):
+class _TooSlow(Exception):
     """Raised from the step callback to stop a take past TAKELAB_DIFFUSERS_MAX_S."""
 
 
@@ -90,7 +90,7 @@ def _generate(job: Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: int
             # The last 5% is the VAE decode, which reports nothing.
             job.progress = 0.95 * min(1.0, (step + 1) / total)
             if time.monotonic() - started > job.max_s:
-                raise TooSlow
+                raise _TooSlow
             return tensors
 
         try:
@@ -103,7 +103,7 @@ def _generate(job: Job, loaded: models.Loaded, kwargs: dict[str, Any], seed: int
             loaded.pipe.set_progress_bar_config(**{**bar, "desc": job.label, "leave": False})
             out = loaded.pipe(**kwargs, generator=generator, callback_on_step_end=on_step)
             job.frames = _to_frames(np.asarray(out.frames[0]), job.shape)
-        except TooSlow:
+        except _TooSlow:
             job.error_code = "too-slow"
             job.error_message = (
                 f"stopped after {job.max_s:g} s of generation ({LOCAL_MAX_S_ENV}); "
