@@ -24,21 +24,6 @@ WALK_PROMPT = (
 )
 
 
-# One 4 s 720p variant of a project named "hostile" (the hostile-provider tests).
-PROJECT = f"""\
-project: hostile
-defaults:
-  duration: 4
-  aspect: "16:9"
-  resolution: 720p
-shots:
-  - id: walk
-    variants:
-      - id: v1
-        prompt: {WALK_PROMPT}
-"""
-
-
 def no_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *more: str) -> None:
     """No provider key in the environment (nor the `more` variables), no `.env` in the
     working directory and no settings file: only what the test sets can be found."""

@@ -25,7 +25,7 @@ import pytest
 
 from conftest import ROOT
 from fakes.hostile_fake import HostileRunway
-from provider_keys import KEY_VARS, PROJECT
+from provider_keys import KEY_VARS, walk_project
 from takelab.doctor.diagnose import doctor
 from takelab.errors import PromptFileError
 from takelab.home import Home
@@ -102,9 +102,7 @@ def test_a_full_disk_never_hides_a_paid_job_id(
     monkeypatch.chdir(tmp_path)
     for name in KEY_VARS:
         monkeypatch.delenv(name, raising=False)
-    project = tmp_path / "proj" / "hostile.yaml"
-    project.parent.mkdir()
-    project.write_text(PROJECT)
+    project = walk_project(tmp_path / "proj", "hostile")
     with HostileRunway("plain-disk-key-1").running() as fake:
         monkeypatch.setenv("RUNWAYML_API_SECRET", fake.key)
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
@@ -251,8 +249,8 @@ def test_the_file_server_serves_the_takes_folder_and_nothing_else(
 
 @pytest.mark.faults
 def test_a_huge_project_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
-    path = tmp_path / "huge.yaml"
-    path.write_text(PROJECT + ("# padding\n" * 150_000))  # 1.5 MB
+    path = walk_project(tmp_path, "huge")
+    path.write_text(path.read_text() + ("# padding\n" * 150_000))  # 1.5 MB
     with pytest.raises(PromptFileError) as info:
         load_project(path)
     assert "limit" in str(info.value) and "TAKELAB_MAX_PROJECT_BYTES" in str(info.value)
